@@ -1,0 +1,246 @@
+import { encodePayload, sealRecord } from './encode.js';
+import {
+  DuplicateIdempotencyIdError,
+  InvalidArgumentError,
+  isKvConditionError,
+  StorageError,
+  type StreamId,
+  VersionMismatchError,
+} from './errors.js';
+import type { Guard } from './guard.js';
+import { kvCommit, kvGet } from './io.js';
+import type { DatabaseKeys, StreamKeys } from './keys.js';
+import type { KvCheck, KvEntry } from './kv/types.js';
+import { log } from './logger.js';
+import type { Context } from './options.js';
+import { asEvent, asHead, asIdempotency, asLease, asLogHead, type EventRecord, type PointerRecord } from './records.js';
+import type { AppendResult, EventMetadata, EventShape, ExpectedVersion } from './types.js';
+import { validateExpectedVersion, validateInteger, validateName, validateObject, validateOptionalName } from './validate.js';
+
+/** Give up after this many lost races on the global log head (never on a version). */
+const MAX_ATTEMPTS = 100;
+
+const EVENT_KEYS = new Set(['type', 'data', 'metadata']);
+const METADATA_KEYS = new Set(['messageId', 'schemaVersion', 'userId', 'correlationId', 'causationId']);
+
+interface PreparedEvent {
+  readonly type: string;
+  readonly hasData: boolean;
+  readonly data: unknown;
+  readonly mutable: boolean;
+  readonly messageId: string;
+  readonly schemaVersion: number;
+  readonly userId: string | undefined;
+  readonly correlationId: string | undefined;
+  readonly causationId: string | undefined;
+}
+
+export interface AppendTarget {
+  readonly ctx: Context;
+  readonly stream: StreamId;
+  readonly keys: StreamKeys;
+  readonly dbKeys: DatabaseKeys;
+  readonly guard: Guard;
+}
+
+const prepareEvent = (ctx: Context, input: unknown, i: number): PreparedEvent => {
+  const field = `events[${i}]`;
+  const event = validateObject(field, input);
+  for (const key in event) {
+    if (!EVENT_KEYS.has(key)) {
+      throw new InvalidArgumentError(`${field}.${key}`, 'is not a known event property (events are { type, data?, metadata? })');
+    }
+  }
+  const type = validateName(`${field}.type`, event.type);
+  const meta = event.metadata === undefined ? {} : validateObject(`${field}.metadata`, event.metadata);
+  for (const key in meta) {
+    if (!METADATA_KEYS.has(key)) {
+      throw new InvalidArgumentError(`${field}.metadata.${key}`, `is not a known metadata property (${[...METADATA_KEYS].join(', ')})`);
+    }
+  }
+  const hasData = 'data' in event && event.data !== undefined;
+  const payload = hasData ? encodePayload(ctx, event.data, `${field}.data`) : { value: undefined, mutable: false };
+  return {
+    type,
+    hasData,
+    data: payload.value,
+    mutable: payload.mutable,
+    messageId: meta.messageId === undefined ? ctx.generateId() : validateName(`${field}.metadata.messageId`, meta.messageId),
+    schemaVersion: meta.schemaVersion === undefined ? 1 : validateInteger(`${field}.metadata.schemaVersion`, meta.schemaVersion, 1),
+    userId: validateOptionalName(`${field}.metadata.userId`, meta.userId),
+    correlationId: validateOptionalName(`${field}.metadata.correlationId`, meta.correlationId),
+    causationId: validateOptionalName(`${field}.metadata.causationId`, meta.causationId),
+  };
+};
+
+export const prepareAppend = (ctx: Context, input: unknown, options: unknown) => {
+  const list = Array.isArray(input) ? input : [input];
+  if (list.length === 0) throw new InvalidArgumentError('events', 'must contain at least one event');
+  if (list.length > ctx.maxEventsPerAppend) {
+    throw new InvalidArgumentError('events', `must contain at most ${ctx.maxEventsPerAppend} events per append (got ${list.length})`);
+  }
+  const opts = options === undefined ? {} : validateObject('options', options);
+  const expected = validateExpectedVersion(opts.expectedVersion);
+  const events = list.map((event, i) => prepareEvent(ctx, event, i));
+  const ids = new Set<string>();
+  events.forEach((e, i) => {
+    if (ids.has(e.messageId)) {
+      throw new InvalidArgumentError(`events[${i}].metadata.messageId`, `'${e.messageId}' appears twice in this append`);
+    }
+    ids.add(e.messageId);
+  });
+  return { events, expected };
+};
+
+const matches = (expected: ExpectedVersion, current: number): boolean =>
+  expected === 'any' ||
+  (expected === 'exists' ? current > 0 : (expected === 'no-stream' ? 0 : expected) === current);
+
+/** What a retried or clashing append resolves to, given the message ids already stored. */
+const resolveClash = async (
+  t: AppendTarget,
+  events: readonly PreparedEvent[],
+  expected: ExpectedVersion,
+  current: number,
+): Promise<AppendResult> => {
+  const found = (await kvGet(t.ctx, events.map((e) => t.keys.idempotency(e.messageId)))).map((v, i) =>
+    asIdempotency(t.keys.idempotency(events[i]!.messageId), v),
+  );
+  const first = found[0]?.version;
+  const exactRetry =
+    first !== undefined &&
+    found.every((entry, i) => entry?.version === first + i) &&
+    (typeof expected === 'number' ? first === expected + 1 : expected === 'no-stream' ? first === 1 : true);
+  if (exactRetry) {
+    const version = first + events.length - 1;
+    const [raw] = await kvGet(t.ctx, [t.keys.event(version)]);
+    const last = asEvent(t.keys.event(version), raw, version);
+    log(t.ctx.logger, 'info', 'append.deduplicated', 'retried append ignored', { ...t.stream, version });
+    return {
+      version,
+      firstVersion: first,
+      deduplicated: true,
+      ...(last.position === undefined ? {} : { position: last.position }),
+    };
+  }
+  const clash = found.findIndex((entry) => entry !== undefined);
+  if (clash >= 0) {
+    throw new DuplicateIdempotencyIdError(t.stream, events[clash]!.messageId, found[clash]!.version);
+  }
+  log(t.ctx.logger, 'warn', 'version.mismatch', 'version mismatch', { ...t.stream, expected, actual: current });
+  throw new VersionMismatchError(t.stream, expected === 'any' ? current : expected, current);
+};
+
+export const appendEvents = async (
+  t: AppendTarget,
+  events: readonly PreparedEvent[],
+  expected: ExpectedVersion,
+): Promise<AppendResult> => {
+  const { ctx, keys, dbKeys, stream } = t;
+  const readKeys = ctx.globalLog ? [keys.head, keys.lease, dbKeys.logHead] : [keys.head, keys.lease];
+  const idempotencyKeys = events.map((e) => keys.idempotency(e.messageId));
+
+  for (let attempt = 1; ; attempt++) {
+    t.guard.assertUsable();
+    const [rawHead, rawLease, rawLogHead] = await kvGet(ctx, readKeys);
+    const head = asHead(keys.head, rawHead);
+    const lease = asLease(keys.lease, rawLease);
+    const logHead = ctx.globalLog ? asLogHead(dbKeys.logHead, rawLogHead) : undefined;
+    const now = ctx.clock.now();
+    const leaseCheck = t.guard.leaseCheck(keys.lease, lease, now);
+    const current = head?.version ?? 0;
+    if (!matches(expected, current)) return resolveClash(t, events, expected, current);
+
+    const timestamp = Math.max(now, head?.timestamp ?? 0);
+    const firstPosition = (logHead?.position ?? 0) + 1;
+    const checks: KvCheck[] = [
+      head ? { key: keys.head, equals: head } : { key: keys.head, absent: true },
+      leaseCheck,
+      ...idempotencyKeys.map((key): KvCheck => ({ key, absent: true })),
+    ];
+    const puts: KvEntry[] = [];
+    const logPuts: KvEntry[] = [];
+    events.forEach((e, i) => {
+      const version = current + 1 + i;
+      const position = ctx.globalLog ? firstPosition + i : undefined;
+      const metadata: EventMetadata = sealRecord(
+        ctx,
+        {
+          messageId: e.messageId,
+          schemaVersion: e.schemaVersion,
+          timestamp,
+          aggregateType: stream.type,
+          aggregateId: stream.id,
+          database: stream.database,
+          ...(e.userId === undefined ? {} : { userId: e.userId }),
+          ...(e.correlationId === undefined ? {} : { correlationId: e.correlationId }),
+          ...(e.causationId === undefined ? {} : { causationId: e.causationId }),
+        },
+        false,
+      );
+      const record: EventRecord = sealRecord(
+        ctx,
+        {
+          type: e.type,
+          ...(e.hasData ? { data: e.data } : {}),
+          version,
+          ...(position === undefined ? {} : { position }),
+          metadata,
+        },
+        e.mutable,
+      );
+      puts.push({ key: keys.event(version), value: record });
+      puts.push({ key: idempotencyKeys[i]!, value: { version } });
+      if (position !== undefined) {
+        const pointer: PointerRecord = { type: stream.type, id: stream.id, version };
+        logPuts.push({ key: dbKeys.log(position), value: pointer });
+        const index = (name: 'eventType' | 'aggregateType' | 'user' | 'correlation', value: string | undefined) => {
+          if (value !== undefined && ctx.indexes.has(name)) {
+            logPuts.push({ key: dbKeys.index(name, value, timestamp, position), value: pointer });
+          }
+        };
+        index('eventType', e.type);
+        index('aggregateType', stream.type);
+        index('user', e.userId);
+        index('correlation', e.correlationId);
+      }
+    });
+    const version = current + events.length;
+    const lastPosition = ctx.globalLog ? firstPosition + events.length - 1 : undefined;
+    puts.push(...logPuts);
+    if (lastPosition !== undefined) {
+      checks.push(logHead ? { key: dbKeys.logHead, equals: logHead } : { key: dbKeys.logHead, absent: true });
+      puts.push({ key: dbKeys.logHead, value: { position: lastPosition } });
+    }
+    // The head goes last: the sequential (non-atomic) path writes in this order.
+    puts.push({ key: keys.head, value: { version, timestamp } });
+
+    try {
+      await kvCommit(ctx, { checks, puts });
+    } catch (error) {
+      if (!isKvConditionError(error)) throw error;
+      const failed = new Set(error.keys);
+      if (idempotencyKeys.some((key) => failed.has(key))) {
+        const [latest] = await kvGet(ctx, [keys.head]);
+        return resolveClash(t, events, expected, asHead(keys.head, latest)?.version ?? 0);
+      }
+      if (attempt >= MAX_ATTEMPTS) {
+        throw new StorageError('append', { detail: `gave up after ${attempt} attempts lost to concurrent writers` });
+      }
+      // The head, the lease or the log head moved: re-read and decide again. A version
+      // or lease conflict is then reported by the checks at the top of the loop.
+      continue;
+    }
+    log(ctx.logger, 'debug', 'events.appended', 'events appended', {
+      ...stream,
+      count: events.length,
+      version,
+    });
+    return {
+      version,
+      firstVersion: current + 1,
+      deduplicated: false,
+      ...(lastPosition === undefined ? {} : { position: lastPosition }),
+    };
+  }
+};

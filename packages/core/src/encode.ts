@@ -1,0 +1,60 @@
+import { CorruptRecordError, InvalidArgumentError } from './errors.js';
+import type { Context } from './options.js';
+import { type EventRecord, MUTABLE_INSIDE, type SnapshotRecord } from './records.js';
+import type { Snapshot } from './types.js';
+import { copyValue, prepareValue } from './value.js';
+
+/**
+ * Payloads on the way in and out. On the way in: validated (and, for backends that share
+ * stored values, copied and frozen) in one walk, before anything is written. On the way
+ * out: returned as stored when nothing needs decoding, which keeps reads copy-free.
+ */
+
+export interface EncodedPayload {
+  readonly value: unknown;
+  readonly mutable: boolean;
+}
+
+export const encodePayload = (ctx: Context, value: unknown, field: string): EncodedPayload => {
+  if (ctx.passThrough) return prepareValue(value, field, ctx.isolate);
+  let encoded: unknown;
+  try {
+    encoded = ctx.codec.encode(value);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new InvalidArgumentError(field, `cannot be encoded by the ${ctx.codec.name} codec: ${why}`, { cause: error });
+  }
+  return prepareValue(encoded, field, ctx.isolate);
+};
+
+/** Freezes a record built by core before a sharing backend keeps it. */
+export const sealRecord = <T extends object>(ctx: Context, record: T, mutable: boolean): T => {
+  if (!ctx.isolate) return record;
+  if (mutable) Object.defineProperty(record, MUTABLE_INSIDE, { value: true });
+  return Object.freeze(record);
+};
+
+const decodeField = (ctx: Context, key: string, version: number, data: unknown): unknown => {
+  try {
+    return ctx.codec.decode(data);
+  } catch (error) {
+    throw new CorruptRecordError(key, version, `payload does not decode with the ${ctx.codec.name} codec`, {
+      cause: error,
+    });
+  }
+};
+
+const shared = (record: object): boolean => (record as { [MUTABLE_INSIDE]?: true })[MUTABLE_INSIDE] === true;
+
+export const decodeEvent = (ctx: Context, key: string, record: EventRecord): EventRecord => {
+  if (ctx.passThrough) return ctx.isolate && shared(record) ? copyValue(record) : record;
+  if (!('data' in record)) return record;
+  return { ...record, data: decodeField(ctx, key, record.version, record.data) };
+};
+
+export const decodeSnapshot = <S>(ctx: Context, key: string, record: SnapshotRecord): Snapshot<S> => {
+  if (ctx.passThrough) {
+    return (ctx.isolate && shared(record) ? copyValue(record) : record) as Snapshot<S>;
+  }
+  return { ...record, state: decodeField(ctx, key, record.version, record.state) as S };
+};

@@ -1,0 +1,71 @@
+export type { Clock } from './clock.js';
+export { systemClock } from './clock.js';
+export { structuredCodec } from './codec/structured.js';
+export type { Class, SuperjsonCodecOptions } from './codec/superjson.js';
+export { createSuperjsonCodec } from './codec/superjson.js';
+export type { Codec } from './codec/types.js';
+export type { ErrorCode, StreamId } from './errors.js';
+export {
+  CorruptRecordError,
+  DuplicateIdempotencyIdError,
+  EventKvError,
+  IdempotencyIdNotFoundError,
+  InvalidArgumentError,
+  InvalidSessionError,
+  isCorruptRecordError,
+  isDuplicateIdempotencyIdError,
+  isEventKvError,
+  isIdempotencyIdNotFoundError,
+  isInvalidArgumentError,
+  isInvalidSessionError,
+  isKvConditionError,
+  isNotOpenError,
+  isOpenFailedError,
+  isSessionExpiredError,
+  isSnapshotVersionNotFoundError,
+  isStorageError,
+  isStreamLockedError,
+  isVersionMismatchError,
+  isVersionNotFoundError,
+  KvConditionError,
+  NotOpenError,
+  OpenFailedError,
+  SessionExpiredError,
+  SnapshotVersionNotFoundError,
+  StorageError,
+  StreamLockedError,
+  VersionMismatchError,
+  VersionNotFoundError,
+} from './errors.js';
+export type { IdGenerator } from './ids.js';
+export { defaultIdGenerator } from './ids.js';
+export { failedChecks, kvValuesEqual } from './kv/equal.js';
+export type { MemoryKvOptions } from './kv/memory.js';
+export { createMemoryKv } from './kv/memory.js';
+export { prefixEnd, resolveRange } from './kv/range.js';
+export type { Kv, KvCapabilities, KvCheck, KvCommit, KvEntry, KvScan, KvValue } from './kv/types.js';
+export type { Logger, LogLevel } from './logger.js';
+export type { EventStoreOptions } from './options.js';
+export type { LogPage } from './queries.js';
+export type { OpenOptions, Session } from './session.js';
+export type { EventStore } from './store.js';
+export { createEventStore } from './store.js';
+export type { EventStream } from './stream.js';
+export type {
+  AppendOptions,
+  AppendResult,
+  EventInput,
+  EventMetadata,
+  EventMetadataInput,
+  EventShape,
+  ExpectedVersion,
+  IndexName,
+  LoadResult,
+  QueryOptions,
+  QueryPage,
+  ReadLogOptions,
+  ReadOptions,
+  RecordedEvent,
+  Snapshot,
+  StreamRef,
+} from './types.js';

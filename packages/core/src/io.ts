@@ -1,0 +1,37 @@
+import { isEventKvError, StorageError } from './errors.js';
+import { commitSequentially } from './kv/sequential.js';
+import type { KvCommit, KvEntry, KvScan, KvValue } from './kv/types.js';
+import type { Context } from './options.js';
+
+/**
+ * Every KV call goes through here: backend errors become `StorageError` (with the
+ * backend's error as `cause`); eventkv's own errors, including the commit condition
+ * failure core acts on, pass through unchanged.
+ */
+const wrap = (operation: string, error: unknown): unknown =>
+  isEventKvError(error) ? error : new StorageError(operation, { cause: error });
+
+export const kvGet = async (ctx: Context, keys: readonly string[]): Promise<(KvValue | undefined)[]> => {
+  try {
+    return await ctx.kv.get(keys);
+  } catch (error) {
+    throw wrap('get', error);
+  }
+};
+
+export const kvScan = async (ctx: Context, scan: KvScan): Promise<KvEntry[]> => {
+  try {
+    return await ctx.kv.scan(scan);
+  } catch (error) {
+    throw wrap('scan', error);
+  }
+};
+
+export const kvCommit = async (ctx: Context, plan: KvCommit): Promise<void> => {
+  try {
+    if (ctx.kv.capabilities.atomic) await ctx.kv.commit(plan);
+    else await commitSequentially(ctx.kv, plan, ctx.logger);
+  } catch (error) {
+    throw wrap('commit', error);
+  }
+};

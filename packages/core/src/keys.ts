@@ -1,0 +1,85 @@
+/**
+ * Key layout. Every key is ASCII and order-preserving where order matters:
+ *
+ *   {db}/h/{type}/{id}                       stream head: version, last timestamp
+ *   {db}/e/{type}/{id}/{version}             event
+ *   {db}/s/{type}/{id}/{version}             snapshot
+ *   {db}/i/{type}/{id}/{messageId}           idempotency entry -> version
+ *   {db}/l/{type}/{id}                       session lease
+ *   {db}/g/{position}                        global log entry -> (type, id, version)
+ *   {db}/m/log                               global log head (last position)
+ *   {db}/x/{index}/{value}/{time}/{position} secondary index entry -> (type, id, version)
+ *
+ * Names are encoded with `encodeURIComponent`: ASCII-only, injective, and never contains
+ * '/', so no name can reach into another stream's keys and one stream's prefix never
+ * matches another's. Numbers are zero-padded to 16 digits (enough for every safe
+ * integer), so version 10 sorts after version 9 in every backend.
+ */
+
+const WIDTH = 16;
+
+export const encodeNumber = (n: number): string => n.toString().padStart(WIDTH, '0');
+
+/** Assumes a name already validated as well-formed UTF-16 (see `validate.ts`). */
+export const encodeName = (name: string): string => encodeURIComponent(name);
+
+export const decodeNumber = (text: string): number | undefined => {
+  if (text.length !== WIDTH || !/^\d+$/.test(text)) return undefined;
+  return Number(text);
+};
+
+export type IndexName = 'eventType' | 'aggregateType' | 'user' | 'correlation';
+export const INDEX_NAMES: readonly IndexName[] = ['eventType', 'aggregateType', 'user', 'correlation'];
+
+/** All keys of one stream, precomputed once per handle. */
+export interface StreamKeys {
+  readonly head: string;
+  readonly lease: string;
+  readonly eventPrefix: string;
+  readonly snapshotPrefix: string;
+  readonly idempotencyPrefix: string;
+  event(version: number): string;
+  snapshot(version: number): string;
+  idempotency(messageId: string): string;
+}
+
+export const streamKeys = (database: string, type: string, id: string): StreamKeys => {
+  const db = encodeName(database);
+  const tail = `${encodeName(type)}/${encodeName(id)}`;
+  const eventPrefix = `${db}/e/${tail}/`;
+  const snapshotPrefix = `${db}/s/${tail}/`;
+  const idempotencyPrefix = `${db}/i/${tail}/`;
+  return {
+    head: `${db}/h/${tail}`,
+    lease: `${db}/l/${tail}`,
+    eventPrefix,
+    snapshotPrefix,
+    idempotencyPrefix,
+    event: (version) => eventPrefix + encodeNumber(version),
+    snapshot: (version) => snapshotPrefix + encodeNumber(version),
+    idempotency: (messageId) => idempotencyPrefix + encodeName(messageId),
+  };
+};
+
+/** Keys shared by a whole database (partition). */
+export interface DatabaseKeys {
+  readonly logHead: string;
+  readonly logPrefix: string;
+  log(position: number): string;
+  indexPrefix(index: IndexName, value: string): string;
+  index(index: IndexName, value: string, time: number, position: number): string;
+}
+
+export const databaseKeys = (database: string): DatabaseKeys => {
+  const db = encodeName(database);
+  const logPrefix = `${db}/g/`;
+  const indexPrefix = (index: IndexName, value: string) => `${db}/x/${index}/${encodeName(value)}/`;
+  return {
+    logHead: `${db}/m/log`,
+    logPrefix,
+    log: (position) => logPrefix + encodeNumber(position),
+    indexPrefix,
+    index: (index, value, time, position) =>
+      `${indexPrefix(index, value)}${encodeNumber(time)}/${encodeNumber(position)}`,
+  };
+};

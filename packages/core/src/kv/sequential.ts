@@ -1,0 +1,66 @@
+import { KvConditionError, StorageError } from '../errors.js';
+import { log, type Logger } from '../logger.js';
+import { failedChecks } from './equal.js';
+import type { Kv, KvCheck, KvCommit, KvValue } from './types.js';
+
+/**
+ * The commit path for backends without atomic multi-key commits (FR-013): check the
+ * conditions, then write one key at a time, each write conditional on that key still
+ * holding what was read (compare-and-set), in the order core planned (events first, the
+ * stream head last, so readers never see a version whose events are missing). When a
+ * write fails, every earlier write is undone, newest first, before the error is thrown,
+ * so the session's lease is never released over a half-written append.
+ */
+export const commitSequentially = async (kv: Kv, plan: KvCommit, logger: Logger): Promise<void> => {
+  const checks = plan.checks ?? [];
+  const writes: { key: string; value: KvValue | undefined }[] = [
+    ...(plan.puts ?? []).map(({ key, value }) => ({ key, value })),
+    ...(plan.deletes ?? []).map((key) => ({ key, value: undefined })),
+  ];
+  const checkByKey = new Map<string, KvCheck>(checks.map((c) => [c.key, c]));
+  const readKeys = [...new Set([...checks.map((c) => c.key), ...writes.map((w) => w.key)])];
+  const current = await kv.get(readKeys);
+  const before = new Map(readKeys.map((key, i) => [key, current[i]]));
+  const failed = failedChecks(
+    checks,
+    checks.map((c) => before.get(c.key)),
+  );
+  if (failed.length > 0) throw new KvConditionError(failed);
+
+  const casCheck = (key: string, expected: KvValue | undefined): KvCheck =>
+    expected === undefined ? { key, absent: true } : { key, equals: expected };
+  const single = (key: string, value: KvValue | undefined, check: KvCheck): KvCommit =>
+    value === undefined ? { checks: [check], deletes: [key] } : { checks: [check], puts: [{ key, value }] };
+
+  const done: { key: string; previous: KvValue | undefined; written: KvValue | undefined }[] = [];
+  try {
+    for (const { key, value } of writes) {
+      const previous = before.get(key);
+      await kv.commit(single(key, value, checkByKey.get(key) ?? casCheck(key, previous)));
+      done.push({ key, previous, written: value });
+    }
+  } catch (error) {
+    const undoFailures: unknown[] = [];
+    for (const { key, previous, written } of done.reverse()) {
+      try {
+        await kv.commit(single(key, previous, casCheck(key, written)));
+      } catch (undoError) {
+        undoFailures.push(undoError);
+      }
+    }
+    if (undoFailures.length > 0) {
+      log(logger, 'error', 'rollback.failed', 'rollback of a partial write failed', {
+        keys: done.map((d) => d.key),
+        failures: undoFailures.length,
+      });
+      throw new StorageError('rollback', {
+        cause: error,
+        detail: `a write failed and ${undoFailures.length} of ${done.length} earlier writes could not be undone`,
+      });
+    }
+    if (done.length > 0) {
+      log(logger, 'warn', 'append.rolled-back', 'partial write rolled back', { keys: done.map((d) => d.key) });
+    }
+    throw error;
+  }
+};

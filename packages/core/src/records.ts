@@ -1,0 +1,124 @@
+import { CorruptRecordError } from './errors.js';
+import type { EventMetadata } from './types.js';
+
+/**
+ * The records core stores, and their checks on the way out: a record that does not
+ * have its shape is reported as corrupt, never returned or skipped.
+ */
+
+export interface HeadRecord {
+  readonly version: number;
+  readonly timestamp: number;
+}
+
+export interface LeaseRecord {
+  readonly sessionId: string;
+  readonly expiresAt: number;
+}
+
+export interface LogHeadRecord {
+  readonly position: number;
+}
+
+export interface IdempotencyRecord {
+  readonly version: number;
+}
+
+/** A global-log or index entry: which event of the database it stands for. */
+export interface PointerRecord {
+  readonly type: string;
+  readonly id: string;
+  readonly version: number;
+}
+
+export interface EventRecord {
+  readonly type: string;
+  readonly data?: unknown;
+  readonly version: number;
+  readonly position?: number;
+  readonly metadata: EventMetadata;
+}
+
+export interface SnapshotRecord {
+  readonly version: number;
+  readonly state: unknown;
+  readonly takenAt: number;
+}
+
+/** Marks a shared record that holds Dates, Maps, Sets or binary data (copy it on read). */
+export const MUTABLE_INSIDE: unique symbol = Symbol('eventkv.mutableInside');
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+const corrupt = (key: string, reason: string, version?: number): CorruptRecordError =>
+  new CorruptRecordError(key, version, reason);
+
+export const asHead = (key: string, v: unknown): HeadRecord | undefined => {
+  if (v === undefined) return undefined;
+  if (!isObject(v) || !isCount(v.version) || v.version < 1 || !isCount(v.timestamp)) {
+    throw corrupt(key, 'stream head is not { version, timestamp }');
+  }
+  return v as unknown as HeadRecord;
+};
+
+export const asLease = (key: string, v: unknown): LeaseRecord | undefined => {
+  if (v === undefined) return undefined;
+  if (!isObject(v) || typeof v.sessionId !== 'string' || !isCount(v.expiresAt)) {
+    throw corrupt(key, 'session lease is not { sessionId, expiresAt }');
+  }
+  return v as unknown as LeaseRecord;
+};
+
+export const asLogHead = (key: string, v: unknown): LogHeadRecord | undefined => {
+  if (v === undefined) return undefined;
+  if (!isObject(v) || !isCount(v.position)) throw corrupt(key, 'log head is not { position }');
+  return v as unknown as LogHeadRecord;
+};
+
+export const asIdempotency = (key: string, v: unknown): IdempotencyRecord | undefined => {
+  if (v === undefined) return undefined;
+  if (!isObject(v) || !isCount(v.version) || v.version < 1) {
+    throw corrupt(key, 'idempotency entry is not { version }');
+  }
+  return v as unknown as IdempotencyRecord;
+};
+
+export const asPointer = (key: string, v: unknown): PointerRecord => {
+  if (
+    !isObject(v) ||
+    typeof v.type !== 'string' ||
+    typeof v.id !== 'string' ||
+    !isCount(v.version) ||
+    v.version < 1
+  ) {
+    throw corrupt(key, 'log or index entry is not { type, id, version }');
+  }
+  return v as unknown as PointerRecord;
+};
+
+export const asEvent = (key: string, v: unknown, version: number): EventRecord => {
+  if (v === undefined) throw corrupt(key, 'event is missing (the stream has a gap)', version);
+  if (!isObject(v)) throw corrupt(key, 'event is not an object', version);
+  if (v.version !== version) {
+    throw corrupt(key, `event carries version ${String(v.version)} instead of ${version}`, version);
+  }
+  const m = v.metadata;
+  if (
+    typeof v.type !== 'string' ||
+    !isObject(m) ||
+    typeof m.messageId !== 'string' ||
+    !isCount(m.timestamp) ||
+    (v.position !== undefined && !isCount(v.position))
+  ) {
+    throw corrupt(key, 'event is not { type, version, metadata: { messageId, timestamp, ... } }', version);
+  }
+  return v as unknown as EventRecord;
+};
+
+export const asSnapshot = (key: string, v: unknown, version: number): SnapshotRecord => {
+  if (!isObject(v) || v.version !== version || !isCount(v.takenAt) || !('state' in v)) {
+    throw corrupt(key, 'snapshot is not { version, state, takenAt }', version);
+  }
+  return v as unknown as SnapshotRecord;
+};

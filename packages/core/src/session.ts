@@ -1,0 +1,133 @@
+import { isKvConditionError, OpenFailedError, type StreamId } from './errors.js';
+import { type SessionState, sessionGuard } from './guard.js';
+import { kvCommit, kvGet } from './io.js';
+import { streamKeys } from './keys.js';
+import { log } from './logger.js';
+import type { Context } from './options.js';
+import { asLease, type LeaseRecord } from './records.js';
+import { type EventStream, StreamHandle } from './stream.js';
+import type { EventShape } from './types.js';
+
+/**
+ * An exclusive session on a stream: while it is open, only it can write (its lease is
+ * checked by every write, its own included). Close it, or use `await using`.
+ */
+export interface Session<E extends EventShape = EventShape> extends EventStream<E>, AsyncDisposable {
+  readonly sessionId: string;
+  /** When the lease runs out (ms since epoch) unless renewed. */
+  readonly expiresAt: number;
+  readonly closed: boolean;
+  /** Extends the lease by the session timeout from now. */
+  renew(): Promise<void>;
+  /** Releases the lease. Later operations fail with `NotOpenError`. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  readonly sessionTimeoutMs?: number;
+  readonly openTimeoutMs?: number;
+}
+
+const asyncDispose: typeof Symbol.asyncDispose =
+  Symbol.asyncDispose ?? (Symbol.for('Symbol.asyncDispose') as typeof Symbol.asyncDispose);
+
+class SessionHandle<E extends EventShape> extends StreamHandle<E> implements Session<E> {
+  readonly #state: SessionState;
+  readonly #timeoutMs: number;
+
+  constructor(ctx: Context, ref: StreamId, state: SessionState, timeoutMs: number) {
+    super(ctx, ref, sessionGuard(ctx, ref, state));
+    this.#state = state;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  get sessionId(): string {
+    return this.#state.sessionId;
+  }
+  get expiresAt(): number {
+    return this.#state.expiresAt;
+  }
+  get closed(): boolean {
+    return this.#state.closed;
+  }
+
+  async renew(): Promise<void> {
+    this.guard.assertUsable();
+    const [raw] = await kvGet(this.ctx, [this.keys.lease]);
+    const check = this.guard.leaseCheck(this.keys.lease, asLease(this.keys.lease, raw), this.ctx.clock.now());
+    const lease: LeaseRecord = { sessionId: this.#state.sessionId, expiresAt: this.ctx.clock.now() + this.#timeoutMs };
+    await kvCommit(this.ctx, { checks: [check], puts: [{ key: this.keys.lease, value: lease }] });
+    this.#state.expiresAt = lease.expiresAt;
+    log(this.ctx.logger, 'debug', 'session.renewed', 'session renewed', {
+      ...this.ref,
+      sessionId: this.sessionId,
+      expiresAt: lease.expiresAt,
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#state.closed) return;
+    this.#state.closed = true;
+    const [raw] = await kvGet(this.ctx, [this.keys.lease]);
+    const lease = asLease(this.keys.lease, raw);
+    if (lease?.sessionId === this.#state.sessionId) {
+      try {
+        await kvCommit(this.ctx, { checks: [{ key: this.keys.lease, equals: lease }], deletes: [this.keys.lease] });
+      } catch (error) {
+        // Lost a race with a new holder after our lease expired: nothing of ours to release.
+        if (!isKvConditionError(error)) throw error;
+      }
+    }
+    log(this.ctx.logger, 'info', 'store.closed', 'session closed', { ...this.ref, sessionId: this.sessionId });
+  }
+
+  [asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/** Takes the stream's lease, retrying until `openTimeoutMs` while a live session holds it. */
+export const openSession = async <E extends EventShape>(
+  ctx: Context,
+  ref: StreamId,
+  sessionTimeoutMs: number,
+  openTimeoutMs: number,
+): Promise<Session<E>> => {
+  const key = streamKeys(ref.database, ref.type, ref.id).lease;
+  const sessionId = ctx.generateId();
+  const deadline = ctx.clock.now() + openTimeoutMs;
+  for (;;) {
+    const [raw] = await kvGet(ctx, [key]);
+    const held = asLease(key, raw);
+    const now = ctx.clock.now();
+    if (held && held.expiresAt > now) {
+      if (now >= deadline) {
+        log(ctx.logger, 'error', 'open.failed', 'open failed: stream locked', {
+          ...ref,
+          openTimeoutMs,
+          lockedUntil: held.expiresAt,
+        });
+        throw new OpenFailedError(ref, openTimeoutMs, held.expiresAt);
+      }
+      await ctx.clock.sleep(Math.min(ctx.openRetryIntervalMs, deadline - now, held.expiresAt - now));
+      continue;
+    }
+    const lease: LeaseRecord = { sessionId, expiresAt: now + sessionTimeoutMs };
+    try {
+      await kvCommit(ctx, {
+        checks: [held ? { key, equals: held } : { key, absent: true }],
+        puts: [{ key, value: lease }],
+      });
+    } catch (error) {
+      if (isKvConditionError(error)) continue; // another opener won this round
+      throw error;
+    }
+    log(ctx.logger, 'info', 'store.opened', 'session opened', {
+      ...ref,
+      sessionId,
+      expiresAt: lease.expiresAt,
+      ...(held ? { tookOverExpiredSession: held.sessionId } : {}),
+    });
+    return new SessionHandle<E>(ctx, ref, { sessionId, expiresAt: lease.expiresAt, closed: false }, sessionTimeoutMs);
+  }
+};

@@ -1,0 +1,71 @@
+import type { StreamId } from './errors.js';
+import { optimisticGuard } from './guard.js';
+import type { IndexName } from './keys.js';
+import { type Context, type EventStoreOptions, resolveOptions } from './options.js';
+import { type LogPage, queryIndex, readGlobalLog } from './queries.js';
+import { type OpenOptions, openSession, type Session } from './session.js';
+import { type EventStream, StreamHandle } from './stream.js';
+import type { EventShape, QueryOptions, QueryPage, ReadLogOptions, StreamRef } from './types.js';
+import { validateInteger, validateName, validateObject } from './validate.js';
+
+/** The provider: opens streams and answers database-wide queries. */
+export interface EventStore<E extends EventShape = EventShape> {
+  /**
+   * A session-less handle: optimistic concurrency only (expected versions). Writes fail
+   * with `StreamLockedError` while a session holds the stream.
+   */
+  stream(ref: StreamRef): EventStream<E>;
+  /**
+   * Opens an exclusive session (takes the stream's lease). Fails with `OpenFailedError`
+   * when another live session holds it past the open timeout.
+   * @example
+   * await using account = await store.open({ type: 'BankAccount', id: '42' });
+   */
+  open(ref: StreamRef, options?: OpenOptions): Promise<Session<E>>;
+  /**
+   * Events of a database by an index (`eventType`, `aggregateType`, `user`,
+   * `correlation`), in time order within `[since, until)`, a page at a time.
+   */
+  query(index: IndexName, value: string, options?: QueryOptions): Promise<QueryPage<E>>;
+  /** The database's events in global order, after a position: for catch-up and sync. */
+  readLog(options?: ReadLogOptions): Promise<LogPage<E>>;
+}
+
+const resolveRef = (ref: StreamRef): StreamId => {
+  validateObject('ref', ref);
+  return {
+    database: ref.database === undefined ? 'default' : validateName('ref.database', ref.database),
+    type: validateName('ref.type', ref.type),
+    id: validateName('ref.id', ref.id),
+  };
+};
+
+/**
+ * Creates an event store over a key-value backend.
+ * @example
+ * const store = createEventStore<BankEvent>({ kv: createMemoryKv() });
+ */
+export const createEventStore = <E extends EventShape = EventShape>(options: EventStoreOptions): EventStore<E> => {
+  const ctx: Context = resolveOptions(options);
+  return {
+    stream: (ref) => {
+      const id = resolveRef(ref);
+      return new StreamHandle<E>(ctx, id, optimisticGuard(id));
+    },
+    open: async (ref, openOptions = {}) => {
+      const id = resolveRef(ref);
+      validateObject('options', openOptions);
+      const sessionTimeoutMs =
+        openOptions.sessionTimeoutMs === undefined
+          ? ctx.sessionTimeoutMs
+          : validateInteger('options.sessionTimeoutMs', openOptions.sessionTimeoutMs, 1);
+      const openTimeoutMs =
+        openOptions.openTimeoutMs === undefined
+          ? ctx.openTimeoutMs
+          : validateInteger('options.openTimeoutMs', openOptions.openTimeoutMs, 0);
+      return openSession<E>(ctx, id, sessionTimeoutMs, openTimeoutMs);
+    },
+    query: (index, value, queryOptions) => queryIndex<E>(ctx, index, value, queryOptions),
+    readLog: (logOptions) => readGlobalLog<E>(ctx, logOptions),
+  };
+};

@@ -1,0 +1,73 @@
+import type { Kv, KvCommit, KvEntry, KvScan, KvValue } from '../kv/types.js';
+
+export type KvOperation = 'get' | 'scan' | 'commit';
+
+/** A fault to inject: fail the `nth` matching operation (1 = the next one). */
+export interface Fault {
+  readonly nth: number;
+  /** `'before'`: the operation does not happen. `'after'`: it happens, then the caller gets an error. */
+  readonly when: 'before' | 'after';
+  /** Which operations count (default all). */
+  readonly operations?: readonly KvOperation[];
+}
+
+export class InjectedFault extends Error {
+  constructor(
+    readonly operation: KvOperation,
+    readonly when: 'before' | 'after',
+  ) {
+    super(`injected fault ${when} ${operation}`);
+    this.name = 'InjectedFault';
+  }
+}
+
+export interface FaultyKv extends Kv {
+  /** Arms a fault; replaces any armed one. */
+  inject(fault: Fault): void;
+  /** Disarms the armed fault. */
+  heal(): void;
+  /** Faults fired so far. */
+  readonly fired: number;
+}
+
+/**
+ * Wraps a KV and fails the n-th operation before or after it applies: a storage error, a
+ * lost connection, or a commit whose acknowledgement never arrived.
+ */
+export const createFaultyKv = (inner: Kv): FaultyKv => {
+  let armed: { remaining: number; fault: Fault } | undefined;
+  let fired = 0;
+  const trip = (operation: KvOperation): 'before' | 'after' | undefined => {
+    if (!armed || (armed.fault.operations && !armed.fault.operations.includes(operation))) return undefined;
+    armed.remaining -= 1;
+    if (armed.remaining > 0) return undefined;
+    const { when } = armed.fault;
+    armed = undefined;
+    fired += 1;
+    return when;
+  };
+  const run = async <T>(operation: KvOperation, call: () => Promise<T>): Promise<T> => {
+    const when = trip(operation);
+    if (when === 'before') throw new InjectedFault(operation, when);
+    const result = await call();
+    if (when === 'after') throw new InjectedFault(operation, when);
+    return result;
+  };
+  return {
+    get capabilities() {
+      return inner.capabilities;
+    },
+    get fired() {
+      return fired;
+    },
+    inject(fault) {
+      armed = { remaining: fault.nth, fault };
+    },
+    heal() {
+      armed = undefined;
+    },
+    get: (keys: readonly string[]): Promise<(KvValue | undefined)[]> => run('get', () => inner.get(keys)),
+    scan: (range: KvScan): Promise<KvEntry[]> => run('scan', () => inner.scan(range)),
+    commit: (commit: KvCommit): Promise<void> => run('commit', () => inner.commit(commit)),
+  };
+};

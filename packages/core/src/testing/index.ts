@@ -1,0 +1,5 @@
+export type { Fault, FaultyKv, KvOperation } from './faulty-kv.js';
+export { createFaultyKv, InjectedFault } from './faulty-kv.js';
+export type { ManualClock } from './manual-clock.js';
+export { createManualClock } from './manual-clock.js';
+export { createNonAtomicKv } from './non-atomic-kv.js';

@@ -1,0 +1,28 @@
+import type { Clock } from '../clock.js';
+
+export interface ManualClock extends Clock {
+  /** Moves time forward. */
+  advance(ms: number): void;
+  /** Sets the current time. */
+  set(ms: number): void;
+}
+
+/**
+ * A clock that only moves when told to. `sleep(ms)` advances it by `ms` and resolves at
+ * once, so code that waits (an `open()` retrying against a lock) runs instantly in tests.
+ */
+export const createManualClock = (start = Date.UTC(2026, 0, 1)): ManualClock => {
+  let now = start;
+  return {
+    now: () => now,
+    sleep: async (ms) => {
+      now += Math.max(0, ms);
+    },
+    advance: (ms) => {
+      now += ms;
+    },
+    set: (ms) => {
+      now = ms;
+    },
+  };
+};

@@ -1,0 +1,160 @@
+import { InvalidArgumentError } from './errors.js';
+
+/**
+ * The values eventkv can store with the default (structured) codec: what the structured
+ * clone algorithm keeps intact in every backend. Class instances are refused rather than
+ * silently turned into plain objects; register them with the superjson codec instead.
+ */
+
+const isPlainObject = (value: object): boolean => {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+};
+
+const isBinary = (value: object): value is ArrayBuffer | ArrayBufferView =>
+  value instanceof ArrayBuffer || ArrayBuffer.isView(value);
+
+/** Types whose contents `Object.freeze` cannot protect, so shared copies must be re-copied. */
+const hasMutableInternals = (value: object): boolean =>
+  value instanceof Date ||
+  value instanceof Map ||
+  value instanceof Set ||
+  value instanceof RegExp ||
+  isBinary(value);
+
+const copyBinary = (value: ArrayBuffer | ArrayBufferView): ArrayBuffer | ArrayBufferView => {
+  if (value instanceof ArrayBuffer) return value.slice(0);
+  if (value instanceof DataView) {
+    return new DataView(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
+  }
+  return (value as unknown as { slice(): ArrayBufferView }).slice();
+};
+
+const describe = (value: unknown): string => {
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'symbol') return 'a symbol';
+  const name = (value as { constructor?: { name?: string } }).constructor?.name;
+  return `an instance of ${name || 'an unknown class'} (use the superjson codec and register the class)`;
+};
+
+export interface Prepared {
+  readonly value: unknown;
+  /** Contains a Date, Map, Set, RegExp or binary data. */
+  readonly mutable: boolean;
+}
+
+/**
+ * Validates that `value` can be stored and, when `copy` is set, returns a deep copy with
+ * every plain object and array frozen, in the same single walk. Shared references and
+ * cycles are preserved. Throws `InvalidArgumentError` naming `field` and the path.
+ */
+export const prepareValue = (value: unknown, field: string, copy: boolean): Prepared => {
+  let mutable = false;
+  const seen = new Map<object, unknown>();
+
+  const walk = (v: unknown, path: string): unknown => {
+    if (v === null || (typeof v !== 'object' && typeof v !== 'function' && typeof v !== 'symbol')) {
+      return v;
+    }
+    if (typeof v !== 'object') {
+      throw new InvalidArgumentError(path, `${describe(v)} cannot be stored`);
+    }
+    const known = seen.get(v);
+    if (known !== undefined) return known;
+
+    if (Array.isArray(v)) {
+      const out: unknown[] | undefined = copy ? new Array(v.length) : undefined;
+      seen.set(v, out ?? v);
+      for (let i = 0; i < v.length; i++) {
+        const item = walk(v[i], `${path}[${i}]`);
+        if (out) out[i] = item;
+      }
+      return out ? Object.freeze(out) : v;
+    }
+    if (isPlainObject(v)) {
+      const out: Record<string, unknown> | undefined = copy ? {} : undefined;
+      seen.set(v, out ?? v);
+      const source = v as Record<string, unknown>;
+      for (const key in source) {
+        if (!Object.hasOwn(source, key)) continue;
+        const item = walk(source[key], `${path}.${key}`);
+        if (out) out[key] = item;
+      }
+      return out ? Object.freeze(out) : v;
+    }
+    if (!hasMutableInternals(v)) {
+      throw new InvalidArgumentError(path, `${describe(v)} cannot be stored`);
+    }
+    mutable = true;
+    if (v instanceof Map) {
+      const out = copy ? new Map() : undefined;
+      seen.set(v, out ?? v);
+      for (const [k, item] of v) {
+        const ck = walk(k, `${path}<key>`);
+        const ci = walk(item, `${path}.get(${String(k)})`);
+        out?.set(ck, ci);
+      }
+      return out ?? v;
+    }
+    if (v instanceof Set) {
+      const out = copy ? new Set() : undefined;
+      seen.set(v, out ?? v);
+      for (const item of v) {
+        const ci = walk(item, `${path}<item>`);
+        out?.add(ci);
+      }
+      return out ?? v;
+    }
+    const out = !copy
+      ? v
+      : v instanceof Date
+        ? new Date(v.getTime())
+        : v instanceof RegExp
+          ? new RegExp(v.source, v.flags)
+          : copyBinary(v as ArrayBuffer | ArrayBufferView);
+    seen.set(v, out);
+    return out;
+  };
+
+  const result = walk(value, field);
+  return { value: result, mutable };
+};
+
+/**
+ * A fresh, unfrozen deep copy of a value that `prepareValue` accepted. Used to hand out
+ * shared records that contain types `Object.freeze` cannot protect.
+ */
+export const copyValue = <T>(value: T): T => {
+  const seen = new Map<object, unknown>();
+  const walk = (v: unknown): unknown => {
+    if (v === null || typeof v !== 'object') return v;
+    const known = seen.get(v);
+    if (known !== undefined) return known;
+    if (Array.isArray(v)) {
+      const out: unknown[] = new Array(v.length);
+      seen.set(v, out);
+      for (let i = 0; i < v.length; i++) out[i] = walk(v[i]);
+      return out;
+    }
+    if (v instanceof Map) {
+      const out = new Map();
+      seen.set(v, out);
+      for (const [k, item] of v) out.set(walk(k), walk(item));
+      return out;
+    }
+    if (v instanceof Set) {
+      const out = new Set();
+      seen.set(v, out);
+      for (const item of v) out.add(walk(item));
+      return out;
+    }
+    if (v instanceof Date) return new Date(v.getTime());
+    if (v instanceof RegExp) return new RegExp(v.source, v.flags);
+    if (isBinary(v)) return copyBinary(v);
+    const out: Record<string, unknown> = {};
+    seen.set(v, out);
+    for (const key of Object.keys(v)) out[key] = walk((v as Record<string, unknown>)[key]);
+    return out;
+  };
+  return walk(value) as T;
+};

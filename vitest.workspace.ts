@@ -1,4 +1,11 @@
+import { defaultClientConditions, defaultServerConditions } from 'vite';
 import type { TestProjectConfiguration } from 'vitest/config';
+
+/** Workspace packages resolve to their TypeScript sources (see each package's `exports`). */
+const source = {
+  resolve: { conditions: ['@eventkv/source', ...defaultClientConditions] },
+  ssr: { resolve: { conditions: ['@eventkv/source', ...defaultServerConditions] } },
+};
 
 /**
  * The test projects of the monorepo, one per package and runtime. The root
@@ -6,7 +13,7 @@ import type { TestProjectConfiguration } from 'vitest/config';
  */
 export const projects: TestProjectConfiguration[] = [
   {
-    resolve: { conditions: ['@eventkv/source'] },
+    ...source,
     test: {
       name: 'core',
       root: './packages/core',
@@ -15,7 +22,7 @@ export const projects: TestProjectConfiguration[] = [
     },
   },
   {
-    resolve: { conditions: ['@eventkv/source'] },
+    ...source,
     test: {
       name: 'examples',
       root: './examples',

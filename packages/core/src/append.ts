@@ -215,6 +215,14 @@ export const appendEvents = async (
     // The head goes last: the sequential (non-atomic) path writes in this order.
     puts.push({ key: keys.head, value: { version, timestamp } });
 
+    const max = ctx.kv.capabilities.maxCommitKeys;
+    if (max !== undefined && checks.length + puts.length > max) {
+      throw new InvalidArgumentError(
+        'events',
+        `this append of ${events.length} events touches ${checks.length + puts.length} keys, more than ` +
+          `the backend's ${max} per commit; append fewer events at a time`,
+      );
+    }
     try {
       await kvCommit(ctx, { checks, puts });
     } catch (error) {

@@ -252,10 +252,15 @@ export class StreamHandle<E extends EventShape> implements EventStream<E> {
     this.guard.assertUsable();
     const keys = (await kvScan(this.ctx, { prefix: this.keys.snapshotPrefix })).map((e) => e.key);
     if (keys.length === 0) return 0;
-    await writeGuarded(this.ctx, this.guard, this.keys.lease, [], (_, leaseCheck) => ({
-      checks: [leaseCheck],
-      deletes: keys,
-    }));
+    // Snapshots are derived data, so a backend's per-commit key limit may split this.
+    const batch = Math.max(1, (this.ctx.kv.capabilities.maxCommitKeys ?? keys.length + 1) - 1);
+    for (let i = 0; i < keys.length; i += batch) {
+      const deletes = keys.slice(i, i + batch);
+      await writeGuarded(this.ctx, this.guard, this.keys.lease, [], (_, leaseCheck) => ({
+        checks: [leaseCheck],
+        deletes,
+      }));
+    }
     log(this.ctx.logger, 'info', 'snapshots.cleared', 'snapshots cleared', { ...this.ref, count: keys.length });
     return keys.length;
   }

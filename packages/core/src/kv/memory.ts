@@ -1,8 +1,12 @@
-import BTree from 'sorted-btree';
+import BTreeModule from 'sorted-btree';
 import { InvalidArgumentError, KvConditionError } from '../errors.js';
 import { failedChecks } from './equal.js';
 import { resolveRange } from './range.js';
 import type { Kv, KvEntry, KvScan, KvValue } from './types.js';
+
+// sorted-btree is CommonJS: bundlers hand over the class, Node's ESM loader the module object.
+const BTree: typeof BTreeModule =
+  (BTreeModule as unknown as { default?: typeof BTreeModule }).default ?? BTreeModule;
 
 export interface MemoryKvOptions {
   /** Largest number of keys one commit may touch (default: unlimited). */

@@ -1,4 +1,4 @@
-import { KvConditionError, StorageError } from '../errors.js';
+import { isKvConditionError, KvConditionError, StorageError } from '../errors.js';
 import { log, type Logger } from '../logger.js';
 import { failedChecks } from './equal.js';
 import type { Kv, KvCheck, KvCommit, KvValue } from './types.js';
@@ -41,13 +41,22 @@ export const commitSequentially = async (kv: Kv, plan: KvCommit, logger: Logger)
     }
   } catch (error) {
     const undoFailures: unknown[] = [];
-    for (const { key, previous, written } of done.reverse()) {
+    const undo = async (key: string, previous: KvValue, written: KvValue, applied: boolean) => {
       try {
         await kv.commit(single(key, previous, casCheck(key, written)));
       } catch (undoError) {
-        undoFailures.push(undoError);
+        // For a write that may not have applied, a failed condition proves it did not.
+        if (applied || !isKvConditionError(undoError)) undoFailures.push(undoError);
       }
+    };
+    // The failed write may have applied with only its acknowledgement lost (a failed
+    // condition is the one error proving it did not): undo it too, on condition that it
+    // holds what was written, or it would outlive the rollback and poison the retry.
+    const failing = writes[done.length];
+    if (failing && !isKvConditionError(error)) {
+      await undo(failing.key, before.get(failing.key), failing.value, false);
     }
+    for (const { key, previous, written } of done.reverse()) await undo(key, previous, written, true);
     if (undoFailures.length > 0) {
       log(logger, 'error', 'rollback.failed', 'rollback of a partial write failed', {
         keys: done.map((d) => d.key),

@@ -1,0 +1,233 @@
+import { describe, expect, it } from 'vitest';
+import { isKvConditionError, type KvConditionError } from '../errors.js';
+import type { Kv, KvCommit } from '../kv/types.js';
+import { type ConformanceOptions, useHarness } from './harness.js';
+
+const catchCondition = async (promise: Promise<unknown>): Promise<KvConditionError> => {
+  try {
+    await promise;
+  } catch (error) {
+    if (isKvConditionError(error)) return error;
+    throw error;
+  }
+  throw new Error('expected the commit to fail its condition');
+};
+
+const put = (kv: Kv, entries: Record<string, unknown>, atomic: boolean): Promise<void> =>
+  atomic
+    ? kv.commit({ puts: Object.entries(entries).map(([key, value]) => ({ key, value })) })
+    : Object.entries(entries).reduce<Promise<void>>(
+        (done, [key, value]) => done.then(() => kv.commit({ puts: [{ key, value }] })),
+        Promise.resolve(),
+      );
+
+const keysOf = async (kv: Kv, scan: Parameters<Kv['scan']>[0]): Promise<string[]> =>
+  (await kv.scan(scan)).map((e) => e.key);
+
+/**
+ * The KV contract every adapter implements: batched point reads, ordered range scans,
+ * and conditional commits (atomic across keys where the adapter declares it).
+ */
+export const kvContractTests = (options: ConformanceOptions): void => {
+  const { atomic } = options.capabilities;
+  describe('KV contract', () => {
+    const setup = useHarness(options);
+
+    it('declares the capabilities the suite was told about', async () => {
+      const { kv } = await setup();
+      expect(kv.capabilities).toMatchObject(options.capabilities);
+    });
+
+    it('get returns one result per key, in order, undefined for missing keys', async () => {
+      const { kv } = await setup();
+      await put(kv, { 'a/1': { n: 1 }, 'a/2': 'two' }, atomic);
+      expect(await kv.get(['a/2', 'missing', 'a/1', 'a/2'])).toEqual(['two', undefined, { n: 1 }, 'two']);
+      expect(await kv.get([])).toEqual([]);
+    });
+
+    it('stores structured values: Dates, BigInt, Map, Set, nested arrays', async () => {
+      const { kv } = await setup();
+      const value = {
+        when: new Date(Date.UTC(2026, 0, 2)),
+        big: 2n ** 70n,
+        map: new Map([['k', [1, 2]]]),
+        set: new Set(['x']),
+        nested: [{ a: null, b: true }],
+      };
+      await put(kv, { v: value }, atomic);
+      expect((await kv.get(['v']))[0]).toEqual(value);
+    });
+
+    describe('scan', () => {
+      const fill = async (kv: Kv) => {
+        // Zero-padded numbers, as core builds them: version 10 sorts after version 9.
+        const entries: Record<string, number> = {};
+        for (const n of [1, 2, 9, 10, 11]) entries[`s/e/${String(n).padStart(16, '0')}`] = n;
+        entries['s/d'] = 0;
+        entries['s/f'] = 99;
+        entries['s/e2/0000000000000001'] = -1;
+        await put(kv, entries, atomic);
+      };
+      const e = (n: number) => `s/e/${String(n).padStart(16, '0')}`;
+
+      it('returns keys in ascending order, every key once', async () => {
+        const { kv } = await setup();
+        await fill(kv);
+        expect(await keysOf(kv, {})).toEqual([
+          's/d',
+          e(1),
+          e(2),
+          e(9),
+          e(10),
+          e(11),
+          's/e2/0000000000000001',
+          's/f',
+        ]);
+      });
+
+      it('prefix matches exactly the keys that start with it', async () => {
+        const { kv } = await setup();
+        await fill(kv);
+        expect(await keysOf(kv, { prefix: 's/e/' })).toEqual([e(1), e(2), e(9), e(10), e(11)]);
+        expect((await kv.scan({ prefix: 's/e/' })).map((x) => x.value)).toEqual([1, 2, 9, 10, 11]);
+        expect(await keysOf(kv, { prefix: 'zz/' })).toEqual([]);
+      });
+
+      it('start is inclusive and end exclusive, combined with a prefix', async () => {
+        const { kv } = await setup();
+        await fill(kv);
+        expect(await keysOf(kv, { prefix: 's/e/', start: e(2), end: e(11) })).toEqual([e(2), e(9), e(10)]);
+        expect(await keysOf(kv, { start: e(10) })).toEqual([e(10), e(11), 's/e2/0000000000000001', 's/f']);
+        expect(await keysOf(kv, { end: e(2) })).toEqual(['s/d', e(1)]);
+        expect(await keysOf(kv, { start: e(9), end: e(9) })).toEqual([]);
+        expect(await keysOf(kv, { start: e(10), end: e(9) })).toEqual([]);
+        expect(await keysOf(kv, { prefix: 's/e/', start: 'a', end: 'z' })).toHaveLength(5);
+      });
+
+      it('reverse returns descending order and limit counts from the end', async () => {
+        const { kv } = await setup();
+        await fill(kv);
+        expect(await keysOf(kv, { prefix: 's/e/', reverse: true })).toEqual([e(11), e(10), e(9), e(2), e(1)]);
+        expect(await keysOf(kv, { prefix: 's/e/', reverse: true, limit: 2 })).toEqual([e(11), e(10)]);
+        expect(await keysOf(kv, { prefix: 's/e/', end: e(10), reverse: true, limit: 2 })).toEqual([e(9), e(2)]);
+        expect(await keysOf(kv, { start: e(11), reverse: true })).toEqual(['s/f', 's/e2/0000000000000001', e(11)]);
+      });
+
+      it('limit bounds the result in both directions', async () => {
+        const { kv } = await setup();
+        await fill(kv);
+        expect(await keysOf(kv, { prefix: 's/e/', limit: 3 })).toEqual([e(1), e(2), e(9)]);
+        expect(await keysOf(kv, { prefix: 's/e/', limit: 100 })).toHaveLength(5);
+        expect(await keysOf(kv, { prefix: 's/e/', start: e(10), limit: 1 })).toEqual([e(10)]);
+      });
+
+      it('reads nothing from an empty store', async () => {
+        const { kv } = await setup();
+        expect(await kv.scan({})).toEqual([]);
+        expect(await kv.scan({ prefix: 'a/', reverse: true, limit: 1 })).toEqual([]);
+      });
+    });
+
+    describe('commit', () => {
+      it('applies puts and deletes', async () => {
+        const { kv } = await setup();
+        await kv.commit({ puts: [{ key: 'k', value: 1 }] });
+        await kv.commit({ deletes: ['k'] });
+        await kv.commit({ puts: [{ key: 'j', value: { v: 2 } }] });
+        expect(await kv.get(['k', 'j'])).toEqual([undefined, { v: 2 }]);
+        await kv.commit({ deletes: ['never-existed'] });
+      });
+
+      it('an absent check passes on a missing key and fails on a present one', async () => {
+        const { kv } = await setup();
+        await kv.commit({ checks: [{ key: 'k', absent: true }], puts: [{ key: 'k', value: 1 }] });
+        const error = await catchCondition(
+          kv.commit({ checks: [{ key: 'k', absent: true }], puts: [{ key: 'k', value: 2 }] }),
+        );
+        expect(error.keys).toEqual(['k']);
+        expect(error.code).toBe('KV_CONDITION_FAILED');
+        expect(await kv.get(['k'])).toEqual([1]);
+      });
+
+      it('an equals check compares values deeply and fails on a missing key', async () => {
+        const { kv } = await setup();
+        const head = { version: 3, timestamp: 1000 };
+        await kv.commit({ puts: [{ key: 'h', value: head }] });
+        await kv.commit({
+          checks: [{ key: 'h', equals: { timestamp: 1000, version: 3 } }],
+          puts: [{ key: 'h', value: { version: 4, timestamp: 1001 } }],
+        });
+        for (const stale of [head, { version: 4 }, { version: 4, timestamp: 1001, extra: 1 }, 4]) {
+          await catchCondition(kv.commit({ checks: [{ key: 'h', equals: stale }], puts: [{ key: 'h', value: 0 }] }));
+        }
+        await catchCondition(kv.commit({ checks: [{ key: 'nope', equals: 1 }], puts: [{ key: 'nope', value: 2 }] }));
+        expect(await kv.get(['h', 'nope'])).toEqual([{ version: 4, timestamp: 1001 }, undefined]);
+      });
+
+      it('a failed condition on a delete leaves the key', async () => {
+        const { kv } = await setup();
+        await kv.commit({ puts: [{ key: 'lease', value: { sessionId: 'a', expiresAt: 5 } }] });
+        await catchCondition(
+          kv.commit({ checks: [{ key: 'lease', equals: { sessionId: 'b', expiresAt: 5 } }], deletes: ['lease'] }),
+        );
+        expect(await kv.get(['lease'])).toEqual([{ sessionId: 'a', expiresAt: 5 }]);
+      });
+
+      if (atomic) {
+        describe('atomicity (declared: atomic)', () => {
+          const big: KvCommit = {
+            puts: Array.from({ length: 50 }, (_, i) => ({ key: `e/${String(i).padStart(4, '0')}`, value: { i } })),
+          };
+
+          it('applies every put and delete of a commit together', async () => {
+            const { kv } = await setup();
+            await kv.commit({ puts: [{ key: 'old', value: 1 }] });
+            await kv.commit({ ...big, deletes: ['old'], checks: [{ key: 'old', equals: 1 }] });
+            expect(await kv.scan({ prefix: 'e/' })).toHaveLength(50);
+            expect(await kv.get(['old'])).toEqual([undefined]);
+          });
+
+          it('applies nothing when any check fails, and names every failed key', async () => {
+            const { kv } = await setup();
+            await kv.commit({ puts: [{ key: 'head', value: { version: 1 } }, { key: 'taken', value: 1 }] });
+            const error = await catchCondition(
+              kv.commit({
+                ...big,
+                checks: [
+                  { key: 'head', equals: { version: 1 } },
+                  { key: 'taken', absent: true },
+                  { key: 'free', absent: true },
+                  { key: 'missing', equals: 1 },
+                ],
+                deletes: ['head'],
+              }),
+            );
+            expect([...error.keys].sort()).toEqual(['missing', 'taken']);
+            expect(await kv.scan({ prefix: 'e/' })).toEqual([]);
+            expect(await kv.get(['head'])).toEqual([{ version: 1 }]);
+          });
+
+          it('one of two racing conditional commits wins, the other applies nothing', async () => {
+            const { kv } = await setup();
+            const claim = (who: string) =>
+              kv.commit({
+                checks: [{ key: 'head', absent: true }],
+                puts: [
+                  { key: 'head', value: { who } },
+                  { key: `by/${who}`, value: who },
+                ],
+              });
+            const results = await Promise.allSettled([claim('a'), claim('b'), claim('c')]);
+            expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+            for (const r of results) {
+              if (r.status === 'rejected') expect(isKvConditionError(r.reason)).toBe(true);
+            }
+            const [head] = await kv.get(['head']);
+            const winner = (head as { who: string }).who;
+            expect(await keysOf(kv, { prefix: 'by/' })).toEqual([`by/${winner}`]);
+          });
+        });
+      }
+    });
+  });
+};

@@ -1,0 +1,3 @@
+import type { ConformanceOptions } from './harness.js';
+
+export const modelTests = (_options: ConformanceOptions): void => {};

@@ -18,7 +18,11 @@ export const projects: TestProjectConfiguration[] = [
       name: 'core',
       root: './packages/core',
       include: ['test/**/*.test.ts'],
-      typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
+      typecheck: {
+        enabled: true,
+        include: ['test/**/*.test-d.ts'],
+        tsconfig: './test/tsconfig.json',
+      },
     },
   },
   {

@@ -9,7 +9,9 @@ describe('README quickstart', () => {
   it('is the code the README shows, verbatim', async () => {
     const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
     const source = await readFile(new URL('./quickstart.ts', import.meta.url), 'utf8');
-    const block = readme.match(/<!-- quickstart:start -->\n```ts\n([\s\S]*?)```\n<!-- quickstart:end -->/);
+    const block = readme.match(
+      /<!-- quickstart:start -->\n```ts\n([\s\S]*?)```\n<!-- quickstart:end -->/,
+    );
     expect(block, 'README.md has a quickstart block between the quickstart markers').not.toBeNull();
     expect(block?.[1]).toBe(source);
   });

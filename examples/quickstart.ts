@@ -1,4 +1,9 @@
-import { createEventStore, createMemoryKv, isVersionMismatchError, type RecordedEvent } from '@eventkv/core';
+import {
+  createEventStore,
+  createMemoryKv,
+  isVersionMismatchError,
+  type RecordedEvent,
+} from '@eventkv/core';
 
 // 1. Your events: one discriminated union.
 type BankAccountEvent =
@@ -20,7 +25,11 @@ const account = { type: 'BankAccount', id: '123456000' };
     ],
     { expectedVersion: 'no-stream' },
   );
-  await session.append({ type: 'FundsWithdrawn', data: { amount: 500 }, metadata: { userId: 'joe' } });
+  await session.append({
+    type: 'FundsWithdrawn',
+    data: { amount: 500 },
+    metadata: { userId: 'joe' },
+  });
 }
 
 // 4. Rebuild the state by replaying the history.

@@ -13,15 +13,35 @@ import type { DatabaseKeys, StreamKeys } from './keys.js';
 import type { KvCheck, KvEntry } from './kv/types.js';
 import { log } from './logger.js';
 import type { Context } from './options.js';
-import { asEvent, asHead, asIdempotency, asLease, asLogHead, type EventRecord, type PointerRecord } from './records.js';
-import type { AppendResult, EventMetadata, EventShape, ExpectedVersion } from './types.js';
-import { validateExpectedVersion, validateInteger, validateName, validateObject, validateOptionalName } from './validate.js';
+import {
+  asEvent,
+  asHead,
+  asIdempotency,
+  asLease,
+  asLogHead,
+  type EventRecord,
+  type PointerRecord,
+} from './records.js';
+import type { AppendResult, EventMetadata, ExpectedVersion } from './types.js';
+import {
+  validateExpectedVersion,
+  validateInteger,
+  validateName,
+  validateObject,
+  validateOptionalName,
+} from './validate.js';
 
 /** Give up after this many lost races on the global log head (never on a version). */
 const MAX_ATTEMPTS = 100;
 
 const EVENT_KEYS = new Set(['type', 'data', 'metadata']);
-const METADATA_KEYS = new Set(['messageId', 'schemaVersion', 'userId', 'correlationId', 'causationId']);
+const METADATA_KEYS = new Set([
+  'messageId',
+  'schemaVersion',
+  'userId',
+  'correlationId',
+  'causationId',
+]);
 
 interface PreparedEvent {
   readonly type: string;
@@ -48,25 +68,40 @@ const prepareEvent = (ctx: Context, input: unknown, i: number): PreparedEvent =>
   const event = validateObject(field, input);
   for (const key in event) {
     if (!EVENT_KEYS.has(key)) {
-      throw new InvalidArgumentError(`${field}.${key}`, 'is not a known event property (events are { type, data?, metadata? })');
+      throw new InvalidArgumentError(
+        `${field}.${key}`,
+        'is not a known event property (events are { type, data?, metadata? })',
+      );
     }
   }
   const type = validateName(`${field}.type`, event.type);
-  const meta = event.metadata === undefined ? {} : validateObject(`${field}.metadata`, event.metadata);
+  const meta =
+    event.metadata === undefined ? {} : validateObject(`${field}.metadata`, event.metadata);
   for (const key in meta) {
     if (!METADATA_KEYS.has(key)) {
-      throw new InvalidArgumentError(`${field}.metadata.${key}`, `is not a known metadata property (${[...METADATA_KEYS].join(', ')})`);
+      throw new InvalidArgumentError(
+        `${field}.metadata.${key}`,
+        `is not a known metadata property (${[...METADATA_KEYS].join(', ')})`,
+      );
     }
   }
   const hasData = 'data' in event && event.data !== undefined;
-  const payload = hasData ? encodePayload(ctx, event.data, `${field}.data`) : { value: undefined, mutable: false };
+  const payload = hasData
+    ? encodePayload(ctx, event.data, `${field}.data`)
+    : { value: undefined, mutable: false };
   return {
     type,
     hasData,
     data: payload.value,
     mutable: payload.mutable,
-    messageId: meta.messageId === undefined ? ctx.generateId() : validateName(`${field}.metadata.messageId`, meta.messageId),
-    schemaVersion: meta.schemaVersion === undefined ? 1 : validateInteger(`${field}.metadata.schemaVersion`, meta.schemaVersion, 1),
+    messageId:
+      meta.messageId === undefined
+        ? ctx.generateId()
+        : validateName(`${field}.metadata.messageId`, meta.messageId),
+    schemaVersion:
+      meta.schemaVersion === undefined
+        ? 1
+        : validateInteger(`${field}.metadata.schemaVersion`, meta.schemaVersion, 1),
     userId: validateOptionalName(`${field}.metadata.userId`, meta.userId),
     correlationId: validateOptionalName(`${field}.metadata.correlationId`, meta.correlationId),
     causationId: validateOptionalName(`${field}.metadata.causationId`, meta.causationId),
@@ -75,9 +110,13 @@ const prepareEvent = (ctx: Context, input: unknown, i: number): PreparedEvent =>
 
 export const prepareAppend = (ctx: Context, input: unknown, options: unknown) => {
   const list = Array.isArray(input) ? input : [input];
-  if (list.length === 0) throw new InvalidArgumentError('events', 'must contain at least one event');
+  if (list.length === 0)
+    throw new InvalidArgumentError('events', 'must contain at least one event');
   if (list.length > ctx.maxEventsPerAppend) {
-    throw new InvalidArgumentError('events', `must contain at most ${ctx.maxEventsPerAppend} events per append (got ${list.length})`);
+    throw new InvalidArgumentError(
+      'events',
+      `must contain at most ${ctx.maxEventsPerAppend} events per append (got ${list.length})`,
+    );
   }
   const opts = options === undefined ? {} : validateObject('options', options);
   const expected = validateExpectedVersion(opts.expectedVersion);
@@ -85,7 +124,10 @@ export const prepareAppend = (ctx: Context, input: unknown, options: unknown) =>
   const ids = new Set<string>();
   events.forEach((e, i) => {
     if (ids.has(e.messageId)) {
-      throw new InvalidArgumentError(`events[${i}].metadata.messageId`, `'${e.messageId}' appears twice in this append`);
+      throw new InvalidArgumentError(
+        `events[${i}].metadata.messageId`,
+        `'${e.messageId}' appears twice in this append`,
+      );
     }
     ids.add(e.messageId);
   });
@@ -103,19 +145,29 @@ const resolveClash = async (
   expected: ExpectedVersion,
   current: number,
 ): Promise<AppendResult> => {
-  const found = (await kvGet(t.ctx, events.map((e) => t.keys.idempotency(e.messageId)))).map((v, i) =>
-    asIdempotency(t.keys.idempotency(events[i]!.messageId), v),
-  );
+  const found = (
+    await kvGet(
+      t.ctx,
+      events.map((e) => t.keys.idempotency(e.messageId)),
+    )
+  ).map((v, i) => asIdempotency(t.keys.idempotency(events[i]!.messageId), v));
   const first = found[0]?.version;
   const exactRetry =
     first !== undefined &&
     found.every((entry, i) => entry?.version === first + i) &&
-    (typeof expected === 'number' ? first === expected + 1 : expected === 'no-stream' ? first === 1 : true);
+    (typeof expected === 'number'
+      ? first === expected + 1
+      : expected === 'no-stream'
+        ? first === 1
+        : true);
   if (exactRetry) {
     const version = first + events.length - 1;
     const [raw] = await kvGet(t.ctx, [t.keys.event(version)]);
     const last = asEvent(t.keys.event(version), raw, version);
-    log(t.ctx.logger, 'info', 'append.deduplicated', 'retried append ignored', { ...t.stream, version });
+    log(t.ctx.logger, 'info', 'append.deduplicated', 'retried append ignored', {
+      ...t.stream,
+      version,
+    });
     return {
       version,
       firstVersion: first,
@@ -125,9 +177,17 @@ const resolveClash = async (
   }
   const clash = found.findIndex((entry) => entry !== undefined);
   if (clash >= 0) {
-    throw new DuplicateIdempotencyIdError(t.stream, events[clash]!.messageId, found[clash]!.version);
+    throw new DuplicateIdempotencyIdError(
+      t.stream,
+      events[clash]!.messageId,
+      found[clash]!.version,
+    );
   }
-  log(t.ctx.logger, 'warn', 'version.mismatch', 'version mismatch', { ...t.stream, expected, actual: current });
+  log(t.ctx.logger, 'warn', 'version.mismatch', 'version mismatch', {
+    ...t.stream,
+    expected,
+    actual: current,
+  });
   throw new VersionMismatchError(t.stream, expected === 'any' ? current : expected, current);
 };
 
@@ -137,7 +197,9 @@ export const appendEvents = async (
   expected: ExpectedVersion,
 ): Promise<AppendResult> => {
   const { ctx, keys, dbKeys, stream } = t;
-  const readKeys = ctx.globalLog ? [keys.head, keys.lease, dbKeys.logHead] : [keys.head, keys.lease];
+  const readKeys = ctx.globalLog
+    ? [keys.head, keys.lease, dbKeys.logHead]
+    : [keys.head, keys.lease];
   const idempotencyKeys = events.map((e) => keys.idempotency(e.messageId));
 
   for (let attempt = 1; ; attempt++) {
@@ -194,7 +256,10 @@ export const appendEvents = async (
       if (position !== undefined) {
         const pointer: PointerRecord = { type: stream.type, id: stream.id, version };
         logPuts.push({ key: dbKeys.log(position), value: pointer });
-        const index = (name: 'eventType' | 'aggregateType' | 'user' | 'correlation', value: string | undefined) => {
+        const index = (
+          name: 'eventType' | 'aggregateType' | 'user' | 'correlation',
+          value: string | undefined,
+        ) => {
           if (value !== undefined && ctx.indexes.has(name)) {
             logPuts.push({ key: dbKeys.index(name, value, timestamp, position), value: pointer });
           }
@@ -209,7 +274,9 @@ export const appendEvents = async (
     const lastPosition = ctx.globalLog ? firstPosition + events.length - 1 : undefined;
     puts.push(...logPuts);
     if (lastPosition !== undefined) {
-      checks.push(logHead ? { key: dbKeys.logHead, equals: logHead } : { key: dbKeys.logHead, absent: true });
+      checks.push(
+        logHead ? { key: dbKeys.logHead, equals: logHead } : { key: dbKeys.logHead, absent: true },
+      );
       puts.push({ key: dbKeys.logHead, value: { position: lastPosition } });
     }
     // The head goes last: the sequential (non-atomic) path writes in this order.
@@ -233,7 +300,9 @@ export const appendEvents = async (
         return resolveClash(t, events, expected, asHead(keys.head, latest)?.version ?? 0);
       }
       if (attempt >= MAX_ATTEMPTS) {
-        throw new StorageError('append', { detail: `gave up after ${attempt} attempts lost to concurrent writers` });
+        throw new StorageError('append', {
+          detail: `gave up after ${attempt} attempts lost to concurrent writers`,
+        });
       }
       // The head, the lease or the log head moved: re-read and decide again. A version
       // or lease conflict is then reported by the checks at the top of the loop.

@@ -22,7 +22,11 @@ export const encodePayload = (ctx: Context, value: unknown, field: string): Enco
     encoded = ctx.codec.encode(value);
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
-    throw new InvalidArgumentError(field, `cannot be encoded by the ${ctx.codec.name} codec: ${why}`, { cause: error });
+    throw new InvalidArgumentError(
+      field,
+      `cannot be encoded by the ${ctx.codec.name} codec: ${why}`,
+      { cause: error },
+    );
   }
   return prepareValue(encoded, field, ctx.isolate);
 };
@@ -38,13 +42,19 @@ const decodeField = (ctx: Context, key: string, version: number, data: unknown):
   try {
     return ctx.codec.decode(data);
   } catch (error) {
-    throw new CorruptRecordError(key, version, `payload does not decode with the ${ctx.codec.name} codec`, {
-      cause: error,
-    });
+    throw new CorruptRecordError(
+      key,
+      version,
+      `payload does not decode with the ${ctx.codec.name} codec`,
+      {
+        cause: error,
+      },
+    );
   }
 };
 
-const shared = (record: object): boolean => (record as { [MUTABLE_INSIDE]?: true })[MUTABLE_INSIDE] === true;
+const shared = (record: object): boolean =>
+  (record as { [MUTABLE_INSIDE]?: true })[MUTABLE_INSIDE] === true;
 
 export const decodeEvent = (ctx: Context, key: string, record: EventRecord): EventRecord => {
   if (ctx.passThrough) return ctx.isolate && shared(record) ? copyValue(record) : record;
@@ -52,7 +62,11 @@ export const decodeEvent = (ctx: Context, key: string, record: EventRecord): Eve
   return { ...record, data: decodeField(ctx, key, record.version, record.data) };
 };
 
-export const decodeSnapshot = <S>(ctx: Context, key: string, record: SnapshotRecord): Snapshot<S> => {
+export const decodeSnapshot = <S>(
+  ctx: Context,
+  key: string,
+  record: SnapshotRecord,
+): Snapshot<S> => {
   if (ctx.passThrough) {
     return (ctx.isolate && shared(record) ? copyValue(record) : record) as Snapshot<S>;
   }

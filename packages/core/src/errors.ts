@@ -41,7 +41,7 @@ export abstract class EventKvError extends Error {
 
 /** The stream's version is not what the append expected. Reload, re-decide, retry. */
 export class VersionMismatchError extends EventKvError {
-  readonly code = 'VERSION_MISMATCH';
+  readonly code = 'VERSION_MISMATCH' as const;
   constructor(
     readonly stream: StreamId,
     readonly expected: number | 'no-stream' | 'exists',
@@ -56,7 +56,7 @@ export class VersionMismatchError extends EventKvError {
 
 /** An operation on a session that was closed (or never opened). */
 export class NotOpenError extends EventKvError {
-  readonly code = 'NOT_OPEN';
+  readonly code = 'NOT_OPEN' as const;
   constructor(
     readonly stream: StreamId,
     readonly sessionId: string,
@@ -69,7 +69,7 @@ export class NotOpenError extends EventKvError {
 
 /** The session outlived its timeout; its lease may already belong to another writer. */
 export class SessionExpiredError extends EventKvError {
-  readonly code = 'SESSION_EXPIRED';
+  readonly code = 'SESSION_EXPIRED' as const;
   constructor(
     readonly stream: StreamId,
     readonly sessionId: string,
@@ -84,7 +84,7 @@ export class SessionExpiredError extends EventKvError {
 
 /** The lease no longer belongs to this session (another session took it over). */
 export class InvalidSessionError extends EventKvError {
-  readonly code = 'INVALID_SESSION';
+  readonly code = 'INVALID_SESSION' as const;
   constructor(
     readonly stream: StreamId,
     readonly sessionId: string,
@@ -99,7 +99,7 @@ export class InvalidSessionError extends EventKvError {
 
 /** `open()` could not take the stream's lease within its open timeout. */
 export class OpenFailedError extends EventKvError {
-  readonly code = 'OPEN_FAILED';
+  readonly code = 'OPEN_FAILED' as const;
   constructor(
     readonly stream: StreamId,
     readonly openTimeoutMs: number,
@@ -117,7 +117,7 @@ export class OpenFailedError extends EventKvError {
 
 /** A write without a session hit a stream that a live session holds exclusively. */
 export class StreamLockedError extends EventKvError {
-  readonly code = 'STREAM_LOCKED';
+  readonly code = 'STREAM_LOCKED' as const;
   constructor(
     readonly stream: StreamId,
     readonly lockedUntil: number,
@@ -131,7 +131,7 @@ export class StreamLockedError extends EventKvError {
 
 /** A version beyond the stream's head was named (e.g. a snapshot at a future version). */
 export class VersionNotFoundError extends EventKvError {
-  readonly code = 'VERSION_NOT_FOUND';
+  readonly code = 'VERSION_NOT_FOUND' as const;
   constructor(
     readonly stream: StreamId,
     readonly version: number,
@@ -145,7 +145,7 @@ export class VersionNotFoundError extends EventKvError {
 }
 
 export class SnapshotVersionNotFoundError extends EventKvError {
-  readonly code = 'SNAPSHOT_VERSION_NOT_FOUND';
+  readonly code = 'SNAPSHOT_VERSION_NOT_FOUND' as const;
   constructor(
     readonly stream: StreamId,
     readonly version: number,
@@ -158,7 +158,7 @@ export class SnapshotVersionNotFoundError extends EventKvError {
 }
 
 export class IdempotencyIdNotFoundError extends EventKvError {
-  readonly code = 'IDEMPOTENCY_ID_NOT_FOUND';
+  readonly code = 'IDEMPOTENCY_ID_NOT_FOUND' as const;
   constructor(
     readonly stream: StreamId,
     readonly messageId: string,
@@ -171,7 +171,7 @@ export class IdempotencyIdNotFoundError extends EventKvError {
 
 /** A message id already names a different event (another position) in the stream. */
 export class DuplicateIdempotencyIdError extends EventKvError {
-  readonly code = 'DUPLICATE_IDEMPOTENCY_ID';
+  readonly code = 'DUPLICATE_IDEMPOTENCY_ID' as const;
   constructor(
     readonly stream: StreamId,
     readonly messageId: string,
@@ -186,7 +186,7 @@ export class DuplicateIdempotencyIdError extends EventKvError {
 
 /** A stored record does not decode or breaks an invariant. It is never returned or skipped. */
 export class CorruptRecordError extends EventKvError {
-  readonly code = 'CORRUPT_RECORD';
+  readonly code = 'CORRUPT_RECORD' as const;
   constructor(
     readonly key: string,
     readonly version: number | undefined,
@@ -203,7 +203,7 @@ export class CorruptRecordError extends EventKvError {
 
 /** Bad input, detected before anything was written. `field` names the offending input. */
 export class InvalidArgumentError extends EventKvError {
-  readonly code = 'INVALID_ARGUMENT';
+  readonly code = 'INVALID_ARGUMENT' as const;
   constructor(
     readonly field: string,
     readonly reason: string,
@@ -215,13 +215,14 @@ export class InvalidArgumentError extends EventKvError {
 
 /** The backend failed. The append or change it belonged to was not acknowledged. */
 export class StorageError extends EventKvError {
-  readonly code = 'STORAGE_FAILURE';
+  readonly code = 'STORAGE_FAILURE' as const;
   constructor(
     readonly operation: string,
     options: { cause?: unknown; detail?: string } = {},
   ) {
     const cause = options.cause as { message?: unknown } | undefined;
-    const why = options.detail ?? (typeof cause?.message === 'string' ? cause.message : 'unknown error');
+    const why =
+      options.detail ?? (typeof cause?.message === 'string' ? cause.message : 'unknown error');
     super(
       `Storage failed during ${operation}: ${why}. The operation was not acknowledged; it is safe to retry ` +
         '(appends with the same message ids are idempotent).',
@@ -235,7 +236,7 @@ export class StorageError extends EventKvError {
  * domain error; users should never see it.
  */
 export class KvConditionError extends EventKvError {
-  readonly code = 'KV_CONDITION_FAILED';
+  readonly code = 'KV_CONDITION_FAILED' as const;
   constructor(readonly keys: readonly string[]) {
     super(`KV commit condition failed on ${keys.join(', ')}; nothing was applied.`);
   }

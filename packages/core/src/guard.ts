@@ -2,8 +2,8 @@ import {
   InvalidSessionError,
   NotOpenError,
   SessionExpiredError,
-  StreamLockedError,
   type StreamId,
+  StreamLockedError,
 } from './errors.js';
 import type { KvCheck } from './kv/types.js';
 import { log } from './logger.js';

@@ -10,6 +10,9 @@ type CryptoHost = { crypto?: { randomUUID?: () => string } };
 export const defaultIdGenerator: IdGenerator = () => {
   const crypto = (globalThis as CryptoHost).crypto;
   if (crypto?.randomUUID) return crypto.randomUUID();
-  const random = () => Math.floor(Math.random() * 2 ** 32).toString(16).padStart(8, '0');
+  const random = () =>
+    Math.floor(Math.random() * 2 ** 32)
+      .toString(16)
+      .padStart(8, '0');
   return `${Date.now().toString(16)}-${random()}-${random()}-${random()}`;
 };

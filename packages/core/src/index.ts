@@ -43,7 +43,15 @@ export { failedChecks, kvValuesEqual } from './kv/equal.js';
 export type { MemoryKvOptions } from './kv/memory.js';
 export { createMemoryKv } from './kv/memory.js';
 export { prefixEnd, resolveRange } from './kv/range.js';
-export type { Kv, KvCapabilities, KvCheck, KvCommit, KvEntry, KvScan, KvValue } from './kv/types.js';
+export type {
+  Kv,
+  KvCapabilities,
+  KvCheck,
+  KvCommit,
+  KvEntry,
+  KvScan,
+  KvValue,
+} from './kv/types.js';
 export type { Logger, LogLevel } from './logger.js';
 export type { EventStoreOptions } from './options.js';
 export type { LogPage } from './queries.js';

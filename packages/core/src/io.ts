@@ -11,7 +11,10 @@ import type { Context } from './options.js';
 const wrap = (operation: string, error: unknown): unknown =>
   isEventKvError(error) ? error : new StorageError(operation, { cause: error });
 
-export const kvGet = async (ctx: Context, keys: readonly string[]): Promise<(KvValue | undefined)[]> => {
+export const kvGet = async (
+  ctx: Context,
+  keys: readonly string[],
+): Promise<(KvValue | undefined)[]> => {
   try {
     return await ctx.kv.get(keys);
   } catch (error) {

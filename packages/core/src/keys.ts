@@ -29,7 +29,12 @@ export const decodeNumber = (text: string): number | undefined => {
 };
 
 export type IndexName = 'eventType' | 'aggregateType' | 'user' | 'correlation';
-export const INDEX_NAMES: readonly IndexName[] = ['eventType', 'aggregateType', 'user', 'correlation'];
+export const INDEX_NAMES: readonly IndexName[] = [
+  'eventType',
+  'aggregateType',
+  'user',
+  'correlation',
+];
 
 /** All keys of one stream, precomputed once per handle. */
 export interface StreamKeys {

@@ -77,15 +77,25 @@ export const resolveOptions = (options: EventStoreOptions): Context => {
     typeof kv.commit !== 'function' ||
     typeof kv.capabilities !== 'object'
   ) {
-    throw new InvalidArgumentError('options.kv', 'must implement the Kv contract (get, scan, commit, capabilities)');
+    throw new InvalidArgumentError(
+      'options.kv',
+      'must implement the Kv contract (get, scan, commit, capabilities)',
+    );
   }
   const globalLog = options.globalLog ?? true;
   const indexes = new Set<IndexName>(
-    options.indexes === false ? [] : options.indexes === true || options.indexes === undefined ? INDEX_NAMES : options.indexes,
+    options.indexes === false
+      ? []
+      : options.indexes === true || options.indexes === undefined
+        ? INDEX_NAMES
+        : options.indexes,
   );
   for (const index of indexes) {
     if (!INDEX_NAMES.includes(index)) {
-      throw new InvalidArgumentError('options.indexes', `unknown index '${String(index)}' (use ${INDEX_NAMES.join(', ')})`);
+      throw new InvalidArgumentError(
+        'options.indexes',
+        `unknown index '${String(index)}' (use ${INDEX_NAMES.join(', ')})`,
+      );
     }
   }
   if (indexes.size > 0 && !globalLog) {
@@ -97,16 +107,28 @@ export const resolveOptions = (options: EventStoreOptions): Context => {
   const codec = options.codec ?? structuredCodec;
   return {
     kv,
-    sessionTimeoutMs: validateInteger('options.sessionTimeoutMs', options.sessionTimeoutMs ?? 60_000, 1),
+    sessionTimeoutMs: validateInteger(
+      'options.sessionTimeoutMs',
+      options.sessionTimeoutMs ?? 60_000,
+      1,
+    ),
     openTimeoutMs: validateInteger('options.openTimeoutMs', options.openTimeoutMs ?? 0, 0),
-    openRetryIntervalMs: validateInteger('options.openRetryIntervalMs', options.openRetryIntervalMs ?? 50, 1),
+    openRetryIntervalMs: validateInteger(
+      'options.openRetryIntervalMs',
+      options.openRetryIntervalMs ?? 50,
+      1,
+    ),
     logger: options.logger ?? silentLogger,
     codec,
     clock: options.clock ?? systemClock,
     generateId: options.generateId ?? defaultIdGenerator,
     globalLog,
     indexes,
-    maxEventsPerAppend: validateInteger('options.maxEventsPerAppend', options.maxEventsPerAppend ?? 1000, 1),
+    maxEventsPerAppend: validateInteger(
+      'options.maxEventsPerAppend',
+      options.maxEventsPerAppend ?? 1000,
+      1,
+    ),
     isolate: !kv.capabilities.copiesValues,
     passThrough: codec === structuredCodec,
   };

@@ -1,11 +1,24 @@
 import { decodeEvent } from './encode.js';
 import { CorruptRecordError, InvalidArgumentError } from './errors.js';
 import { kvGet, kvScan } from './io.js';
-import { type DatabaseKeys, databaseKeys, encodeNumber, INDEX_NAMES, type IndexName, streamKeys } from './keys.js';
+import {
+  type DatabaseKeys,
+  databaseKeys,
+  encodeNumber,
+  INDEX_NAMES,
+  type IndexName,
+  streamKeys,
+} from './keys.js';
 import type { KvEntry } from './kv/types.js';
 import type { Context } from './options.js';
 import { asEvent, asPointer } from './records.js';
-import type { EventShape, QueryOptions, QueryPage, ReadLogOptions, RecordedEvent } from './types.js';
+import type {
+  EventShape,
+  QueryOptions,
+  QueryPage,
+  ReadLogOptions,
+  RecordedEvent,
+} from './types.js';
 import { validateInteger, validateName, validateObject, validateTime } from './validate.js';
 
 const MAX_PAGE = 1000;
@@ -24,13 +37,19 @@ const resolvePointers = async <E extends EventShape>(
   positionOf: (entry: KvEntry) => number,
 ): Promise<RecordedEvent<E>[]> => {
   const pointers = entries.map((entry) => ({ entry, pointer: asPointer(entry.key, entry.value) }));
-  const keys = pointers.map(({ pointer }) => streamKeys(database, pointer.type, pointer.id).event(pointer.version));
+  const keys = pointers.map(({ pointer }) =>
+    streamKeys(database, pointer.type, pointer.id).event(pointer.version),
+  );
   const raws = await kvGet(ctx, keys);
   return pointers.map(({ entry, pointer }, i) => {
     const key = keys[i]!;
     const record = asEvent(key, raws[i], pointer.version);
     if (record.position !== positionOf(entry)) {
-      throw new CorruptRecordError(entry.key, pointer.version, `points to an event at position ${String(record.position)}`);
+      throw new CorruptRecordError(
+        entry.key,
+        pointer.version,
+        `points to an event at position ${String(record.position)}`,
+      );
     }
     return decodeEvent(ctx, key, record) as RecordedEvent<E>;
   });
@@ -45,14 +64,21 @@ export const queryIndex = async <E extends EventShape>(
   options: QueryOptions = {},
 ): Promise<QueryPage<E>> => {
   if (!INDEX_NAMES.includes(index)) {
-    throw new InvalidArgumentError('index', `must be one of ${INDEX_NAMES.join(', ')} (got ${String(index)})`);
+    throw new InvalidArgumentError(
+      'index',
+      `must be one of ${INDEX_NAMES.join(', ')} (got ${String(index)})`,
+    );
   }
   if (!ctx.indexes.has(index)) {
-    throw new InvalidArgumentError('index', `'${index}' is not kept by this store (see the indexes option)`);
+    throw new InvalidArgumentError(
+      'index',
+      `'${index}' is not kept by this store (see the indexes option)`,
+    );
   }
   validateName('value', value);
   validateObject('options', options);
-  const database = options.database === undefined ? 'default' : validateName('options.database', options.database);
+  const database =
+    options.database === undefined ? 'default' : validateName('options.database', options.database);
   const since = validateTime('options.since', options.since);
   const until = validateTime('options.until', options.until);
   if (since !== undefined && until !== undefined && since > until) {
@@ -64,7 +90,10 @@ export const queryIndex = async <E extends EventShape>(
   let start = prefix + encodeNumber(since ?? 0);
   if (options.cursor !== undefined) {
     if (typeof options.cursor !== 'string' || !options.cursor.startsWith(prefix)) {
-      throw new InvalidArgumentError('options.cursor', 'does not belong to this query (pass the cursor of its previous page)');
+      throw new InvalidArgumentError(
+        'options.cursor',
+        'does not belong to this query (pass the cursor of its previous page)',
+      );
     }
     // Keys are printable ASCII and no key extends another index key, so nothing lies
     // between the cursor's key and the cursor followed by a space: the page starts after it.
@@ -77,7 +106,9 @@ export const queryIndex = async <E extends EventShape>(
     limit: limit + 1,
   });
   const page = entries.slice(0, limit);
-  const events = await resolvePointers<E>(ctx, database, page, (entry) => positionFromKey(entry.key));
+  const events = await resolvePointers<E>(ctx, database, page, (entry) =>
+    positionFromKey(entry.key),
+  );
   const next = entries.length > limit ? page.at(-1)?.key : undefined;
   return next === undefined ? { events } : { events, cursor: next };
 };
@@ -92,13 +123,21 @@ export const readGlobalLog = async <E extends EventShape>(
   ctx: Context,
   options: ReadLogOptions = {},
 ): Promise<LogPage<E>> => {
-  if (!ctx.globalLog) throw new InvalidArgumentError('readLog', 'this store does not keep the global log (globalLog: false)');
+  if (!ctx.globalLog)
+    throw new InvalidArgumentError(
+      'readLog',
+      'this store does not keep the global log (globalLog: false)',
+    );
   validateObject('options', options);
-  const database = options.database === undefined ? 'default' : validateName('options.database', options.database);
-  const after = options.after === undefined ? 0 : validateInteger('options.after', options.after, 0);
+  const database =
+    options.database === undefined ? 'default' : validateName('options.database', options.database);
+  const after =
+    options.after === undefined ? 0 : validateInteger('options.after', options.after, 0);
   const limit = pageSize(options.limit);
   const keys = databaseKeys(database);
   const entries = await kvScan(ctx, { prefix: keys.logPrefix, start: keys.log(after + 1), limit });
-  const events = await resolvePointers<E>(ctx, database, entries, (entry) => positionFromKey(entry.key));
+  const events = await resolvePointers<E>(ctx, database, entries, (entry) =>
+    positionFromKey(entry.key),
+  );
   return { events, position: events.at(-1)?.position ?? after };
 };

@@ -49,7 +49,8 @@ export interface SnapshotRecord {
 export const MUTABLE_INSIDE: unique symbol = Symbol('eventkv.mutableInside');
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isCount = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
 const corrupt = (key: string, reason: string, version?: number): CorruptRecordError =>
   new CorruptRecordError(key, version, reason);
@@ -111,7 +112,11 @@ export const asEvent = (key: string, v: unknown, version: number): EventRecord =
     !isCount(m.timestamp) ||
     (v.position !== undefined && !isCount(v.position))
   ) {
-    throw corrupt(key, 'event is not { type, version, metadata: { messageId, timestamp, ... } }', version);
+    throw corrupt(
+      key,
+      'event is not { type, version, metadata: { messageId, timestamp, ... } }',
+      version,
+    );
   }
   return v as unknown as EventRecord;
 };

@@ -12,7 +12,9 @@ import type { EventShape } from './types.js';
  * An exclusive session on a stream: while it is open, only it can write (its lease is
  * checked by every write, its own included). Close it, or use `await using`.
  */
-export interface Session<E extends EventShape = EventShape> extends EventStream<E>, AsyncDisposable {
+export interface Session<E extends EventShape = EventShape>
+  extends EventStream<E>,
+    AsyncDisposable {
   readonly sessionId: string;
   /** When the lease runs out (ms since epoch) unless renewed. */
   readonly expiresAt: number;
@@ -54,8 +56,15 @@ class SessionHandle<E extends EventShape> extends StreamHandle<E> implements Ses
   async renew(): Promise<void> {
     this.guard.assertUsable();
     const [raw] = await kvGet(this.ctx, [this.keys.lease]);
-    const check = this.guard.leaseCheck(this.keys.lease, asLease(this.keys.lease, raw), this.ctx.clock.now());
-    const lease: LeaseRecord = { sessionId: this.#state.sessionId, expiresAt: this.ctx.clock.now() + this.#timeoutMs };
+    const check = this.guard.leaseCheck(
+      this.keys.lease,
+      asLease(this.keys.lease, raw),
+      this.ctx.clock.now(),
+    );
+    const lease: LeaseRecord = {
+      sessionId: this.#state.sessionId,
+      expiresAt: this.ctx.clock.now() + this.#timeoutMs,
+    };
     await kvCommit(this.ctx, { checks: [check], puts: [{ key: this.keys.lease, value: lease }] });
     this.#state.expiresAt = lease.expiresAt;
     log(this.ctx.logger, 'debug', 'session.renewed', 'session renewed', {
@@ -72,13 +81,19 @@ class SessionHandle<E extends EventShape> extends StreamHandle<E> implements Ses
     const lease = asLease(this.keys.lease, raw);
     if (lease?.sessionId === this.#state.sessionId) {
       try {
-        await kvCommit(this.ctx, { checks: [{ key: this.keys.lease, equals: lease }], deletes: [this.keys.lease] });
+        await kvCommit(this.ctx, {
+          checks: [{ key: this.keys.lease, equals: lease }],
+          deletes: [this.keys.lease],
+        });
       } catch (error) {
         // Lost a race with a new holder after our lease expired: nothing of ours to release.
         if (!isKvConditionError(error)) throw error;
       }
     }
-    log(this.ctx.logger, 'info', 'store.closed', 'session closed', { ...this.ref, sessionId: this.sessionId });
+    log(this.ctx.logger, 'info', 'store.closed', 'session closed', {
+      ...this.ref,
+      sessionId: this.sessionId,
+    });
   }
 
   [asyncDispose](): Promise<void> {
@@ -109,7 +124,9 @@ export const openSession = async <E extends EventShape>(
         });
         throw new OpenFailedError(ref, openTimeoutMs, held.expiresAt);
       }
-      await ctx.clock.sleep(Math.min(ctx.openRetryIntervalMs, deadline - now, held.expiresAt - now));
+      await ctx.clock.sleep(
+        Math.min(ctx.openRetryIntervalMs, deadline - now, held.expiresAt - now),
+      );
       continue;
     }
     const lease: LeaseRecord = { sessionId, expiresAt: now + sessionTimeoutMs };
@@ -128,6 +145,11 @@ export const openSession = async <E extends EventShape>(
       expiresAt: lease.expiresAt,
       ...(held ? { tookOverExpiredSession: held.sessionId } : {}),
     });
-    return new SessionHandle<E>(ctx, ref, { sessionId, expiresAt: lease.expiresAt, closed: false }, sessionTimeoutMs);
+    return new SessionHandle<E>(
+      ctx,
+      ref,
+      { sessionId, expiresAt: lease.expiresAt, closed: false },
+      sessionTimeoutMs,
+    );
   }
 };

@@ -45,7 +45,9 @@ const resolveRef = (ref: StreamRef): StreamId => {
  * @example
  * const store = createEventStore<BankEvent>({ kv: createMemoryKv() });
  */
-export const createEventStore = <E extends EventShape = EventShape>(options: EventStoreOptions): EventStore<E> => {
+export const createEventStore = <E extends EventShape = EventShape>(
+  options: EventStoreOptions,
+): EventStore<E> => {
   const ctx: Context = resolveOptions(options);
   return {
     stream: (ref) => {

@@ -35,7 +35,10 @@ export interface EventStream<E extends EventShape = EventShape> {
    * @example
    * await stream.append({ type: 'Deposited', data: { amount: 10 } }, { expectedVersion: 3 });
    */
-  append(events: EventInput<E> | readonly EventInput<E>[], options?: AppendOptions): Promise<AppendResult>;
+  append(
+    events: EventInput<E> | readonly EventInput<E>[],
+    options?: AppendOptions,
+  ): Promise<AppendResult>;
   /** Events in version order: all, a slice `{ from, to }`, or `direction: 'backward'`. */
   read(options?: ReadOptions): Promise<RecordedEvent<E>[]>;
   /** The current version (0 for a stream without events), read in O(1). */
@@ -82,11 +85,20 @@ export class StreamHandle<E extends EventShape> implements EventStream<E> {
     this.guard = guard;
   }
 
-  async append(events: EventInput<E> | readonly EventInput<E>[], options?: AppendOptions): Promise<AppendResult> {
+  async append(
+    events: EventInput<E> | readonly EventInput<E>[],
+    options?: AppendOptions,
+  ): Promise<AppendResult> {
     this.guard.assertUsable();
     const prepared = prepareAppend(this.ctx, events, options);
     return appendEvents(
-      { ctx: this.ctx, stream: this.ref, keys: this.keys, dbKeys: databaseKeys(this.ref.database), guard: this.guard },
+      {
+        ctx: this.ctx,
+        stream: this.ref,
+        keys: this.keys,
+        dbKeys: databaseKeys(this.ref.database),
+        guard: this.guard,
+      },
       prepared.events,
       prepared.expected,
     );
@@ -96,14 +108,22 @@ export class StreamHandle<E extends EventShape> implements EventStream<E> {
     this.guard.assertUsable();
     const opts = validateObject('options', options);
     for (const key in opts) {
-      if (!READ_KEYS.has(key)) throw new InvalidArgumentError(`options.${key}`, 'is not a read option (from, to, direction, limit)');
+      if (!READ_KEYS.has(key))
+        throw new InvalidArgumentError(
+          `options.${key}`,
+          'is not a read option (from, to, direction, limit)',
+        );
     }
     const from = options.from === undefined ? 1 : validateInteger('options.from', options.from, 1);
     const to = options.to === undefined ? undefined : validateInteger('options.to', options.to, 1);
     if (to !== undefined && from > to) {
-      throw new InvalidArgumentError('options.from', `must not be greater than options.to (${from} > ${to})`);
+      throw new InvalidArgumentError(
+        'options.from',
+        `must not be greater than options.to (${from} > ${to})`,
+      );
     }
-    const limit = options.limit === undefined ? undefined : validateInteger('options.limit', options.limit, 1);
+    const limit =
+      options.limit === undefined ? undefined : validateInteger('options.limit', options.limit, 1);
     const direction = options.direction ?? 'forward';
     if (direction !== 'forward' && direction !== 'backward') {
       throw new InvalidArgumentError('options.direction', "must be 'forward' or 'backward'");
@@ -168,18 +188,35 @@ export class StreamHandle<E extends EventShape> implements EventStream<E> {
     validateInteger('version', version, 1);
     const payload = encodePayload(this.ctx, state, 'state');
     const key = this.keys.snapshot(version);
-    await writeGuarded(this.ctx, this.guard, this.keys.lease, [this.keys.head], ([rawHead], leaseCheck) => {
-      const current = asHead(this.keys.head, rawHead)?.version ?? 0;
-      if (version > current) throw new VersionNotFoundError(this.ref, version, current);
-      const record: SnapshotRecord = { version, state: payload.value, takenAt: this.ctx.clock.now() };
-      return { checks: [leaseCheck], puts: [{ key, value: sealRecord(this.ctx, record, payload.mutable) }] };
-    });
+    await writeGuarded(
+      this.ctx,
+      this.guard,
+      this.keys.lease,
+      [this.keys.head],
+      ([rawHead], leaseCheck) => {
+        const current = asHead(this.keys.head, rawHead)?.version ?? 0;
+        if (version > current) throw new VersionNotFoundError(this.ref, version, current);
+        const record: SnapshotRecord = {
+          version,
+          state: payload.value,
+          takenAt: this.ctx.clock.now(),
+        };
+        return {
+          checks: [leaseCheck],
+          puts: [{ key, value: sealRecord(this.ctx, record, payload.mutable) }],
+        };
+      },
+    );
     log(this.ctx.logger, 'info', 'snapshot.saved', 'snapshot saved', { ...this.ref, version });
   }
 
   async latestSnapshot<S = unknown>(): Promise<Snapshot<S> | undefined> {
     this.guard.assertUsable();
-    const [entry] = await kvScan(this.ctx, { prefix: this.keys.snapshotPrefix, reverse: true, limit: 1 });
+    const [entry] = await kvScan(this.ctx, {
+      prefix: this.keys.snapshotPrefix,
+      reverse: true,
+      limit: 1,
+    });
     return entry ? this.toSnapshot<S>(entry.key, entry.value) : undefined;
   }
 
@@ -261,7 +298,10 @@ export class StreamHandle<E extends EventShape> implements EventStream<E> {
         deletes,
       }));
     }
-    log(this.ctx.logger, 'info', 'snapshots.cleared', 'snapshots cleared', { ...this.ref, count: keys.length });
+    log(this.ctx.logger, 'info', 'snapshots.cleared', 'snapshots cleared', {
+      ...this.ref,
+      count: keys.length,
+    });
     return keys.length;
   }
 }

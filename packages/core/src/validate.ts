@@ -13,12 +13,19 @@ export const validateName = (field: string, value: unknown): string => {
   if (typeof value !== 'string') throw new InvalidArgumentError(field, 'must be a string');
   if (value.length === 0) throw new InvalidArgumentError(field, 'must not be empty');
   if (value.length > MAX_NAME_LENGTH) {
-    throw new InvalidArgumentError(field, `must be at most ${MAX_NAME_LENGTH} characters (got ${value.length})`);
+    throw new InvalidArgumentError(
+      field,
+      `must be at most ${MAX_NAME_LENGTH} characters (got ${value.length})`,
+    );
   }
   if (LONE_SURROGATE.test(value)) {
-    throw new InvalidArgumentError(field, 'must be well-formed UTF-16 (it contains a lone surrogate)');
+    throw new InvalidArgumentError(
+      field,
+      'must be well-formed UTF-16 (it contains a lone surrogate)',
+    );
   }
-  if (CONTROL.test(value)) throw new InvalidArgumentError(field, 'must not contain control characters');
+  if (CONTROL.test(value))
+    throw new InvalidArgumentError(field, 'must not contain control characters');
   return value;
 };
 
@@ -48,7 +55,10 @@ export const validateTime = (field: string, value: unknown): number | undefined 
   if (value === undefined) return undefined;
   const ms = value instanceof Date ? value.getTime() : value;
   if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0) {
-    throw new InvalidArgumentError(field, 'must be a Date or a non-negative integer of milliseconds');
+    throw new InvalidArgumentError(
+      field,
+      'must be a Date or a non-negative integer of milliseconds',
+    );
   }
   return ms;
 };

@@ -31,7 +31,9 @@ export const writeGuarded = async (
     } catch (error) {
       if (!isKvConditionError(error)) throw error;
       if (attempt >= MAX_ATTEMPTS) {
-        throw new StorageError('write', { detail: `gave up after ${attempt} attempts lost to concurrent writers` });
+        throw new StorageError('write', {
+          detail: `gave up after ${attempt} attempts lost to concurrent writers`,
+        });
       }
     }
   }

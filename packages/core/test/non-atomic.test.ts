@@ -1,5 +1,5 @@
-import { createMemoryKv } from '../src/index.js';
 import { runConformanceSuite } from '../src/conformance/index.js';
+import { createMemoryKv } from '../src/index.js';
 import { createNonAtomicKv } from '../src/testing/index.js';
 
 runConformanceSuite({

@@ -9,7 +9,13 @@ import {
 } from '../errors.js';
 import { createFaultyKv, InjectedFault } from '../testing/faulty-kv.js';
 import type { EventInput } from '../types.js';
-import { type BankEvent, type ConformanceOptions, deposit, recordingLogger, useHarness } from './harness.js';
+import {
+  type BankEvent,
+  type ConformanceOptions,
+  deposit,
+  recordingLogger,
+  useHarness,
+} from './harness.js';
 
 const ref = { type: 'BankAccount', id: '123456000' };
 
@@ -72,31 +78,42 @@ export const appendReadTests = (options: ConformanceOptions): void => {
         const { logger, entries } = recordingLogger();
         const stream = h.store({ logger }).stream(ref);
         await stream.append([opened(), deposit(1)]);
-        const error = (await rejection(stream.append(deposit(2), { expectedVersion: 1 }))) as VersionMismatchError;
+        const error = (await rejection(
+          stream.append(deposit(2), { expectedVersion: 1 }),
+        )) as VersionMismatchError;
         expect(isVersionMismatchError(error)).toBe(true);
         expect(error).toMatchObject({ code: 'VERSION_MISMATCH', expected: 1, actual: 2 });
         expect(error.stream).toEqual({ database: 'default', ...ref });
         expect(error.message).toMatch(/expected 1, actual 2.*reload/i);
         expect(await stream.version()).toBe(2);
         expect(entries).toContainEqual(
-          expect.objectContaining({ level: 'warn', fields: expect.objectContaining({ event: 'version.mismatch' }) }),
+          expect.objectContaining({
+            level: 'warn',
+            fields: expect.objectContaining({ event: 'version.mismatch' }),
+          }),
         );
       });
 
       it('expected version: no-stream, exists and any', async () => {
         const h = await setup();
         const stream = h.store().stream(ref);
-        await expect(stream.append(deposit(1), { expectedVersion: 'exists' })).rejects.toMatchObject({
+        await expect(
+          stream.append(deposit(1), { expectedVersion: 'exists' }),
+        ).rejects.toMatchObject({
           code: 'VERSION_MISMATCH',
           expected: 'exists',
           actual: 0,
         });
         await stream.append(opened(), { expectedVersion: 'no-stream' });
-        await expect(stream.append(deposit(1), { expectedVersion: 'no-stream' })).rejects.toMatchObject({
+        await expect(
+          stream.append(deposit(1), { expectedVersion: 'no-stream' }),
+        ).rejects.toMatchObject({
           expected: 'no-stream',
           actual: 1,
         });
-        await expect(stream.append(deposit(1), { expectedVersion: 0 })).rejects.toMatchObject({ actual: 1 });
+        await expect(stream.append(deposit(1), { expectedVersion: 0 })).rejects.toMatchObject({
+          actual: 1,
+        });
         await stream.append(deposit(1), { expectedVersion: 'exists' });
         await stream.append(deposit(2), { expectedVersion: 'any' });
         await stream.append(deposit(3));
@@ -110,7 +127,11 @@ export const appendReadTests = (options: ConformanceOptions): void => {
         await stream.append(opened());
         // On an atomic backend this fails the one commit; on a sequential one it fails a
         // write in the middle of the append, which must then be rolled back.
-        faulty.inject({ nth: options.capabilities.atomic ? 1 : 5, when: 'before', operations: ['commit'] });
+        faulty.inject({
+          nth: options.capabilities.atomic ? 1 : 5,
+          when: 'before',
+          operations: ['commit'],
+        });
         const error = await rejection(stream.append([deposit(1), deposit(2), deposit(3)]));
         expect(isStorageError(error)).toBe(true);
         expect((error as Error).cause).toBeInstanceOf(InjectedFault);
@@ -131,7 +152,8 @@ export const appendReadTests = (options: ConformanceOptions): void => {
         const won = results.filter((r) => r.status === 'fulfilled');
         expect(won).toHaveLength(1);
         for (const r of results) {
-          if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'VERSION_MISMATCH', expected: 1, actual: 2 });
+          if (r.status === 'rejected')
+            expect(r.reason).toMatchObject({ code: 'VERSION_MISMATCH', expected: 1, actual: 2 });
         }
         expect((await h.store().stream(ref).read()).map((e) => e.version)).toEqual([1, 2]);
       });
@@ -140,7 +162,11 @@ export const appendReadTests = (options: ConformanceOptions): void => {
         const h = await setup();
         const writers = Array.from({ length: 5 }, () => h.store());
         await Promise.all(
-          writers.map((w, i) => w.stream({ type: 'BankAccount', id: `acc-${i}` }).append(opened(), { expectedVersion: 0 })),
+          writers.map((w, i) =>
+            w
+              .stream({ type: 'BankAccount', id: `acc-${i}` })
+              .append(opened(), { expectedVersion: 0 }),
+          ),
         );
         const log = await h.store().readLog();
         expect(log.events.map((e) => e.position)).toEqual([1, 2, 3, 4, 5]);
@@ -150,7 +176,10 @@ export const appendReadTests = (options: ConformanceOptions): void => {
       it('logs appended events at debug level', async () => {
         const h = await setup();
         const { logger, entries } = recordingLogger();
-        await h.store({ logger }).stream(ref).append([opened(), deposit(5)]);
+        await h
+          .store({ logger })
+          .stream(ref)
+          .append([opened(), deposit(5)]);
         expect(entries).toContainEqual({
           level: 'debug',
           message: expect.stringContaining('appended'),
@@ -180,7 +209,16 @@ export const appendReadTests = (options: ConformanceOptions): void => {
       });
 
       it('2.3 polymorphic events come back as their own types, Dates, BigInt, Map and Set intact', async () => {
-        type Rich = { type: 'Rich'; data: { at: Date; big: bigint; tags: Set<string>; byKey: Map<string, number[]>; bytes: Uint8Array } };
+        type Rich = {
+          type: 'Rich';
+          data: {
+            at: Date;
+            big: bigint;
+            tags: Set<string>;
+            byKey: Map<string, number[]>;
+            bytes: Uint8Array;
+          };
+        };
         const h = await setup();
         const stream = h.store<BankEvent | Rich>().stream(ref);
         const rich: Rich['data'] = {
@@ -192,7 +230,9 @@ export const appendReadTests = (options: ConformanceOptions): void => {
         };
         await stream.append([opened(), { type: 'Rich', data: rich }, { type: 'AccountClosed' }]);
         const [first, second, third] = await stream.read();
-        expect(first?.type === 'AccountOpened' && first.data.openedAt).toEqual(new Date(Date.UTC(2026, 0, 3)));
+        expect(first?.type === 'AccountOpened' && first.data.openedAt).toEqual(
+          new Date(Date.UTC(2026, 0, 3)),
+        );
         expect(second?.type === 'Rich' && second.data).toEqual(rich);
         expect(third).toMatchObject({ type: 'AccountClosed', version: 3 });
         expect(third && 'data' in third).toBe(false);
@@ -212,7 +252,9 @@ export const appendReadTests = (options: ConformanceOptions): void => {
         const h = await setup();
         const store = h.store<Paid>({ codec: createSuperjsonCodec({ classes: { Money } }) });
         const at = new Date(Date.UTC(2026, 1, 1));
-        await store.stream(ref).append({ type: 'Paid', data: { price: new Money(250n, 'EUR'), at } });
+        await store
+          .stream(ref)
+          .append({ type: 'Paid', data: { price: new Money(250n, 'EUR'), at } });
         const [paid] = await store.stream(ref).read();
         expect(paid?.data.price).toBeInstanceOf(Money);
         expect(paid?.data.price.add(new Money(1n, 'EUR')).amount).toBe(251n);
@@ -225,7 +267,10 @@ export const appendReadTests = (options: ConformanceOptions): void => {
         }
         const h = await setup();
         const error = await rejection(
-          h.store<{ type: 'P'; data: { p: Point } }>().stream(ref).append({ type: 'P', data: { p: new Point(1) } }),
+          h
+            .store<{ type: 'P'; data: { p: Point } }>()
+            .stream(ref)
+            .append({ type: 'P', data: { p: new Point(1) } }),
         );
         expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'events[0].data.p' });
         expect((error as Error).message).toMatch(/Point.*superjson/);
@@ -233,7 +278,9 @@ export const appendReadTests = (options: ConformanceOptions): void => {
 
       it('what is stored does not change when the caller mutates its objects', async () => {
         const h = await setup();
-        const stream = h.store<{ type: 'T'; data: { list: number[]; at: Date; m: Map<string, number> } }>().stream(ref);
+        const stream = h
+          .store<{ type: 'T'; data: { list: number[]; at: Date; m: Map<string, number> } }>()
+          .stream(ref);
         const data = { list: [1, 2], at: new Date(1000), m: new Map([['a', 1]]) };
         await stream.append({ type: 'T', data });
         data.list.push(3);
@@ -286,10 +333,16 @@ export const appendReadTests = (options: ConformanceOptions): void => {
 
       it('reads backwards, with limits in either direction', async () => {
         const stream = await hundred();
-        expect((await stream.read({ direction: 'backward', limit: 3 })).map((e) => e.version)).toEqual([100, 99, 98]);
-        expect((await stream.read({ direction: 'backward', from: 10, to: 12 })).map((e) => e.version)).toEqual([12, 11, 10]);
+        expect(
+          (await stream.read({ direction: 'backward', limit: 3 })).map((e) => e.version),
+        ).toEqual([100, 99, 98]);
+        expect(
+          (await stream.read({ direction: 'backward', from: 10, to: 12 })).map((e) => e.version),
+        ).toEqual([12, 11, 10]);
         expect((await stream.read({ from: 40, limit: 2 })).map((e) => e.version)).toEqual([40, 41]);
-        expect((await stream.read({ direction: 'backward', to: 2, limit: 5 })).map((e) => e.version)).toEqual([2, 1]);
+        expect(
+          (await stream.read({ direction: 'backward', to: 2, limit: 5 })).map((e) => e.version),
+        ).toEqual([2, 1]);
       });
 
       it('rejects first > last and malformed read options', async () => {
@@ -357,17 +410,72 @@ export const appendReadTests = (options: ConformanceOptions): void => {
         ['a missing type', [{ data: {} }], undefined, 'events[0].type'],
         ['an empty type', [{ type: '' }], undefined, 'events[0].type'],
         ['an unknown event property', [{ type: 'T', payload: 1 }], undefined, 'events[0].payload'],
-        ['a function in the payload', [{ type: 'T', data: { f: () => 1 } }], undefined, 'events[0].data.f'],
-        ['a symbol in the payload', [{ type: 'T', data: [Symbol('s')] }], undefined, 'events[0].data[0]'],
-        ['a WeakMap in the payload', [{ type: 'T', data: { w: new WeakMap() } }], undefined, 'events[0].data.w'],
-        ['an unknown metadata property', [{ type: 'T', metadata: { tenant: 'x' } }], undefined, 'events[0].metadata.tenant'],
-        ['an empty message id', [{ type: 'T', metadata: { messageId: '' } }], undefined, 'events[0].metadata.messageId'],
-        ['a schema version of 0', [{ type: 'T', metadata: { schemaVersion: 0 } }], undefined, 'events[0].metadata.schemaVersion'],
-        ['a user id with a control character', [{ type: 'T', metadata: { userId: 'a\nb' } }], undefined, 'events[0].metadata.userId'],
-        ['a negative expected version', [{ type: 'T' }], { expectedVersion: -1 }, 'expectedVersion'],
-        ['a fractional expected version', [{ type: 'T' }], { expectedVersion: 1.5 }, 'expectedVersion'],
-        ['an unknown expected version', [{ type: 'T' }], { expectedVersion: 'latest' }, 'expectedVersion'],
-        ['a second bad event after a good one', [{ type: 'T' }, { type: 'T', data: () => 1 }], undefined, 'events[1].data'],
+        [
+          'a function in the payload',
+          [{ type: 'T', data: { f: () => 1 } }],
+          undefined,
+          'events[0].data.f',
+        ],
+        [
+          'a symbol in the payload',
+          [{ type: 'T', data: [Symbol('s')] }],
+          undefined,
+          'events[0].data[0]',
+        ],
+        [
+          'a WeakMap in the payload',
+          [{ type: 'T', data: { w: new WeakMap() } }],
+          undefined,
+          'events[0].data.w',
+        ],
+        [
+          'an unknown metadata property',
+          [{ type: 'T', metadata: { tenant: 'x' } }],
+          undefined,
+          'events[0].metadata.tenant',
+        ],
+        [
+          'an empty message id',
+          [{ type: 'T', metadata: { messageId: '' } }],
+          undefined,
+          'events[0].metadata.messageId',
+        ],
+        [
+          'a schema version of 0',
+          [{ type: 'T', metadata: { schemaVersion: 0 } }],
+          undefined,
+          'events[0].metadata.schemaVersion',
+        ],
+        [
+          'a user id with a control character',
+          [{ type: 'T', metadata: { userId: 'a\nb' } }],
+          undefined,
+          'events[0].metadata.userId',
+        ],
+        [
+          'a negative expected version',
+          [{ type: 'T' }],
+          { expectedVersion: -1 },
+          'expectedVersion',
+        ],
+        [
+          'a fractional expected version',
+          [{ type: 'T' }],
+          { expectedVersion: 1.5 },
+          'expectedVersion',
+        ],
+        [
+          'an unknown expected version',
+          [{ type: 'T' }],
+          { expectedVersion: 'latest' },
+          'expectedVersion',
+        ],
+        [
+          'a second bad event after a good one',
+          [{ type: 'T' }, { type: 'T', data: () => 1 }],
+          undefined,
+          'events[1].data',
+        ],
       ];
       for (const [what, events, appendOptions, field] of cases) {
         it(`${what} -> INVALID_ARGUMENT naming ${field}`, async () => {
@@ -383,7 +491,9 @@ export const appendReadTests = (options: ConformanceOptions): void => {
       it('too many events in one append', async () => {
         const h = await setup();
         const stream = h.store({ maxEventsPerAppend: 3 }).stream(ref);
-        await expect(stream.append([deposit(1), deposit(2), deposit(3), deposit(4)])).rejects.toMatchObject({
+        await expect(
+          stream.append([deposit(1), deposit(2), deposit(3), deposit(4)]),
+        ).rejects.toMatchObject({
           code: 'INVALID_ARGUMENT',
           field: 'events',
         });
@@ -392,7 +502,9 @@ export const appendReadTests = (options: ConformanceOptions): void => {
 
       it('cyclic payloads round-trip with the structured codec', async () => {
         const h = await setup();
-        const stream = h.store<{ type: 'Cyclic'; data: { self?: unknown; name: string } }>().stream(ref);
+        const stream = h
+          .store<{ type: 'Cyclic'; data: { self?: unknown; name: string } }>()
+          .stream(ref);
         const data: { self?: unknown; name: string } = { name: 'loop' };
         data.self = data;
         await stream.append({ type: 'Cyclic', data });
@@ -417,7 +529,9 @@ export const appendReadTests = (options: ConformanceOptions): void => {
         expect(isCorruptRecordError(error)).toBe(true);
         expect(error).toMatchObject({ code: 'CORRUPT_RECORD', key: keys[1], version: 2 });
         expect((error as Error).message).toContain(keys[1]);
-        await expect(stream.read({ from: 2, to: 2 })).rejects.toMatchObject({ code: 'CORRUPT_RECORD' });
+        await expect(stream.read({ from: 2, to: 2 })).rejects.toMatchObject({
+          code: 'CORRUPT_RECORD',
+        });
         expect(await stream.read({ from: 3 })).toHaveLength(1);
       });
 
@@ -425,21 +539,31 @@ export const appendReadTests = (options: ConformanceOptions): void => {
         const { h, stream, keys } = await damaged();
         await h.kv.commit({ deletes: [keys[1]!] });
         await expect(stream.read()).rejects.toMatchObject({ code: 'CORRUPT_RECORD', version: 2 });
-        await expect(stream.read({ direction: 'backward' })).rejects.toMatchObject({ code: 'CORRUPT_RECORD', version: 2 });
+        await expect(stream.read({ direction: 'backward' })).rejects.toMatchObject({
+          code: 'CORRUPT_RECORD',
+          version: 2,
+        });
       });
 
       it('an event stored under the wrong version -> CORRUPT_RECORD', async () => {
         const { h, stream, keys } = await damaged();
         const [third] = await h.kv.get([keys[2]!]);
         await h.kv.commit({ puts: [{ key: keys[1]!, value: third }] });
-        await expect(stream.read()).rejects.toMatchObject({ code: 'CORRUPT_RECORD', key: keys[1], version: 2 });
+        await expect(stream.read()).rejects.toMatchObject({
+          code: 'CORRUPT_RECORD',
+          key: keys[1],
+          version: 2,
+        });
       });
 
       it('a damaged stream head -> CORRUPT_RECORD from version() and append()', async () => {
         const { h, stream } = await damaged();
         const [head] = await h.kv.scan({ prefix: 'default/h/' });
         await h.kv.commit({ puts: [{ key: head!.key, value: 'three' }] });
-        await expect(stream.version()).rejects.toMatchObject({ code: 'CORRUPT_RECORD', key: head!.key });
+        await expect(stream.version()).rejects.toMatchObject({
+          code: 'CORRUPT_RECORD',
+          key: head!.key,
+        });
         await expect(stream.append(deposit(1))).rejects.toMatchObject({ code: 'CORRUPT_RECORD' });
       });
 
@@ -449,7 +573,9 @@ export const appendReadTests = (options: ConformanceOptions): void => {
         await stream.append(deposit(1));
         const [entry] = await h.kv.scan({ prefix: 'default/e/' });
         const record = entry!.value as Record<string, unknown>;
-        await h.kv.commit({ puts: [{ key: entry!.key, value: { ...record, data: 'not superjson' } }] });
+        await h.kv.commit({
+          puts: [{ key: entry!.key, value: { ...record, data: 'not superjson' } }],
+        });
         const error = await rejection(stream.read());
         expect(error).toMatchObject({ code: 'CORRUPT_RECORD', version: 1 });
         expect((error as Error).cause).toBeInstanceOf(Error);

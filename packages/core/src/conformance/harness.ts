@@ -30,8 +30,13 @@ export type BankEvent =
   | { type: 'Withdrawn'; data: { amount: number } }
   | { type: 'AccountClosed' };
 
-export const deposit = (amount: number, metadata?: { messageId?: string; userId?: string; correlationId?: string }) =>
-  metadata ? { type: 'Deposited' as const, data: { amount }, metadata } : { type: 'Deposited' as const, data: { amount } };
+export const deposit = (
+  amount: number,
+  metadata?: { messageId?: string; userId?: string; correlationId?: string },
+) =>
+  metadata
+    ? { type: 'Deposited' as const, data: { amount }, metadata }
+    : { type: 'Deposited' as const, data: { amount } };
 
 export interface Harness {
   readonly kv: Kv;
@@ -48,7 +53,12 @@ export const recordingLogger = () => {
     (message: string, fields: Readonly<Record<string, unknown>>): void => {
       entries.push({ level, message, fields: { ...fields } });
     };
-  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  const logger: Logger = {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+  };
   return { logger, entries, events: () => entries.map((e) => e.fields.event) };
 };
 

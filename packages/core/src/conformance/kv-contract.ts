@@ -41,7 +41,12 @@ export const kvContractTests = (options: ConformanceOptions): void => {
     it('get returns one result per key, in order, undefined for missing keys', async () => {
       const { kv } = await setup();
       await put(kv, { 'a/1': { n: 1 }, 'a/2': 'two' }, atomic);
-      expect(await kv.get(['a/2', 'missing', 'a/1', 'a/2'])).toEqual(['two', undefined, { n: 1 }, 'two']);
+      expect(await kv.get(['a/2', 'missing', 'a/1', 'a/2'])).toEqual([
+        'two',
+        undefined,
+        { n: 1 },
+        'two',
+      ]);
       expect(await kv.get([])).toEqual([]);
     });
 
@@ -96,8 +101,17 @@ export const kvContractTests = (options: ConformanceOptions): void => {
       it('start is inclusive and end exclusive, combined with a prefix', async () => {
         const { kv } = await setup();
         await fill(kv);
-        expect(await keysOf(kv, { prefix: 's/e/', start: e(2), end: e(11) })).toEqual([e(2), e(9), e(10)]);
-        expect(await keysOf(kv, { start: e(10) })).toEqual([e(10), e(11), 's/e2/0000000000000001', 's/f']);
+        expect(await keysOf(kv, { prefix: 's/e/', start: e(2), end: e(11) })).toEqual([
+          e(2),
+          e(9),
+          e(10),
+        ]);
+        expect(await keysOf(kv, { start: e(10) })).toEqual([
+          e(10),
+          e(11),
+          's/e2/0000000000000001',
+          's/f',
+        ]);
         expect(await keysOf(kv, { end: e(2) })).toEqual(['s/d', e(1)]);
         expect(await keysOf(kv, { start: e(9), end: e(9) })).toEqual([]);
         expect(await keysOf(kv, { start: e(10), end: e(9) })).toEqual([]);
@@ -107,10 +121,26 @@ export const kvContractTests = (options: ConformanceOptions): void => {
       it('reverse returns descending order and limit counts from the end', async () => {
         const { kv } = await setup();
         await fill(kv);
-        expect(await keysOf(kv, { prefix: 's/e/', reverse: true })).toEqual([e(11), e(10), e(9), e(2), e(1)]);
-        expect(await keysOf(kv, { prefix: 's/e/', reverse: true, limit: 2 })).toEqual([e(11), e(10)]);
-        expect(await keysOf(kv, { prefix: 's/e/', end: e(10), reverse: true, limit: 2 })).toEqual([e(9), e(2)]);
-        expect(await keysOf(kv, { start: e(11), reverse: true })).toEqual(['s/f', 's/e2/0000000000000001', e(11)]);
+        expect(await keysOf(kv, { prefix: 's/e/', reverse: true })).toEqual([
+          e(11),
+          e(10),
+          e(9),
+          e(2),
+          e(1),
+        ]);
+        expect(await keysOf(kv, { prefix: 's/e/', reverse: true, limit: 2 })).toEqual([
+          e(11),
+          e(10),
+        ]);
+        expect(await keysOf(kv, { prefix: 's/e/', end: e(10), reverse: true, limit: 2 })).toEqual([
+          e(9),
+          e(2),
+        ]);
+        expect(await keysOf(kv, { start: e(11), reverse: true })).toEqual([
+          's/f',
+          's/e2/0000000000000001',
+          e(11),
+        ]);
       });
 
       it('limit bounds the result in both directions', async () => {
@@ -158,9 +188,13 @@ export const kvContractTests = (options: ConformanceOptions): void => {
           puts: [{ key: 'h', value: { version: 4, timestamp: 1001 } }],
         });
         for (const stale of [head, { version: 4 }, { version: 4, timestamp: 1001, extra: 1 }, 4]) {
-          await catchCondition(kv.commit({ checks: [{ key: 'h', equals: stale }], puts: [{ key: 'h', value: 0 }] }));
+          await catchCondition(
+            kv.commit({ checks: [{ key: 'h', equals: stale }], puts: [{ key: 'h', value: 0 }] }),
+          );
         }
-        await catchCondition(kv.commit({ checks: [{ key: 'nope', equals: 1 }], puts: [{ key: 'nope', value: 2 }] }));
+        await catchCondition(
+          kv.commit({ checks: [{ key: 'nope', equals: 1 }], puts: [{ key: 'nope', value: 2 }] }),
+        );
         expect(await kv.get(['h', 'nope'])).toEqual([{ version: 4, timestamp: 1001 }, undefined]);
       });
 
@@ -168,7 +202,10 @@ export const kvContractTests = (options: ConformanceOptions): void => {
         const { kv } = await setup();
         await kv.commit({ puts: [{ key: 'lease', value: { sessionId: 'a', expiresAt: 5 } }] });
         await catchCondition(
-          kv.commit({ checks: [{ key: 'lease', equals: { sessionId: 'b', expiresAt: 5 } }], deletes: ['lease'] }),
+          kv.commit({
+            checks: [{ key: 'lease', equals: { sessionId: 'b', expiresAt: 5 } }],
+            deletes: ['lease'],
+          }),
         );
         expect(await kv.get(['lease'])).toEqual([{ sessionId: 'a', expiresAt: 5 }]);
       });
@@ -176,7 +213,10 @@ export const kvContractTests = (options: ConformanceOptions): void => {
       if (atomic) {
         describe('atomicity (declared: atomic)', () => {
           const big: KvCommit = {
-            puts: Array.from({ length: 50 }, (_, i) => ({ key: `e/${String(i).padStart(4, '0')}`, value: { i } })),
+            puts: Array.from({ length: 50 }, (_, i) => ({
+              key: `e/${String(i).padStart(4, '0')}`,
+              value: { i },
+            })),
           };
 
           it('applies every put and delete of a commit together', async () => {
@@ -189,7 +229,12 @@ export const kvContractTests = (options: ConformanceOptions): void => {
 
           it('applies nothing when any check fails, and names every failed key', async () => {
             const { kv } = await setup();
-            await kv.commit({ puts: [{ key: 'head', value: { version: 1 } }, { key: 'taken', value: 1 }] });
+            await kv.commit({
+              puts: [
+                { key: 'head', value: { version: 1 } },
+                { key: 'taken', value: 1 },
+              ],
+            });
             const error = await catchCondition(
               kv.commit({
                 ...big,

@@ -34,7 +34,10 @@ export const failedChecks = (
   const failed: string[] = [];
   checks.forEach((check, i) => {
     const value = current[i];
-    const ok = 'absent' in check ? value === undefined : value !== undefined && kvValuesEqual(value, check.equals);
+    const ok =
+      'absent' in check
+        ? value === undefined
+        : value !== undefined && kvValuesEqual(value, check.equals);
     if (!ok) failed.push(check.key);
   });
   return failed;

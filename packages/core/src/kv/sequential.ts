@@ -1,5 +1,5 @@
 import { isKvConditionError, KvConditionError, StorageError } from '../errors.js';
-import { log, type Logger } from '../logger.js';
+import { type Logger, log } from '../logger.js';
 import { failedChecks } from './equal.js';
 import type { Kv, KvCheck, KvCommit, KvValue } from './types.js';
 
@@ -30,7 +30,9 @@ export const commitSequentially = async (kv: Kv, plan: KvCommit, logger: Logger)
   const casCheck = (key: string, expected: KvValue | undefined): KvCheck =>
     expected === undefined ? { key, absent: true } : { key, equals: expected };
   const single = (key: string, value: KvValue | undefined, check: KvCheck): KvCommit =>
-    value === undefined ? { checks: [check], deletes: [key] } : { checks: [check], puts: [{ key, value }] };
+    value === undefined
+      ? { checks: [check], deletes: [key] }
+      : { checks: [check], puts: [{ key, value }] };
 
   const done: { key: string; previous: KvValue | undefined; written: KvValue | undefined }[] = [];
   try {
@@ -56,7 +58,8 @@ export const commitSequentially = async (kv: Kv, plan: KvCommit, logger: Logger)
     if (failing && !isKvConditionError(error)) {
       await undo(failing.key, before.get(failing.key), failing.value, false);
     }
-    for (const { key, previous, written } of done.reverse()) await undo(key, previous, written, true);
+    for (const { key, previous, written } of done.reverse())
+      await undo(key, previous, written, true);
     if (undoFailures.length > 0) {
       log(logger, 'error', 'rollback.failed', 'rollback of a partial write failed', {
         keys: done.map((d) => d.key),
@@ -68,7 +71,9 @@ export const commitSequentially = async (kv: Kv, plan: KvCommit, logger: Logger)
       });
     }
     if (done.length > 0) {
-      log(logger, 'warn', 'append.rolled-back', 'partial write rolled back', { keys: done.map((d) => d.key) });
+      log(logger, 'warn', 'append.rolled-back', 'partial write rolled back', {
+        keys: done.map((d) => d.key),
+      });
     }
     throw error;
   }

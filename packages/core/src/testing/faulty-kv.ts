@@ -38,7 +38,8 @@ export const createFaultyKv = (inner: Kv): FaultyKv => {
   let armed: { remaining: number; fault: Fault } | undefined;
   let fired = 0;
   const trip = (operation: KvOperation): 'before' | 'after' | undefined => {
-    if (!armed || (armed.fault.operations && !armed.fault.operations.includes(operation))) return undefined;
+    if (!armed || (armed.fault.operations && !armed.fault.operations.includes(operation)))
+      return undefined;
     armed.remaining -= 1;
     if (armed.remaining > 0) return undefined;
     const { when } = armed.fault;
@@ -66,7 +67,8 @@ export const createFaultyKv = (inner: Kv): FaultyKv => {
     heal() {
       armed = undefined;
     },
-    get: (keys: readonly string[]): Promise<(KvValue | undefined)[]> => run('get', () => inner.get(keys)),
+    get: (keys: readonly string[]): Promise<(KvValue | undefined)[]> =>
+      run('get', () => inner.get(keys)),
     scan: (range: KvScan): Promise<KvEntry[]> => run('scan', () => inner.scan(range)),
     commit: (commit: KvCommit): Promise<void> => run('commit', () => inner.commit(commit)),
   };

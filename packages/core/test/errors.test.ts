@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import * as eventkv from '../src/index.js';
+
+const stream = { database: 'default', type: 'BankAccount', id: '42' };
+
+// One instance of every error class, as core raises it (the conformance suite raises each
+// through the public API; this pins the shape every class shares).
+const samples: [eventkv.EventKvError, string, (e: unknown) => boolean][] = [
+  [
+    new eventkv.VersionMismatchError(stream, 1, 2),
+    'VERSION_MISMATCH',
+    eventkv.isVersionMismatchError,
+  ],
+  [new eventkv.NotOpenError(stream, 's'), 'NOT_OPEN', eventkv.isNotOpenError],
+  [
+    new eventkv.SessionExpiredError(stream, 's', 0),
+    'SESSION_EXPIRED',
+    eventkv.isSessionExpiredError,
+  ],
+  [
+    new eventkv.InvalidSessionError(stream, 's', 't'),
+    'INVALID_SESSION',
+    eventkv.isInvalidSessionError,
+  ],
+  [new eventkv.OpenFailedError(stream, 0, 10), 'OPEN_FAILED', eventkv.isOpenFailedError],
+  [new eventkv.StreamLockedError(stream, 10), 'STREAM_LOCKED', eventkv.isStreamLockedError],
+  [
+    new eventkv.VersionNotFoundError(stream, 3, 2),
+    'VERSION_NOT_FOUND',
+    eventkv.isVersionNotFoundError,
+  ],
+  [
+    new eventkv.SnapshotVersionNotFoundError(stream, 3),
+    'SNAPSHOT_VERSION_NOT_FOUND',
+    eventkv.isSnapshotVersionNotFoundError,
+  ],
+  [
+    new eventkv.IdempotencyIdNotFoundError(stream, 'm'),
+    'IDEMPOTENCY_ID_NOT_FOUND',
+    eventkv.isIdempotencyIdNotFoundError,
+  ],
+  [
+    new eventkv.DuplicateIdempotencyIdError(stream, 'm', 1),
+    'DUPLICATE_IDEMPOTENCY_ID',
+    eventkv.isDuplicateIdempotencyIdError,
+  ],
+  [new eventkv.CorruptRecordError('k', 1, 'bad'), 'CORRUPT_RECORD', eventkv.isCorruptRecordError],
+  [
+    new eventkv.InvalidArgumentError('events[0].type', 'must not be empty'),
+    'INVALID_ARGUMENT',
+    eventkv.isInvalidArgumentError,
+  ],
+  [
+    new eventkv.StorageError('get', { cause: new Error('disk') }),
+    'STORAGE_FAILURE',
+    eventkv.isStorageError,
+  ],
+  [new eventkv.KvConditionError(['k']), 'KV_CONDITION_FAILED', eventkv.isKvConditionError],
+];
+
+describe('errors', () => {
+  it.each(samples.map((s) => [s[1], ...s] as const))(
+    '%s has its code, name, guard and message',
+    (_, error, code, guard) => {
+      expect(error.code).toBe(code);
+      expect(error).toBeInstanceOf(eventkv.EventKvError);
+      expect(error.name).toBe(error.constructor.name);
+      expect(error.message.length).toBeGreaterThan(20);
+      expect(guard(error)).toBe(true);
+      expect(eventkv.isEventKvError(error)).toBe(true);
+      // Guards match by code, so errors from another realm or rebuilt from the wire pass too.
+      expect(guard(Object.assign(new Error('x'), { code }))).toBe(true);
+      expect(guard(new Error('x'))).toBe(false);
+      expect(guard({ code })).toBe(false);
+      expect(guard(null)).toBe(false);
+    },
+  );
+
+  it('messages name the stream and say what to do', () => {
+    const tenant = { ...stream, database: 'tenant-1' };
+    expect(new eventkv.VersionMismatchError(tenant, 1, 2).message).toMatch(
+      /BankAccount\/42 \(database 'tenant-1'\).*expected 1, actual 2.*reload/,
+    );
+    expect(new eventkv.OpenFailedError(stream, 500, 0).message).toMatch(
+      /locked.*1970-01-01T00:00:00.000Z.*500 ms.*Retry/,
+    );
+    expect(new eventkv.StorageError('commit', { cause: new Error('disk full') }).message).toMatch(
+      /disk full.*safe to retry/,
+    );
+    expect(new eventkv.StorageError('commit').cause).toBeUndefined();
+  });
+
+  it('keeps the backend error as cause', () => {
+    const cause = new Error('IDB aborted');
+    expect(new eventkv.StorageError('commit', { cause }).cause).toBe(cause);
+    expect(new eventkv.CorruptRecordError('k', undefined, 'bad', { cause }).cause).toBe(cause);
+  });
+});

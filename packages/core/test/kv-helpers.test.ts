@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createMemoryKv,
+  failedChecks,
+  kvValuesEqual,
+  prefixEnd,
+  resolveRange,
+} from '../src/index.js';
+
+describe('KV helpers for adapters', () => {
+  it('prefixEnd is the first string after every string with the prefix', () => {
+    expect(prefixEnd('a/b/')).toBe('a/b0');
+    expect('a/b/zzz' < prefixEnd('a/b/')).toBe(true);
+    expect('a/b0' < prefixEnd('a/b/')).toBe(false);
+  });
+
+  it('resolveRange folds prefix, start and end into one half-open interval', () => {
+    expect(resolveRange({ prefix: 'p/' })).toEqual({ start: 'p/', end: 'p0', empty: false });
+    expect(resolveRange({ prefix: 'p/', start: 'p/5', end: 'q' })).toEqual({
+      start: 'p/5',
+      end: 'p0',
+      empty: false,
+    });
+    expect(resolveRange({ prefix: 'p/', start: 'a', end: 'p/3' })).toEqual({
+      start: 'p/',
+      end: 'p/3',
+      empty: false,
+    });
+    expect(resolveRange({ start: 'b', end: 'a' }).empty).toBe(true);
+    expect(resolveRange({})).toEqual({ start: undefined, end: undefined, empty: false });
+  });
+
+  it('kvValuesEqual compares stored records deeply', () => {
+    expect(
+      kvValuesEqual({ a: [1, { b: 'x' }], d: new Date(3) }, { d: new Date(3), a: [1, { b: 'x' }] }),
+    ).toBe(true);
+    expect(kvValuesEqual({ a: 1 }, { a: 1, b: undefined })).toBe(false);
+    expect(kvValuesEqual([1, 2], [1, 2, 3])).toBe(false);
+    expect(kvValuesEqual([1], { 0: 1 })).toBe(false);
+    expect(kvValuesEqual(new Date(1), new Date(2))).toBe(false);
+    expect(kvValuesEqual(Number.NaN, Number.NaN)).toBe(true);
+    expect(kvValuesEqual(null, {})).toBe(false);
+  });
+
+  it('failedChecks lists the keys whose condition does not hold', () => {
+    const checks = [
+      { key: 'a', absent: true as const },
+      { key: 'b', equals: { v: 1 } },
+      { key: 'c', equals: 2 },
+      { key: 'd', absent: true as const },
+    ];
+    expect(failedChecks(checks, [undefined, { v: 1 }, undefined, 0])).toEqual(['c', 'd']);
+  });
+
+  it('the memory KV refuses a commit over its key limit, applying nothing', async () => {
+    const kv = createMemoryKv({ maxCommitKeys: 2 });
+    expect(kv.capabilities.maxCommitKeys).toBe(2);
+    await expect(
+      kv.commit({
+        puts: [
+          { key: 'a', value: 1 },
+          { key: 'b', value: 2 },
+          { key: 'c', value: 3 },
+        ],
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(await kv.scan({})).toEqual([]);
+  });
+});

@@ -11,7 +11,7 @@ import {
 } from './keys.js';
 import type { KvEntry } from './kv/types.js';
 import type { Context } from './options.js';
-import { asEvent, asPointer } from './records.js';
+import { asEvent, asLogHead, asPointer } from './records.js';
 import type {
   EventShape,
   QueryOptions,
@@ -99,18 +99,30 @@ export const queryIndex = async <E extends EventShape>(
     // between the cursor's key and the cursor followed by a space: the page starts after it.
     if (options.cursor >= start) start = `${options.cursor} `;
   }
+  const head = await logHeadPosition(ctx, keys);
   const entries = await kvScan(ctx, {
     prefix,
     start,
     ...(until === undefined ? {} : { end: prefix + encodeNumber(until) }),
     limit: limit + 1,
   });
-  const page = entries.slice(0, limit);
+  // Entries past the log head belong to appends not acknowledged when the head was read
+  // (in flight, or being rolled back on a non-atomic backend). The page stops before the
+  // first of them, and its cursor brings them in on the next page once they are settled.
+  const settled = entries.findIndex((entry) => positionFromKey(entry.key) > head);
+  const cut = Math.min(limit, settled === -1 ? entries.length : settled);
+  const page = entries.slice(0, cut);
   const events = await resolvePointers<E>(ctx, database, page, (entry) =>
     positionFromKey(entry.key),
   );
-  const next = entries.length > limit ? page.at(-1)?.key : undefined;
-  return next === undefined ? { events } : { events, cursor: next };
+  if (cut === entries.length) return { events };
+  // An empty page still needs a cursor that resumes where it started.
+  return { events, cursor: page.at(-1)?.key ?? options.cursor ?? prefix };
+};
+
+const logHeadPosition = async (ctx: Context, keys: DatabaseKeys): Promise<number> => {
+  const [raw] = await kvGet(ctx, [keys.logHead]);
+  return asLogHead(keys.logHead, raw)?.position ?? 0;
 };
 
 export interface LogPage<E extends EventShape> {
@@ -135,9 +147,34 @@ export const readGlobalLog = async <E extends EventShape>(
     options.after === undefined ? 0 : validateInteger('options.after', options.after, 0);
   const limit = pageSize(options.limit);
   const keys = databaseKeys(database);
-  const entries = await kvScan(ctx, { prefix: keys.logPrefix, start: keys.log(after + 1), limit });
+  // Bounded by the log head, like stream reads by the stream head: only positions of
+  // acknowledged appends, all of them (a gap is corruption, never skipped).
+  const head = await logHeadPosition(ctx, keys);
+  const last = Math.min(head, after + limit);
+  if (last <= after) return { events: [], position: after };
+  const entries = await kvScan(ctx, {
+    start: keys.log(after + 1),
+    end: keys.log(last + 1),
+    limit: last - after,
+  });
+  entries.forEach((entry, i) => {
+    if (positionFromKey(entry.key) !== after + 1 + i) {
+      throw new CorruptRecordError(
+        keys.log(after + 1 + i),
+        undefined,
+        'global log entry is missing',
+      );
+    }
+  });
+  if (entries.length !== last - after) {
+    throw new CorruptRecordError(
+      keys.log(after + 1 + entries.length),
+      undefined,
+      'global log entry is missing',
+    );
+  }
   const events = await resolvePointers<E>(ctx, database, entries, (entry) =>
     positionFromKey(entry.key),
   );
-  return { events, position: events.at(-1)?.position ?? after };
+  return { events, position: last };
 };

@@ -1,4 +1,4 @@
-import { appendEvents, prepareAppend } from './append.js';
+import { type AppendTarget, appendEvents, prepareAppend } from './append.js';
 import { decodeEvent, decodeSnapshot, encodePayload, sealRecord } from './encode.js';
 import {
   IdempotencyIdNotFoundError,
@@ -77,12 +77,14 @@ export class StreamHandle<E extends EventShape> implements EventStream<E> {
   protected readonly ctx: Context;
   protected readonly keys: StreamKeys;
   protected readonly guard: Guard;
+  readonly #target: AppendTarget;
 
   constructor(ctx: Context, ref: StreamId, guard: Guard) {
     this.ctx = ctx;
     this.ref = ref;
     this.keys = streamKeys(ref.database, ref.type, ref.id);
     this.guard = guard;
+    this.#target = { ctx, stream: ref, keys: this.keys, dbKeys: databaseKeys(ref.database), guard };
   }
 
   async append(
@@ -91,17 +93,7 @@ export class StreamHandle<E extends EventShape> implements EventStream<E> {
   ): Promise<AppendResult> {
     this.guard.assertUsable();
     const prepared = prepareAppend(this.ctx, events, options);
-    return appendEvents(
-      {
-        ctx: this.ctx,
-        stream: this.ref,
-        keys: this.keys,
-        dbKeys: databaseKeys(this.ref.database),
-        guard: this.guard,
-      },
-      prepared.events,
-      prepared.expected,
-    );
+    return appendEvents(this.#target, prepared.events, prepared.expected);
   }
 
   async read(options: ReadOptions = {}): Promise<RecordedEvent<E>[]> {
@@ -157,9 +149,14 @@ export class StreamHandle<E extends EventShape> implements EventStream<E> {
     let version = reverse ? last : from;
     for (let i = 0; i < expectedCount; i++, version += step) {
       const entry = entries[i];
-      const key = this.keys.event(version);
-      if (!entry || entry.key !== key) asEvent(key, undefined, version);
-      out[i] = decodeEvent(this.ctx, key, asEvent(key, entry!.value, version)) as RecordedEvent<E>;
+      // A gap shows as a missing entry or, the scan being ordered, as a record whose own
+      // version is not the next one: asEvent reports either, so no key is rebuilt here.
+      if (!entry) asEvent(this.keys.event(version), undefined, version);
+      out[i] = decodeEvent(
+        this.ctx,
+        entry!.key,
+        asEvent(entry!.key, entry!.value, version),
+      ) as RecordedEvent<E>;
     }
     return out;
   }

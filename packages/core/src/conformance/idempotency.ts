@@ -45,7 +45,7 @@ export const idempotencyTests = (options: ConformanceOptions): void => {
     const scale = options.propertyRunScale ?? 1;
 
     describe('message ids', () => {
-      it("gives every event a message id: the caller's when given, a generated one otherwise", async () => {
+      it("gives every event a message id: the caller's, or a generated one", async () => {
         const h = await setup();
         const stream = h.store().stream(account);
         await stream.append([deposit(1), deposit(2, { messageId: 'm-2' }), deposit(3)]);
@@ -63,7 +63,7 @@ export const idempotencyTests = (options: ConformanceOptions): void => {
         }
       });
 
-      it('looks up versions by message id through a store opened later on the same data', async () => {
+      it('looks up versions by message id from a store created later', async () => {
         const h = await setup();
         await h
           .store()
@@ -79,7 +79,7 @@ export const idempotencyTests = (options: ConformanceOptions): void => {
         expect(await reopened.versionOf('c')).toBe(3);
       });
 
-      it('fails with IdempotencyIdNotFoundError for a message id the stream never saw', async () => {
+      it('fails with IdempotencyIdNotFoundError for an unknown message id', async () => {
         const h = await setup();
         const store = h.store();
         await store.stream(account).append(deposit(1, { messageId: 'known' }));
@@ -102,7 +102,7 @@ export const idempotencyTests = (options: ConformanceOptions): void => {
         }
       });
 
-      it('rejects an invalid message id as INVALID_ARGUMENT, in lookups and in appends', async () => {
+      it('rejects an invalid message id (INVALID_ARGUMENT) in lookups and appends', async () => {
         const h = await setup();
         const stream = h.store().stream(account);
         await expect(stream.versionOf('')).rejects.toMatchObject({
@@ -152,7 +152,7 @@ export const idempotencyTests = (options: ConformanceOptions): void => {
       ];
 
       for (const { name, before, expectedVersion } of cases) {
-        it(`a retry with ${name} returns the same result, deduplicated, and writes nothing`, async () => {
+        it(`a retry with ${name}: same result, deduplicated, nothing written`, async () => {
           const h = await setup();
           const stream = h.store().stream(account);
           for (let i = 0; i < before; i++) await stream.append(deposit(i));
@@ -177,7 +177,7 @@ export const idempotencyTests = (options: ConformanceOptions): void => {
         });
       }
 
-      it('a retry of an append at expected version 0 deduplicates after the stream moved on', async () => {
+      it('a retry at expected version 0 deduplicates after the stream moved on', async () => {
         const h = await setup();
         const store = h.store();
         const stream = store.stream(account);
@@ -211,7 +211,7 @@ export const idempotencyTests = (options: ConformanceOptions): void => {
         expect(await dump(h)).toEqual(stored);
       });
 
-      it('a retry through a later session deduplicates too (a writer that crashed after its commit)', async () => {
+      it('a retry through a later session deduplicates (crash after commit)', async () => {
         const h = await setup();
         const store = h.store();
         const batch = [deposit(1, { messageId: 'a' }), deposit(2, { messageId: 'b' })];
@@ -233,7 +233,7 @@ export const idempotencyTests = (options: ConformanceOptions): void => {
         expect(withoutLeases(await dump(h))).toEqual(withoutLeases(stored));
       });
 
-      it('any history of appends can be retried: each retry returns its original result and writes nothing', async () => {
+      it('every append of any history retries to its original result', async () => {
         const expectation = fc.constantFrom<'exact' | 'any' | 'exists' | 'none'>(
           'exact',
           'any',
@@ -365,7 +365,7 @@ export const idempotencyTests = (options: ConformanceOptions): void => {
         });
       }
 
-      it('a batch that reorders used ids fails with DuplicateIdempotencyIdError naming one of them', async () => {
+      it('a batch reordering used ids fails with DUPLICATE_IDEMPOTENCY_ID', async () => {
         const { h, stream, stored } = await seeded();
         const error = await failure(() =>
           stream.append([deposit(2, { messageId: 'b' }), deposit(1, { messageId: 'a' })]),
@@ -377,7 +377,7 @@ export const idempotencyTests = (options: ConformanceOptions): void => {
         expect(await dump(h)).toEqual(stored);
       });
 
-      it('the same id twice in one append is INVALID_ARGUMENT naming the second event', async () => {
+      it('the same id twice in one append is INVALID_ARGUMENT on the second', async () => {
         const { h, stream, stored } = await seeded();
         const error = await failure(() =>
           stream.append([
@@ -423,7 +423,7 @@ export const idempotencyTests = (options: ConformanceOptions): void => {
       };
 
       if (options.capabilities.atomic) {
-        it('a retry after a lost acknowledgement returns the stored result, deduplicated', async () => {
+        it('a retry after a lost acknowledgement returns the stored result', async () => {
           const { faulty, store, stream } = await faultySetup();
           faulty.inject({ nth: 1, when: 'after', operations: ['commit'] });
           expectFault(await failure(() => stream.append(batch, { expectedVersion: 1 })), 'after');
@@ -438,7 +438,7 @@ export const idempotencyTests = (options: ConformanceOptions): void => {
           await expectStoredOnce(store);
         });
       } else {
-        it('a lost acknowledgement rolls the whole append back, and the retry writes it once', async () => {
+        it('a lost acknowledgement rolls the append back; the retry writes it', async () => {
           const { h, faulty, store, stream } = await faultySetup();
           const before = await dump(h);
           faulty.inject({ nth: 1, when: 'after', operations: ['commit'] });
@@ -456,7 +456,7 @@ export const idempotencyTests = (options: ConformanceOptions): void => {
         });
       }
 
-      it('a fault before the commit stores nothing, and the retry writes the events once', async () => {
+      it('a fault before the commit stores nothing; the retry writes it once', async () => {
         const { h, faulty, store, stream } = await faultySetup();
         const before = await dump(h);
         faulty.inject({ nth: 1, when: 'before', operations: ['commit'] });
@@ -473,7 +473,7 @@ export const idempotencyTests = (options: ConformanceOptions): void => {
         await expectStoredOnce(store);
       });
 
-      it('a retry after a fault at any single write of an append stores every event exactly once', async () => {
+      it('a retry after a fault at any write stores every event once', async () => {
         // Walks every write of the append (one for an atomic KV, one per key for the
         // sequential path), failing it before or after it applies: whichever write fails,
         // the append is either wholly stored or wholly absent, and the retry settles it.
@@ -506,7 +506,7 @@ export const idempotencyTests = (options: ConformanceOptions): void => {
     });
 
     describe('logging', () => {
-      it('logs a deduplicated retry as append.deduplicated (info) with the stream and version', async () => {
+      it('logs a deduplicated retry as append.deduplicated at info', async () => {
         const h = await setup();
         const recorder = recordingLogger();
         const stream = h.store({ logger: recorder.logger }).stream(account);

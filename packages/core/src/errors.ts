@@ -104,10 +104,11 @@ export class OpenFailedError extends EventKvError {
     readonly stream: StreamId,
     readonly openTimeoutMs: number,
     readonly lockedUntil: number,
+    readonly holder: string,
     options?: { cause?: unknown },
   ) {
     super(
-      `Could not open stream ${describeStream(stream)}: it is locked by another session until ` +
+      `Could not open stream ${describeStream(stream)}: it is locked by session ${holder} until ` +
         `${new Date(lockedUntil).toISOString()} (open timeout ${openTimeoutMs} ms). ` +
         'Retry later, raise openTimeoutMs, or have the holder close its session.',
       options,

@@ -32,17 +32,22 @@ export interface SessionState {
   readonly sessionId: string;
   expiresAt: number;
   closed: boolean;
+  /** The expiry was logged (once per session, however many calls it rejects). */
+  expiryLogged?: boolean;
 }
 
 export const sessionGuard = (ctx: Context, stream: StreamId, state: SessionState): Guard => ({
   assertUsable() {
     if (state.closed) throw new NotOpenError(stream, state.sessionId);
     if (ctx.clock.now() >= state.expiresAt) {
-      log(ctx.logger, 'warn', 'session.expired', 'session expired', {
-        ...stream,
-        sessionId: state.sessionId,
-        expiredAt: state.expiresAt,
-      });
+      if (!state.expiryLogged) {
+        state.expiryLogged = true;
+        log(ctx.logger, 'warn', 'session.expired', 'session expired', {
+          ...stream,
+          sessionId: state.sessionId,
+          expiredAt: state.expiresAt,
+        });
+      }
       throw new SessionExpiredError(stream, state.sessionId, state.expiresAt);
     }
   },

@@ -36,6 +36,7 @@ const asyncDispose: typeof Symbol.asyncDispose =
 class SessionHandle<E extends EventShape> extends StreamHandle<E> implements Session<E> {
   readonly #state: SessionState;
   readonly #timeoutMs: number;
+  #released = false;
 
   constructor(ctx: Context, ref: StreamId, state: SessionState, timeoutMs: number) {
     super(ctx, ref, sessionGuard(ctx, ref, state));
@@ -75,7 +76,10 @@ class SessionHandle<E extends EventShape> extends StreamHandle<E> implements Ses
   }
 
   async close(): Promise<void> {
-    if (this.#state.closed) return;
+    if (this.#released) return;
+    // Closed at once, whatever storage says: the session is not to be used any more. The
+    // release itself is retried by a later close() if storage failed this time (until
+    // then the lease simply runs out at its expiry).
     this.#state.closed = true;
     const [raw] = await kvGet(this.ctx, [this.keys.lease]);
     const lease = asLease(this.keys.lease, raw);
@@ -90,6 +94,7 @@ class SessionHandle<E extends EventShape> extends StreamHandle<E> implements Ses
         if (!isKvConditionError(error)) throw error;
       }
     }
+    this.#released = true;
     log(this.ctx.logger, 'info', 'store.closed', 'session closed', {
       ...this.ref,
       sessionId: this.sessionId,
@@ -121,8 +126,9 @@ export const openSession = async <E extends EventShape>(
           ...ref,
           openTimeoutMs,
           lockedUntil: held.expiresAt,
+          holder: held.sessionId,
         });
-        throw new OpenFailedError(ref, openTimeoutMs, held.expiresAt);
+        throw new OpenFailedError(ref, openTimeoutMs, held.expiresAt, held.sessionId);
       }
       await ctx.clock.sleep(
         Math.min(ctx.openRetryIntervalMs, deadline - now, held.expiresAt - now),

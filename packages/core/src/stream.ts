@@ -12,7 +12,14 @@ import { kvGet, kvScan } from './io.js';
 import { databaseKeys, decodeNumber, type StreamKeys, streamKeys } from './keys.js';
 import { log } from './logger.js';
 import type { Context } from './options.js';
-import { asEvent, asHead, asIdempotency, asSnapshot, type SnapshotRecord } from './records.js';
+import {
+  asEvent,
+  asHead,
+  asIdempotency,
+  asLease,
+  asSnapshot,
+  type SnapshotRecord,
+} from './records.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -256,6 +263,13 @@ export class StreamHandle<E extends EventShape> implements EventStream<E> {
     this.guard.assertUsable();
     validateInteger('every', every, 1);
     if (typeof fold !== 'function') throw new InvalidArgumentError('fold', 'must be a function');
+    // Fail on a lock before running the caller's fold for nothing (each save re-checks).
+    const [rawLease] = await kvGet(this.ctx, [this.keys.lease]);
+    this.guard.leaseCheck(
+      this.keys.lease,
+      asLease(this.keys.lease, rawLease),
+      this.ctx.clock.now(),
+    );
     const latest = await this.latestSnapshot<S>();
     let state = latest?.state;
     let from = (latest?.version ?? 0) + 1;

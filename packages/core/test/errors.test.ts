@@ -22,7 +22,11 @@ const samples: [eventkv.EventKvError, string, (e: unknown) => boolean][] = [
     'INVALID_SESSION',
     eventkv.isInvalidSessionError,
   ],
-  [new eventkv.OpenFailedError(stream, 0, 10), 'OPEN_FAILED', eventkv.isOpenFailedError],
+  [
+    new eventkv.OpenFailedError(stream, 0, 10, 'other-session'),
+    'OPEN_FAILED',
+    eventkv.isOpenFailedError,
+  ],
   [new eventkv.StreamLockedError(stream, 10), 'STREAM_LOCKED', eventkv.isStreamLockedError],
   [
     new eventkv.VersionNotFoundError(stream, 3, 2),

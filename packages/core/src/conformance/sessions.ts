@@ -7,6 +7,7 @@ import {
   isNotOpenError,
   isOpenFailedError,
   isSessionExpiredError,
+  isStorageError,
   isStreamLockedError,
   type NotOpenError,
   type OpenFailedError,
@@ -14,6 +15,7 @@ import {
   type StreamLockedError,
 } from '../errors.js';
 import type { Session } from '../session.js';
+import { createFaultyKv } from '../testing/faulty-kv.js';
 import { createManualClock } from '../testing/manual-clock.js';
 import type { RecordedEvent, StreamRef } from '../types.js';
 import {
@@ -45,7 +47,7 @@ const amounts = (events: readonly RecordedEvent<BankEvent>[]) =>
 
 type Operation = readonly [name: string, run: (s: Session<BankEvent>) => Promise<unknown>];
 
-/** Every operation of a session, to prove none of them slips past a closed or expired lease. */
+/** Every operation of a session, to prove none of them slips past a closed or expired session. */
 const OPERATIONS: readonly Operation[] = [
   ['append', (s) => s.append(deposit(100))],
   ['read', (s) => s.read()],
@@ -133,8 +135,10 @@ export const sessionTests = (options: ConformanceOptions): void => {
           stream: STREAM,
           openTimeoutMs: 0,
           lockedUntil: first.expiresAt,
+          holder: first.sessionId,
         });
         expect(error.message).toContain('BankAccount/42');
+        expect(error.message).toContain(first.sessionId);
         expect(error.message).toContain('locked');
         expect(error.message).toContain('openTimeoutMs');
         // The failed attempt must not disturb the holder.
@@ -168,7 +172,7 @@ export const sessionTests = (options: ConformanceOptions): void => {
         expect(second.sessionId).not.toBe(first.sessionId);
       });
 
-      it('a second open fails at once with OPEN_FAILED when openTimeoutMs is 0, even when given explicitly', async () => {
+      it('an explicit openTimeoutMs of 0 fails at once with OPEN_FAILED', async () => {
         const h = await setup();
         const store = h.store({ openTimeoutMs: 10_000 });
         const first = await store.open(REF);
@@ -221,28 +225,30 @@ export const sessionTests = (options: ConformanceOptions): void => {
         expect(await store.stream(REF).version()).toBe(2);
       });
 
-      it('open with a timeout fails with OPEN_FAILED after waiting the whole timeout when the holder outlives it', async () => {
+      it('open with a timeout fails at its deadline if the holder outlives it', async () => {
         const h = await setup();
-        const store = h.store({ sessionTimeoutMs: 60_000 });
+        const store = h.store({ sessionTimeoutMs: 60_000, openRetryIntervalMs: 50 });
         const holder = await store.open(REF);
         const start = h.clock.now();
 
+        // 130 ms is not a multiple of the retry interval: the opener must stop at the
+        // deadline, not at the first retry after it.
         const error = await caught<OpenFailedError>(
-          store.open(REF, { openTimeoutMs: 500 }),
+          store.open(REF, { openTimeoutMs: 130 }),
           isOpenFailedError,
         );
-        expect(h.clock.now() - start).toBe(500);
+        expect(h.clock.now() - start).toBe(130);
         expect(error).toMatchObject({
           code: 'OPEN_FAILED',
           stream: STREAM,
-          openTimeoutMs: 500,
+          openTimeoutMs: 130,
           lockedUntil: holder.expiresAt,
         });
-        expect(error.message).toContain('500 ms');
+        expect(error.message).toContain('130 ms');
         expect((await holder.append(deposit(1))).version).toBe(1);
       });
 
-      it('the store-wide openTimeoutMs and sessionTimeoutMs apply when open() sets none', async () => {
+      it('the store-wide timeouts apply when open() sets none', async () => {
         const h = await setup();
         const store = h.store({ sessionTimeoutMs: 300, openTimeoutMs: 1_000 });
         const holder = await store.open(REF);
@@ -290,7 +296,7 @@ export const sessionTests = (options: ConformanceOptions): void => {
         expect(session.closed).toBe(false);
       });
 
-      it('of several concurrent opens exactly one wins; the others fail with OPEN_FAILED', async () => {
+      it('of concurrent opens exactly one wins, the rest fail with OPEN_FAILED', async () => {
         const h = await setup();
         const store = h.store();
         const results = await Promise.allSettled([1, 2, 3, 4, 5].map(() => store.open(REF)));
@@ -306,7 +312,7 @@ export const sessionTests = (options: ConformanceOptions): void => {
     });
 
     describe('expiry', () => {
-      it('a session is usable until just before expiresAt and expired from expiresAt on', async () => {
+      it('a session works until just before expiresAt and is expired from then on', async () => {
         const h = await setup();
         const store = h.store({ sessionTimeoutMs: 1_000 });
         const session = await store.open(REF);
@@ -321,7 +327,7 @@ export const sessionTests = (options: ConformanceOptions): void => {
       });
 
       for (const [name, run] of OPERATIONS) {
-        it(`${name} on an expired session fails with SESSION_EXPIRED and writes nothing`, async () => {
+        it(`${name} on an expired session: SESSION_EXPIRED, nothing written`, async () => {
           const h = await setup();
           const store = h.store({ sessionTimeoutMs: 1_000 });
           const session = await store.open(REF);
@@ -360,7 +366,7 @@ export const sessionTests = (options: ConformanceOptions): void => {
         expect((await next.append(deposit(2), { expectedVersion: 1 })).version).toBe(2);
       });
 
-      it('an expired session still cannot write after another session took over, and its close leaves the new lease alone', async () => {
+      it('an expired session cannot write after a takeover nor free the new lease', async () => {
         const h = await setup();
         const store = h.store({ sessionTimeoutMs: 1_000 });
         const expired = await store.open(REF);
@@ -409,7 +415,7 @@ export const sessionTests = (options: ConformanceOptions): void => {
         return { h, tabA, tabB, a, b };
       };
 
-      it('a session whose lease was taken over fails to write with INVALID_SESSION and writes nothing', async () => {
+      it('a session whose lease was taken over gets INVALID_SESSION on write', async () => {
         const { tabA, a, b } = await skewed();
 
         const error = await caught<InvalidSessionError>(
@@ -435,7 +441,7 @@ export const sessionTests = (options: ConformanceOptions): void => {
         ['clearSnapshots', (s) => s.clearSnapshots()],
         ['renew', (s) => s.renew()],
       ] satisfies Operation[]) {
-        it(`${name} of a session whose lease was taken over fails with INVALID_SESSION`, async () => {
+        it(`${name} of a session whose lease was taken over: INVALID_SESSION`, async () => {
           const { tabA, a, b } = await skewed();
           const error = await caught<InvalidSessionError>(run(a), isInvalidSessionError);
           expect(error).toMatchObject({ sessionId: a.sessionId, holder: b.sessionId });
@@ -461,7 +467,7 @@ export const sessionTests = (options: ConformanceOptions): void => {
         expect(await tabA.stream(REF).version()).toBe(2);
       });
 
-      it('closing a session whose lease was taken over does not release the new holder', async () => {
+      it('closing a session whose lease was taken over keeps the new holder', async () => {
         const { tabA, a, b } = await skewed();
         await a.close();
 
@@ -504,8 +510,24 @@ export const sessionTests = (options: ConformanceOptions): void => {
         expect((await next.append(deposit(1))).version).toBe(1);
       });
 
+      it('a close that storage failed can be retried, and then releases the lease', async () => {
+        const h = await setup();
+        const faulty = createFaultyKv(h.kv);
+        const store = h.store({ kv: faulty });
+        const session = await store.open(REF);
+        faulty.inject({ nth: 1, when: 'before', operations: ['commit'] });
+        await caught(session.close(), isStorageError);
+        expect(session.closed).toBe(true);
+        await caught(session.append(deposit(1)), isNotOpenError);
+        await caught(store.open(REF), isOpenFailedError);
+
+        await session.close();
+        const next = await store.open(REF);
+        expect((await next.append(deposit(1))).version).toBe(1);
+      });
+
       for (const [name, run] of OPERATIONS) {
-        it(`${name} after close fails with NOT_OPEN and writes nothing`, async () => {
+        it(`${name} after close: NOT_OPEN, nothing written`, async () => {
           const h = await setup();
           const store = h.store();
           const session = await store.open(REF);
@@ -697,7 +719,7 @@ export const sessionTests = (options: ConformanceOptions): void => {
     });
 
     describe('logs', () => {
-      it('open and close log store.opened and store.closed at info with the stream and session id', async () => {
+      it('logs store.opened and store.closed (info) with stream and session id', async () => {
         const h = await setup();
         const { logger, entries } = recordingLogger();
         const store = h.store({ logger, sessionTimeoutMs: 1_000 });
@@ -739,11 +761,20 @@ export const sessionTests = (options: ConformanceOptions): void => {
         const session = await store.open(REF);
         h.clock.advance(1_000);
         await caught(session.append(deposit(1)), isSessionExpiredError);
+        await caught(session.read(), isSessionExpiredError);
+        await caught(session.version(), isSessionExpiredError);
 
-        expect(entries.find((e) => e.fields.event === 'session.expired')).toMatchObject({
-          level: 'warn',
-          fields: { ...STREAM, sessionId: session.sessionId, expiredAt: session.expiresAt },
-        });
+        // Once per session, however many calls the expiry rejects: logs must not flood.
+        expect(entries.filter((e) => e.fields.event === 'session.expired')).toEqual([
+          expect.objectContaining({
+            level: 'warn',
+            fields: expect.objectContaining({
+              ...STREAM,
+              sessionId: session.sessionId,
+              expiredAt: session.expiresAt,
+            }),
+          }),
+        ]);
       });
 
       it('a failed open logs open.failed at error with the stream and the lock', async () => {
@@ -760,6 +791,7 @@ export const sessionTests = (options: ConformanceOptions): void => {
               ...STREAM,
               openTimeoutMs: 200,
               lockedUntil: holder.expiresAt,
+              holder: holder.sessionId,
             }),
           }),
         ]);

@@ -308,11 +308,13 @@ export const appendEvents = async (
       // or lease conflict is then reported by the checks at the top of the loop.
       continue;
     }
-    log(ctx.logger, 'debug', 'events.appended', 'events appended', {
-      ...stream,
-      count: events.length,
-      version,
-    });
+    // Guarded: the fields object is built on every append otherwise, logger or not.
+    if (ctx.logger.debug)
+      log(ctx.logger, 'debug', 'events.appended', 'events appended', {
+        ...stream,
+        count: events.length,
+        version,
+      });
     return {
       version,
       firstVersion: current + 1,

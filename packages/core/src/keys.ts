@@ -20,8 +20,13 @@ const WIDTH = 16;
 
 export const encodeNumber = (n: number): string => n.toString().padStart(WIDTH, '0');
 
+// Characters encodeURIComponent leaves as they are: such names skip it (same result,
+// no new string), which matters on the append path.
+const UNRESERVED = /^[A-Za-z0-9_.!~*'()-]*$/;
+
 /** Assumes a name already validated as well-formed UTF-16 (see `validate.ts`). */
-export const encodeName = (name: string): string => encodeURIComponent(name);
+export const encodeName = (name: string): string =>
+  UNRESERVED.test(name) ? name : encodeURIComponent(name);
 
 export const decodeNumber = (text: string): number | undefined => {
   if (text.length !== WIDTH || !/^\d+$/.test(text)) return undefined;

@@ -85,8 +85,8 @@ describe('errors', () => {
     expect(new eventkv.VersionMismatchError(tenant, 1, 2).message).toMatch(
       /BankAccount\/42 \(database 'tenant-1'\).*expected 1, actual 2.*reload/,
     );
-    expect(new eventkv.OpenFailedError(stream, 500, 0).message).toMatch(
-      /locked.*1970-01-01T00:00:00.000Z.*500 ms.*Retry/,
+    expect(new eventkv.OpenFailedError(stream, 500, 0, 'session-7').message).toMatch(
+      /locked by session session-7 until 1970-01-01T00:00:00.000Z.*500 ms.*Retry/,
     );
     expect(new eventkv.StorageError('commit', { cause: new Error('disk full') }).message).toMatch(
       /disk full.*safe to retry/,

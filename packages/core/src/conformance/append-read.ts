@@ -13,6 +13,7 @@ import {
   type BankEvent,
   type ConformanceOptions,
   deposit,
+  failure,
   recordingLogger,
   useHarness,
 } from './harness.js';
@@ -23,15 +24,6 @@ const opened = (owner = 'Joe Dalton'): EventInput<BankEvent> => ({
   type: 'AccountOpened',
   data: { owner, currency: 'EUR', openedAt: new Date(Date.UTC(2026, 0, 3)) },
 });
-
-const rejection = async (promise: Promise<unknown>): Promise<unknown> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-};
 
 /** Appending, reading, versions, payload round-trips, validation and damaged data. */
 export const appendReadTests = (options: ConformanceOptions): void => {
@@ -78,7 +70,7 @@ export const appendReadTests = (options: ConformanceOptions): void => {
         const { logger, entries } = recordingLogger();
         const stream = h.store({ logger }).stream(ref);
         await stream.append([opened(), deposit(1)]);
-        const error = (await rejection(
+        const error = (await failure(
           stream.append(deposit(2), { expectedVersion: 1 }),
         )) as VersionMismatchError;
         expect(isVersionMismatchError(error)).toBe(true);
@@ -132,7 +124,7 @@ export const appendReadTests = (options: ConformanceOptions): void => {
           when: 'before',
           operations: ['commit'],
         });
-        const error = await rejection(stream.append([deposit(1), deposit(2), deposit(3)]));
+        const error = await failure(stream.append([deposit(1), deposit(2), deposit(3)]));
         expect(isStorageError(error)).toBe(true);
         expect((error as Error).cause).toBeInstanceOf(InjectedFault);
         expect(await stream.version()).toBe(1);
@@ -266,7 +258,7 @@ export const appendReadTests = (options: ConformanceOptions): void => {
           constructor(readonly x: number) {}
         }
         const h = await setup();
-        const error = await rejection(
+        const error = await failure(
           h
             .store<{ type: 'P'; data: { p: Point } }>()
             .stream(ref)
@@ -357,7 +349,7 @@ export const appendReadTests = (options: ConformanceOptions): void => {
           [{ form: 3 }, 'options.form'],
         ];
         for (const [opts, field] of bad) {
-          const error = await rejection(stream.read(opts as never));
+          const error = await failure(stream.read(opts as never));
           expect(isInvalidArgumentError(error), JSON.stringify(opts)).toBe(true);
           expect(error).toMatchObject({ field });
         }
@@ -481,7 +473,7 @@ export const appendReadTests = (options: ConformanceOptions): void => {
         it(`${what} -> INVALID_ARGUMENT naming ${field}`, async () => {
           const h = await setup();
           const stream = h.store().stream(ref);
-          const error = await rejection(stream.append(events as never, appendOptions as never));
+          const error = await failure(stream.append(events as never, appendOptions as never));
           expect(isInvalidArgumentError(error)).toBe(true);
           expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', field });
           expect(await h.kv.scan({})).toEqual([]);
@@ -525,7 +517,7 @@ export const appendReadTests = (options: ConformanceOptions): void => {
       it('an event that no longer has its shape -> CORRUPT_RECORD naming key and version', async () => {
         const { h, stream, keys } = await damaged();
         await h.kv.commit({ puts: [{ key: keys[1]!, value: { garbage: true } }] });
-        const error = await rejection(stream.read());
+        const error = await failure(stream.read());
         expect(isCorruptRecordError(error)).toBe(true);
         expect(error).toMatchObject({ code: 'CORRUPT_RECORD', key: keys[1], version: 2 });
         expect((error as Error).message).toContain(keys[1]);
@@ -576,7 +568,7 @@ export const appendReadTests = (options: ConformanceOptions): void => {
         await h.kv.commit({
           puts: [{ key: entry!.key, value: { ...record, data: 'not superjson' } }],
         });
-        const error = await rejection(stream.read());
+        const error = await failure(stream.read());
         expect(error).toMatchObject({ code: 'CORRUPT_RECORD', version: 1 });
         expect((error as Error).cause).toBeInstanceOf(Error);
       });
@@ -590,7 +582,7 @@ export const appendReadTests = (options: ConformanceOptions): void => {
         await stream.append(deposit(1));
         for (const operation of ['get', 'scan'] as const) {
           faulty.inject({ nth: 1, when: 'before', operations: [operation] });
-          const error = await rejection(operation === 'get' ? stream.version() : stream.read());
+          const error = await failure(operation === 'get' ? stream.version() : stream.read());
           expect(isStorageError(error)).toBe(true);
           expect(error).toMatchObject({ code: 'STORAGE_FAILURE', operation });
           expect((error as Error).cause).toBeInstanceOf(InjectedFault);

@@ -1,4 +1,4 @@
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import type { Kv, KvCapabilities } from '../kv/types.js';
 import type { Logger } from '../logger.js';
 import type { EventStoreOptions } from '../options.js';
@@ -44,6 +44,29 @@ export interface Harness {
   /** A store over this harness's KV and clock, with sequential ids (`id-1`, `id-2`, ...). */
   store<E extends EventShape = BankEvent>(overrides?: Partial<EventStoreOptions>): EventStore<E>;
 }
+
+/** Awaits an operation that must fail and returns its error for field-by-field assertions. */
+export const failure = async (op: Promise<unknown> | (() => unknown)): Promise<unknown> => {
+  try {
+    await (typeof op === 'function' ? op() : op);
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the operation to fail, but it succeeded');
+};
+
+/**
+ * Like `failure`, and checks the error with a guard (guards match on `code`, which is
+ * what users match on).
+ */
+export const caught = async <T>(
+  op: Promise<unknown> | (() => unknown),
+  is: (error: unknown) => error is T,
+): Promise<T> => {
+  const error = await failure(op);
+  expect(is(error), `unexpected outcome: ${String(error)}`).toBe(true);
+  return error as T;
+};
 
 /** A recording logger, for asserting on logged events. */
 export const recordingLogger = () => {

@@ -16,6 +16,7 @@ import {
   type BankEvent,
   type ConformanceOptions,
   deposit,
+  failure,
   type Harness,
   recordingLogger,
   useHarness,
@@ -25,16 +26,6 @@ const account = { type: 'BankAccount', id: 'acc-1' } as const;
 
 /** Everything the backend holds: "wrote nothing" means this did not change. */
 const dump = (h: Harness) => h.kv.scan({});
-
-/** Runs `op`, which must fail, and returns its error for field-by-field assertions. */
-const failure = async (op: () => Promise<unknown>): Promise<unknown> => {
-  try {
-    await op();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the operation to fail, but it succeeded');
-};
 
 const ids = async (store: EventStore<BankEvent>) =>
   (await store.stream(account).read()).map((e) => e.metadata.messageId);

@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { isKvConditionError, type KvConditionError } from '../errors.js';
+import { isKvConditionError } from '../errors.js';
 import type { Kv, KvCommit } from '../kv/types.js';
-import { type ConformanceOptions, useHarness } from './harness.js';
+import { type ConformanceOptions, caught, useHarness } from './harness.js';
 
-const catchCondition = async (promise: Promise<unknown>): Promise<KvConditionError> => {
-  try {
-    await promise;
-  } catch (error) {
-    if (isKvConditionError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected the commit to fail its condition');
-};
+const condition = (op: Promise<unknown>) => caught(op, isKvConditionError);
 
 const put = (kv: Kv, entries: Record<string, unknown>, atomic: boolean): Promise<void> =>
   atomic
@@ -171,7 +163,7 @@ export const kvContractTests = (options: ConformanceOptions): void => {
       it('an absent check passes on a missing key and fails on a present one', async () => {
         const { kv } = await setup();
         await kv.commit({ checks: [{ key: 'k', absent: true }], puts: [{ key: 'k', value: 1 }] });
-        const error = await catchCondition(
+        const error = await condition(
           kv.commit({ checks: [{ key: 'k', absent: true }], puts: [{ key: 'k', value: 2 }] }),
         );
         expect(error.keys).toEqual(['k']);
@@ -188,11 +180,11 @@ export const kvContractTests = (options: ConformanceOptions): void => {
           puts: [{ key: 'h', value: { version: 4, timestamp: 1001 } }],
         });
         for (const stale of [head, { version: 4 }, { version: 4, timestamp: 1001, extra: 1 }, 4]) {
-          await catchCondition(
+          await condition(
             kv.commit({ checks: [{ key: 'h', equals: stale }], puts: [{ key: 'h', value: 0 }] }),
           );
         }
-        await catchCondition(
+        await condition(
           kv.commit({ checks: [{ key: 'nope', equals: 1 }], puts: [{ key: 'nope', value: 2 }] }),
         );
         expect(await kv.get(['h', 'nope'])).toEqual([{ version: 4, timestamp: 1001 }, undefined]);
@@ -201,7 +193,7 @@ export const kvContractTests = (options: ConformanceOptions): void => {
       it('a failed condition on a delete leaves the key', async () => {
         const { kv } = await setup();
         await kv.commit({ puts: [{ key: 'lease', value: { sessionId: 'a', expiresAt: 5 } }] });
-        await catchCondition(
+        await condition(
           kv.commit({
             checks: [{ key: 'lease', equals: { sessionId: 'b', expiresAt: 5 } }],
             deletes: ['lease'],
@@ -235,7 +227,7 @@ export const kvContractTests = (options: ConformanceOptions): void => {
                 { key: 'taken', value: 1 },
               ],
             });
-            const error = await catchCondition(
+            const error = await condition(
               kv.commit({
                 ...big,
                 checks: [

@@ -9,6 +9,7 @@ import {
   type BankEvent,
   type ConformanceOptions,
   deposit,
+  failure,
   type Harness,
   useHarness,
 } from './harness.js';
@@ -25,16 +26,6 @@ const tenantB = { database: 'tenant-b', type: 'BankAccount', id: 'a' } as const;
 
 const messageIds = (events: readonly RecordedEvent<BankEvent>[]) =>
   events.map((e) => e.metadata.messageId);
-
-/** Runs `op`, which must fail, and returns its error for field-by-field assertions. */
-const failure = async (op: () => unknown): Promise<unknown> => {
-  try {
-    await op();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the operation to fail, but it succeeded');
-};
 
 const expectInvalid = async (op: () => unknown, field: string) => {
   const error = await failure(op);

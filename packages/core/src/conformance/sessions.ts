@@ -21,6 +21,7 @@ import type { RecordedEvent, StreamRef } from '../types.js';
 import {
   type BankEvent,
   type ConformanceOptions,
+  caught,
   deposit,
   recordingLogger,
   useHarness,
@@ -28,19 +29,6 @@ import {
 
 const REF = { type: 'BankAccount', id: '42' } as const;
 const STREAM = { database: 'default', type: 'BankAccount', id: '42' } as const;
-
-/**
- * Awaits a promise that must reject, checks the rejection with an error guard (guards
- * match on `code`, which is what users match on) and returns it for field assertions.
- */
-const caught = async <T>(promise: Promise<unknown>, is: (error: unknown) => error is T) => {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(is(error), `unexpected outcome: ${String(error)}`).toBe(true);
-  return error as T;
-};
 
 const amounts = (events: readonly RecordedEvent<BankEvent>[]) =>
   events.map((e) => (e.type === 'Deposited' ? e.data.amount : undefined));

@@ -16,6 +16,7 @@ import type { RecordedEvent, StreamRef } from '../types.js';
 import {
   type BankEvent,
   type ConformanceOptions,
+  caught,
   deposit,
   recordingLogger,
   useHarness,
@@ -27,16 +28,6 @@ const STREAM = { database: 'default', type: 'BankAccount', id: 'snap-1' } as con
 interface Balance {
   readonly balance: number;
 }
-
-/** See sessions.ts: asserts a rejection by its guard and returns it for field checks. */
-const caught = async <T>(promise: Promise<unknown>, is: (error: unknown) => error is T) => {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(is(error), `unexpected outcome: ${String(error)}`).toBe(true);
-  return error as T;
-};
 
 /** Appends deposits of 1, 2, ..., n (so the balance after version v is v(v+1)/2). */
 const fill = async (stream: EventStream<BankEvent>, n: number): Promise<void> => {

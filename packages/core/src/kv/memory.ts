@@ -8,18 +8,24 @@ import type { Kv, KvEntry, KvScan, KvValue } from './types.js';
 const BTree: typeof BTreeModule =
   (BTreeModule as unknown as { default?: typeof BTreeModule }).default ?? BTreeModule;
 
+// Keys are strings: plain comparison skips the generic comparator's type checks.
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 export interface MemoryKvOptions {
   /** Largest number of keys one commit may touch (default: unlimited). */
   readonly maxCommitKeys?: number;
 }
 
 /**
- * The in-memory reference adapter: an ordered B-tree, atomic by being synchronous.
+ * The in-memory reference adapter, atomic by being synchronous. Values live in a Map
+ * (point reads and commit checks are O(1)); a B-tree orders the keys and is only touched
+ * when a key appears or disappears, so overwriting a stream head costs no tree work.
  * It stores the values core hands over as they are (core has frozen them) and returns
  * them without copying, which is what makes reads cheap.
  */
 export const createMemoryKv = (options: MemoryKvOptions = {}): Kv => {
-  const tree = new BTree<string, KvValue>();
+  const values = new Map<string, KvValue>();
+  const order = new BTree<string, undefined>(undefined, compare);
   return {
     capabilities: {
       atomic: true,
@@ -27,26 +33,26 @@ export const createMemoryKv = (options: MemoryKvOptions = {}): Kv => {
       ...(options.maxCommitKeys === undefined ? {} : { maxCommitKeys: options.maxCommitKeys }),
     },
     async get(keys) {
-      return keys.map((key) => tree.get(key));
+      return keys.map((key) => values.get(key));
     },
     async scan(scan: KvScan) {
       const { start, end, empty } = resolveRange(scan);
       const limit = scan.limit ?? Number.POSITIVE_INFINITY;
-      if (empty || limit <= 0) return [];
       const out: KvEntry[] = [];
+      if (empty || limit <= 0) return out;
       if (!scan.reverse) {
-        for (const [key, value] of tree.entries(start)) {
+        for (const key of order.keys(start)) {
           if (end !== undefined && key >= end) break;
-          out.push({ key, value });
+          out.push({ key, value: values.get(key) });
           if (out.length >= limit) break;
         }
         return out;
       }
-      const from = end === undefined ? undefined : tree.nextLowerKey(end);
+      const from = end === undefined ? undefined : order.nextLowerKey(end);
       if (end !== undefined && from === undefined) return out;
-      for (const [key, value] of tree.entriesReversed(from)) {
+      for (const [key] of order.entriesReversed(from)) {
         if (start !== undefined && key < start) break;
-        out.push({ key, value });
+        out.push({ key, value: values.get(key) });
         if (out.length >= limit) break;
       }
       return out;
@@ -58,11 +64,16 @@ export const createMemoryKv = (options: MemoryKvOptions = {}): Kv => {
       }
       const failed = failedChecks(
         checks,
-        checks.map((check) => tree.get(check.key)),
+        checks.map((check) => values.get(check.key)),
       );
       if (failed.length > 0) throw new KvConditionError(failed);
-      for (const { key, value } of puts) tree.set(key, value);
-      for (const key of deletes) tree.delete(key);
+      for (const { key, value } of puts) {
+        if (!values.has(key)) order.set(key, undefined);
+        values.set(key, value);
+      }
+      for (const key of deletes) {
+        if (values.delete(key)) order.delete(key);
+      }
     },
   };
 };

@@ -251,9 +251,27 @@ const guard =
     (error as { code?: unknown }).code === code &&
     error instanceof Error;
 
+const CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  'VERSION_MISMATCH',
+  'NOT_OPEN',
+  'SESSION_EXPIRED',
+  'INVALID_SESSION',
+  'OPEN_FAILED',
+  'STREAM_LOCKED',
+  'VERSION_NOT_FOUND',
+  'SNAPSHOT_VERSION_NOT_FOUND',
+  'IDEMPOTENCY_ID_NOT_FOUND',
+  'DUPLICATE_IDEMPOTENCY_ID',
+  'CORRUPT_RECORD',
+  'INVALID_ARGUMENT',
+  'STORAGE_FAILURE',
+  'KV_CONDITION_FAILED',
+]);
+
+/** An eventkv error: one of the codes above (a backend's `ENOENT` or `QuotaExceededError` is not). */
 export const isEventKvError = (error: unknown): error is EventKvError =>
   error instanceof EventKvError ||
-  (error instanceof Error && typeof (error as { code?: unknown }).code === 'string');
+  (error instanceof Error && CODES.has((error as { code?: unknown }).code as string));
 export const isVersionMismatchError = guard<VersionMismatchError>('VERSION_MISMATCH');
 export const isNotOpenError = guard<NotOpenError>('NOT_OPEN');
 export const isSessionExpiredError = guard<SessionExpiredError>('SESSION_EXPIRED');

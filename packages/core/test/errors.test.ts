@@ -94,6 +94,16 @@ describe('errors', () => {
     expect(new eventkv.StorageError('commit').cause).toBeUndefined();
   });
 
+  it('a backend error with a code of its own is not an eventkv error, and gets wrapped', async () => {
+    const enoent = Object.assign(new Error('no such file'), { code: 'ENOENT' });
+    expect(eventkv.isEventKvError(enoent)).toBe(false);
+    const kv = { ...eventkv.createMemoryKv(), get: async () => Promise.reject(enoent) };
+    const stream = eventkv.createEventStore({ kv }).stream({ type: 'A', id: '1' });
+    const error = await stream.version().catch((e: unknown) => e);
+    expect(eventkv.isStorageError(error)).toBe(true);
+    expect((error as Error).cause).toBe(enoent);
+  });
+
   it('keeps the backend error as cause', () => {
     const cause = new Error('IDB aborted');
     expect(new eventkv.StorageError('commit', { cause }).cause).toBe(cause);

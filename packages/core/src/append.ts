@@ -9,7 +9,7 @@ import {
 } from './errors.js';
 import type { Guard } from './guard.js';
 import { kvCommit, kvGet } from './io.js';
-import type { DatabaseKeys, StreamKeys } from './keys.js';
+import type { DatabaseKeys, IndexName, StreamKeys } from './keys.js';
 import type { KvCheck, KvEntry } from './kv/types.js';
 import { log } from './logger.js';
 import type { Context } from './options.js';
@@ -30,6 +30,8 @@ import {
   validateObject,
   validateOptionalName,
 } from './validate.js';
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Give up after this many lost races on the global log head (never on a version). */
 const MAX_ATTEMPTS = 100;
@@ -225,41 +227,32 @@ export const appendEvents = async (
     events.forEach((e, i) => {
       const version = current + 1 + i;
       const position = ctx.globalLog ? firstPosition + i : undefined;
-      const metadata: EventMetadata = sealRecord(
-        ctx,
-        {
-          messageId: e.messageId,
-          schemaVersion: e.schemaVersion,
-          timestamp,
-          aggregateType: stream.type,
-          aggregateId: stream.id,
-          database: stream.database,
-          ...(e.userId === undefined ? {} : { userId: e.userId }),
-          ...(e.correlationId === undefined ? {} : { correlationId: e.correlationId }),
-          ...(e.causationId === undefined ? {} : { causationId: e.causationId }),
-        },
-        false,
-      );
-      const record: EventRecord = sealRecord(
-        ctx,
-        {
-          type: e.type,
-          ...(e.hasData ? { data: e.data } : {}),
-          version,
-          ...(position === undefined ? {} : { position }),
-          metadata,
-        },
-        e.mutable,
-      );
-      puts.push({ key: keys.event(version), value: record });
+      // Optional fields are assigned, not spread: absent stays absent, and the append
+      // path allocates no temporary objects for them.
+      const metadata: Writable<EventMetadata> = {
+        messageId: e.messageId,
+        schemaVersion: e.schemaVersion,
+        timestamp,
+        aggregateType: stream.type,
+        aggregateId: stream.id,
+        database: stream.database,
+      };
+      if (e.userId !== undefined) metadata.userId = e.userId;
+      if (e.correlationId !== undefined) metadata.correlationId = e.correlationId;
+      if (e.causationId !== undefined) metadata.causationId = e.causationId;
+      const record: Writable<EventRecord> = {
+        type: e.type,
+        version,
+        metadata: sealRecord(ctx, metadata, false),
+      };
+      if (e.hasData) record.data = e.data;
+      if (position !== undefined) record.position = position;
+      puts.push({ key: keys.event(version), value: sealRecord(ctx, record, e.mutable) });
       puts.push({ key: idempotencyKeys[i]!, value: { version } });
       if (position !== undefined) {
         const pointer: PointerRecord = { type: stream.type, id: stream.id, version };
         logPuts.push({ key: dbKeys.log(position), value: pointer });
-        const index = (
-          name: 'eventType' | 'aggregateType' | 'user' | 'correlation',
-          value: string | undefined,
-        ) => {
+        const index = (name: IndexName, value: string | undefined) => {
           if (value !== undefined && ctx.indexes.has(name)) {
             logPuts.push({ key: dbKeys.index(name, value, timestamp, position), value: pointer });
           }
@@ -289,6 +282,13 @@ export const appendEvents = async (
         `this append of ${events.length} events touches ${checks.length + puts.length} keys, more than ` +
           `the backend's ${max} per commit; append fewer events at a time`,
       );
+    }
+    if (!ctx.kv.capabilities.atomic) {
+      // Written one key at a time, an append must not overwrite the events and log entries
+      // a racing append is still writing (it would replace an event that append is about
+      // to acknowledge): every key it creates must still be absent when it is written.
+      const checked = new Set(checks.map((c) => c.key));
+      for (const { key } of puts) if (!checked.has(key)) checks.push({ key, absent: true });
     }
     try {
       await kvCommit(ctx, { checks, puts });

@@ -11,16 +11,16 @@ import type { Kv, KvCheck, KvCommit, KvValue } from './types.js';
  * write fails, every earlier write is undone, newest first, before the error is thrown,
  * so the session's lease is never released over a half-written append.
  *
- * What it does not give (a decision, since no shipped adapter takes this path): safety
- * for concurrent writers to one database. Per-key compare-and-set against the value read
- * cannot tell another writer's unfinished write from settled data, so two writers racing
- * for the same global log position (or the same stream without sessions) can overwrite
- * each other's entries, and a writer that dies mid-append leaves entries no rollback
- * removes. Requiring such keys to be absent instead would make one crashed writer block
- * every later append. So a non-atomic backend is for one writer at a time per database:
- * a single process that serializes its writes, or sessions on every stream with the
- * global log off. Readers are safe either way: stream reads stop at the stream head and
- * log and index reads at the log head, both written last.
+ * Concurrent writers: core checks every key an append creates as absent on this path
+ * (see append.ts), so racing writers never overwrite each other's events or log entries;
+ * the loser of a race rolls back and retries. What this path does not give (a decision,
+ * since no shipped adapter takes it): recovery from a writer that dies mid-append. Its
+ * keys stay, and later appends to that stream (or, for a log entry, that database) fail
+ * with a StorageError after their retries until the leftovers are removed. The lease is
+ * also verified when writing starts, not with every key, so a session-less append that
+ * began just before a session opened can still land. Readers are safe either way: stream
+ * reads stop at the stream head and log and index reads at the log head, both written
+ * last.
  */
 export const commitSequentially = async (kv: Kv, plan: KvCommit, logger: Logger): Promise<void> => {
   const checks = plan.checks ?? [];

@@ -17,15 +17,16 @@ export interface MemoryKvOptions {
 }
 
 /**
- * The in-memory reference adapter, atomic by being synchronous. Values live in a Map
- * (point reads and commit checks are O(1)); a B-tree orders the keys and is only touched
- * when a key appears or disappears, so overwriting a stream head costs no tree work.
+ * The in-memory reference adapter, atomic by being synchronous. Each key's value sits in
+ * a cell that a Map (point reads and commit checks in O(1)) and a B-tree (order, for
+ * scans) share: the tree is only touched when a key appears or disappears, so overwriting
+ * a stream head costs no tree work, and scans read values without a lookup per key.
  * It stores the values core hands over as they are (core has frozen them) and returns
  * them without copying, which is what makes reads cheap.
  */
 export const createMemoryKv = (options: MemoryKvOptions = {}): Kv => {
-  const values = new Map<string, KvValue>();
-  const order = new BTree<string, undefined>(undefined, compare);
+  const cells = new Map<string, { value: KvValue }>();
+  const order = new BTree<string, { value: KvValue }>(undefined, compare);
   return {
     capabilities: {
       atomic: true,
@@ -33,7 +34,7 @@ export const createMemoryKv = (options: MemoryKvOptions = {}): Kv => {
       ...(options.maxCommitKeys === undefined ? {} : { maxCommitKeys: options.maxCommitKeys }),
     },
     async get(keys) {
-      return keys.map((key) => values.get(key));
+      return keys.map((key) => cells.get(key)?.value);
     },
     async scan(scan: KvScan) {
       const { start, end, empty } = resolveRange(scan);
@@ -41,18 +42,18 @@ export const createMemoryKv = (options: MemoryKvOptions = {}): Kv => {
       const out: KvEntry[] = [];
       if (empty || limit <= 0) return out;
       if (!scan.reverse) {
-        for (const key of order.keys(start)) {
+        for (const [key, cell] of order.entries(start)) {
           if (end !== undefined && key >= end) break;
-          out.push({ key, value: values.get(key) });
+          out.push({ key, value: cell.value });
           if (out.length >= limit) break;
         }
         return out;
       }
       const from = end === undefined ? undefined : order.nextLowerKey(end);
       if (end !== undefined && from === undefined) return out;
-      for (const [key] of order.entriesReversed(from)) {
+      for (const [key, cell] of order.entriesReversed(from)) {
         if (start !== undefined && key < start) break;
-        out.push({ key, value: values.get(key) });
+        out.push({ key, value: cell.value });
         if (out.length >= limit) break;
       }
       return out;
@@ -64,15 +65,21 @@ export const createMemoryKv = (options: MemoryKvOptions = {}): Kv => {
       }
       const failed = failedChecks(
         checks,
-        checks.map((check) => values.get(check.key)),
+        checks.map((check) => cells.get(check.key)?.value),
       );
       if (failed.length > 0) throw new KvConditionError(failed);
       for (const { key, value } of puts) {
-        if (!values.has(key)) order.set(key, undefined);
-        values.set(key, value);
+        const cell = cells.get(key);
+        if (cell) {
+          cell.value = value;
+        } else {
+          const created = { value };
+          cells.set(key, created);
+          order.set(key, created);
+        }
       }
       for (const key of deletes) {
-        if (values.delete(key)) order.delete(key);
+        if (cells.delete(key)) order.delete(key);
       }
     },
   };

@@ -98,7 +98,7 @@ const prepareEvent = (ctx: Context, input: unknown, i: number): PreparedEvent =>
     mutable: payload.mutable,
     messageId:
       meta.messageId === undefined
-        ? ctx.generateId()
+        ? validateName('generateId()', ctx.generateId())
         : validateName(`${field}.metadata.messageId`, meta.messageId),
     schemaVersion:
       meta.schemaVersion === undefined

@@ -53,6 +53,16 @@ describe('createEventStore options', () => {
     });
   });
 
+  it('refuses an id generator that returns an unusable id, before writing', async () => {
+    const kv = createMemoryKv();
+    const stream = createEventStore({ kv, generateId: () => '' }).stream({ type: 'A', id: '1' });
+    await expect(stream.append({ type: 'T' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'generateId()',
+    });
+    expect(await kv.scan({})).toEqual([]);
+  });
+
   it('uses the system clock and random ids by default', async () => {
     const store = createEventStore({ kv: createMemoryKv() });
     const before = Date.now();

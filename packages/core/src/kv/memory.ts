@@ -23,6 +23,9 @@ export interface MemoryKvOptions {
  * a stream head costs no tree work, and scans read values without a lookup per key.
  * It stores the values core hands over as they are (core has frozen them) and returns
  * them without copying, which is what makes reads cheap.
+ *
+ * @example
+ * const store = createEventStore<BankEvent>({ kv: createMemoryKv() });
  */
 export const createMemoryKv = (options: MemoryKvOptions = {}): Kv => {
   const cells = new Map<string, { value: KvValue }>();

@@ -33,6 +33,10 @@ export interface FaultyKv extends Kv {
 /**
  * Wraps a KV and fails the n-th operation before or after it applies: a storage error, a
  * lost connection, or a commit whose acknowledgement never arrived.
+ *
+ * @example
+ * const kv = createFaultyKv(createMemoryKv());
+ * kv.inject({ nth: 1, when: 'after', operations: ['commit'] }); // applied, but reported failed
  */
 export const createFaultyKv = (inner: Kv): FaultyKv => {
   let armed: { remaining: number; fault: Fault } | undefined;

@@ -10,6 +10,11 @@ export interface ManualClock extends Clock {
 /**
  * A clock that only moves when told to. `sleep(ms)` advances it by `ms` and resolves at
  * once, so code that waits (an `open()` retrying against a lock) runs instantly in tests.
+ *
+ * @example
+ * const clock = createManualClock();
+ * const store = createEventStore({ kv, clock, sessionTimeoutMs: 1000 });
+ * clock.advance(1000); // every session of `store` has now expired
  */
 export const createManualClock = (start = Date.UTC(2026, 0, 1)): ManualClock => {
   let now = start;

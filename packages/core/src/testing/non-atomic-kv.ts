@@ -5,6 +5,9 @@ import type { Kv, KvCommit } from '../kv/types.js';
  * put-item store), so core takes its sequential write-and-roll-back path. It refuses any
  * commit that writes more than one key or checks a key it does not write, which proves
  * core never relies on atomicity it was not promised.
+ *
+ * @example
+ * runConformanceSuite({ name: 'sequential', createKv: () => createNonAtomicKv(createMemoryKv()), ... });
  */
 export const createNonAtomicKv = (inner: Kv): Kv => ({
   capabilities: { ...inner.capabilities, atomic: false },

@@ -209,6 +209,7 @@ export const appendReadTests = (options: ConformanceOptions): void => {
             tags: Set<string>;
             byKey: Map<string, number[]>;
             bytes: Uint8Array;
+            pattern: RegExp;
           };
         };
         const h = await setup();
@@ -219,6 +220,7 @@ export const appendReadTests = (options: ConformanceOptions): void => {
           tags: new Set(['a', 'b']),
           byKey: new Map([['x', [1, 2]]]),
           bytes: new Uint8Array([1, 2, 255]),
+          pattern: /a+b/gi,
         };
         await stream.append([opened(), { type: 'Rich', data: rich }, { type: 'AccountClosed' }]);
         const [first, second, third] = await stream.read();

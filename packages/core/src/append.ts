@@ -3,7 +3,6 @@ import {
   DuplicateIdempotencyIdError,
   InvalidArgumentError,
   isKvConditionError,
-  StorageError,
   type StreamId,
   VersionMismatchError,
 } from './errors.js';
@@ -30,11 +29,9 @@ import {
   validateObject,
   validateOptionalName,
 } from './validate.js';
+import { giveUpAfter } from './write.js';
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
-
-/** Give up after this many lost races on the global log head (never on a version). */
-const MAX_ATTEMPTS = 100;
 
 const EVENT_KEYS = new Set(['type', 'data', 'metadata']);
 const METADATA_KEYS = new Set([
@@ -299,11 +296,7 @@ export const appendEvents = async (
         const [latest] = await kvGet(ctx, [keys.head]);
         return resolveClash(t, events, expected, asHead(keys.head, latest)?.version ?? 0);
       }
-      if (attempt >= MAX_ATTEMPTS) {
-        throw new StorageError('append', {
-          detail: `gave up after ${attempt} attempts lost to concurrent writers`,
-        });
-      }
+      giveUpAfter('append', attempt);
       // The head, the lease or the log head moved: re-read and decide again. A version
       // or lease conflict is then reported by the checks at the top of the loop.
       continue;

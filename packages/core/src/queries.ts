@@ -4,6 +4,7 @@ import { kvGet, kvScan } from './io.js';
 import {
   type DatabaseKeys,
   databaseKeys,
+  decodeNumber,
   encodeNumber,
   INDEX_NAMES,
   type IndexName,
@@ -55,7 +56,13 @@ const resolvePointers = async <E extends EventShape>(
   });
 };
 
-const positionFromKey = (key: string): number => Number(key.slice(key.lastIndexOf('/') + 1));
+/** The position a log or index key ends with; a key that does not is corrupt. */
+const positionFromKey = (key: string): number => {
+  const position = decodeNumber(key.slice(key.lastIndexOf('/') + 1));
+  if (position === undefined)
+    throw new CorruptRecordError(key, undefined, 'key does not end with a position');
+  return position;
+};
 
 export const queryIndex = async <E extends EventShape>(
   ctx: Context,

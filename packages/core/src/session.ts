@@ -7,6 +7,7 @@ import type { Context } from './options.js';
 import { asLease, type LeaseRecord } from './records.js';
 import { type EventStream, StreamHandle } from './stream.js';
 import type { EventShape } from './types.js';
+import { readLeaseCheck } from './write.js';
 
 /**
  * An exclusive session on a stream: while it is open, only it can write (its lease is
@@ -56,12 +57,7 @@ class SessionHandle<E extends EventShape> extends StreamHandle<E> implements Ses
 
   async renew(): Promise<void> {
     this.guard.assertUsable();
-    const [raw] = await kvGet(this.ctx, [this.keys.lease]);
-    const check = this.guard.leaseCheck(
-      this.keys.lease,
-      asLease(this.keys.lease, raw),
-      this.ctx.clock.now(),
-    );
+    const check = await readLeaseCheck(this.ctx, this.guard, this.keys.lease);
     const lease: LeaseRecord = {
       sessionId: this.#state.sessionId,
       expiresAt: this.ctx.clock.now() + this.#timeoutMs,

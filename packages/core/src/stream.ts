@@ -12,14 +12,7 @@ import { kvGet, kvScan } from './io.js';
 import { databaseKeys, decodeNumber, type StreamKeys, streamKeys } from './keys.js';
 import { log } from './logger.js';
 import type { Context } from './options.js';
-import {
-  asEvent,
-  asHead,
-  asIdempotency,
-  asLease,
-  asSnapshot,
-  type SnapshotRecord,
-} from './records.js';
+import { asEvent, asHead, asIdempotency, asSnapshot, type SnapshotRecord } from './records.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -31,7 +24,7 @@ import type {
   Snapshot,
 } from './types.js';
 import { validateInteger, validateName, validateObject } from './validate.js';
-import { writeGuarded } from './write.js';
+import { readLeaseCheck, writeGuarded } from './write.js';
 
 /** One event stream (one aggregate): the API shared by session-less handles and sessions. */
 export interface EventStream<E extends EventShape = EventShape> {
@@ -264,12 +257,7 @@ export class StreamHandle<E extends EventShape> implements EventStream<E> {
     validateInteger('every', every, 1);
     if (typeof fold !== 'function') throw new InvalidArgumentError('fold', 'must be a function');
     // Fail on a lock before running the caller's fold for nothing (each save re-checks).
-    const [rawLease] = await kvGet(this.ctx, [this.keys.lease]);
-    this.guard.leaseCheck(
-      this.keys.lease,
-      asLease(this.keys.lease, rawLease),
-      this.ctx.clock.now(),
-    );
+    await readLeaseCheck(this.ctx, this.guard, this.keys.lease);
     const latest = await this.latestSnapshot<S>();
     let state = latest?.state;
     let from = (latest?.version ?? 0) + 1;

@@ -5,7 +5,27 @@ import type { KvCheck, KvCommit, KvValue } from './kv/types.js';
 import type { Context } from './options.js';
 import { asLease } from './records.js';
 
+/** Give up after this many conditional commits lost to concurrent writers (never on a version). */
 const MAX_ATTEMPTS = 100;
+
+/** Throws once `attempt` lost races are too many for `operation` to keep retrying. */
+export const giveUpAfter = (operation: string, attempt: number): void => {
+  if (attempt >= MAX_ATTEMPTS) {
+    throw new StorageError(operation, {
+      detail: `gave up after ${attempt} attempts lost to concurrent writers`,
+    });
+  }
+};
+
+/** Reads the stream's lease and returns the condition a write by `guard` commits with. */
+export const readLeaseCheck = async (
+  ctx: Context,
+  guard: Guard,
+  leaseKey: string,
+): Promise<KvCheck> => {
+  const [raw] = await kvGet(ctx, [leaseKey]);
+  return guard.leaseCheck(leaseKey, asLease(leaseKey, raw), ctx.clock.now());
+};
 
 /**
  * A write other than an append (snapshots, their deletion): reads the lease and `keys`
@@ -30,11 +50,7 @@ export const writeGuarded = async (
       return;
     } catch (error) {
       if (!isKvConditionError(error)) throw error;
-      if (attempt >= MAX_ATTEMPTS) {
-        throw new StorageError('write', {
-          detail: `gave up after ${attempt} attempts lost to concurrent writers`,
-        });
-      }
+      giveUpAfter('write', attempt);
     }
   }
 };

@@ -908,6 +908,17 @@ export const queryTests = (options: ConformanceOptions): void => {
         expect(messageIds((await store.readLog({ after: 2 })).events)).toEqual(['m3']);
       });
 
+      it('an index key that does not end with a position is CORRUPT_RECORD naming it', async () => {
+        const { h, store, entries } = await damaged();
+        const userEntry = entries.find((e) => e.key.includes('/x/user/'))!;
+        const stray = `${userEntry.key.slice(0, userEntry.key.lastIndexOf('/'))}/not-a-position`;
+        await h.kv.commit({ puts: [{ key: stray, value: userEntry.value }] });
+        await expectCorrupt(() => store.query('user', 'u'), stray);
+        await expect(store.query('user', 'u')).rejects.toMatchObject({
+          reason: 'key does not end with a position',
+        });
+      });
+
       it('an entry pointing at the wrong event is CORRUPT_RECORD naming it', async () => {
         const { h, store, entries } = await damaged();
         const pointers = pointersTo(entries, accountA.id, 2);

@@ -1,15 +1,12 @@
-import { defaultClientConditions, defaultServerConditions } from 'vite';
+import { existsSync } from 'node:fs';
 import type { TestProjectConfiguration } from 'vitest/config';
-
-/** Workspace packages resolve to their TypeScript sources (see each package's `exports`). */
-const source = {
-  resolve: { conditions: ['@eventkv/source', ...defaultClientConditions] },
-  ssr: { resolve: { conditions: ['@eventkv/source', ...defaultServerConditions] } },
-};
+import { chromiumPath, source } from './vitest.shared';
 
 /**
  * The test projects of the monorepo, one per package and runtime. The root
- * `vitest.config.ts` consumes this list, so `pnpm test` runs all of them.
+ * `vitest.config.ts` consumes this list, so `pnpm test` runs all of them. Packages whose
+ * tests need their own runtime (workerd, a browser) keep a `vitest.*.config.ts` of their
+ * own, listed here by path.
  */
 export const projects: TestProjectConfiguration[] = [
   {
@@ -33,6 +30,18 @@ export const projects: TestProjectConfiguration[] = [
       include: ['**/*.test.ts'],
     },
   },
+  // Node (fake-indexeddb), workerd (Durable Objects, the Worker) projects.
+  'packages/*/vitest.config.ts',
+  'apps/*/vitest.config.ts',
+  // Real-browser projects run only where a Chromium is installed.
+  ...(existsSync(chromiumPath) ? ['packages/*/vitest.browser.config.ts'] : []),
 ];
+
+if (!existsSync(chromiumPath)) {
+  console.warn(
+    `\n[eventkv] No Chromium at ${chromiumPath}: SKIPPING the real-browser test projects ` +
+      '(install it with `apt-get install -y chromium`, or set CHROMIUM_PATH).\n',
+  );
+}
 
 export default projects;

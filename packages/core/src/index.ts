@@ -46,6 +46,7 @@ export { prefixEnd, resolveRange } from './kv/range.js';
 export type {
   Kv,
   KvCapabilities,
+  KvChangeListener,
   KvCheck,
   KvCommit,
   KvEntry,

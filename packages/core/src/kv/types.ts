@@ -69,6 +69,17 @@ export interface Kv {
    * check does not hold, in which case nothing was applied.
    */
   commit(commit: KvCommit): Promise<void>;
+  /**
+   * Optional change feed. Calls `listener` with the keys (puts and deletes) of each commit
+   * after it is durable: commits made through this adapter and, where the backend can tell,
+   * by other connections to the same storage (another tab). Best effort: a notification may
+   * be late, duplicated or missed, so core only uses it as a hint to re-read from the head.
+   * Returns a function that removes the listener.
+   */
+  watch?(listener: KvChangeListener): () => void;
   /** Releases connections or handles, if the adapter holds any. */
   close?(): Promise<void>;
 }
+
+/** Receives the keys a commit changed. Must not throw; it is called outside any transaction. */
+export type KvChangeListener = (keys: readonly string[]) => void;

@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'CORRUPT_RECORD'
   | 'INVALID_ARGUMENT'
   | 'STORAGE_FAILURE'
+  | 'STORAGE_FULL'
+  | 'STORAGE_BLOCKED'
   | 'KV_CONDITION_FAILED';
 
 /** Identifies a stream in messages and error fields. */
@@ -233,6 +235,45 @@ export class StorageError extends EventKvError {
 }
 
 /**
+ * The backend refused a write for lack of space (a browser's storage quota, a database size
+ * limit). Nothing of the write was applied; what is stored is still readable.
+ */
+export class StorageFullError extends EventKvError {
+  readonly code = 'STORAGE_FULL' as const;
+  constructor(
+    readonly operation: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(
+      `Storage is full: ${operation} was refused and nothing of it was written. ` +
+        'Free space (delete old snapshots or data), ask the browser for persistent storage ' +
+        '(navigator.storage.persist()), then retry.',
+      options,
+    );
+  }
+}
+
+/**
+ * The backend database could not be opened because another connection would not let go of
+ * it (in a browser: another tab keeps an older version of the database open).
+ */
+export class StorageBlockedError extends EventKvError {
+  readonly code = 'STORAGE_BLOCKED' as const;
+  constructor(
+    /** The backend's database name (e.g. the IndexedDB database). */
+    readonly database: string,
+    readonly waitedMs: number,
+    options: { cause?: unknown } = {},
+  ) {
+    super(
+      `Opening storage '${database}' was blocked for ${waitedMs} ms by another connection ` +
+        'holding an older version open. Close or reload the other tabs of this app, then retry.',
+      options,
+    );
+  }
+}
+
+/**
  * Thrown by a KV adapter's `commit` when a check does not hold. Core translates it into a
  * domain error; users should never see it.
  */
@@ -265,6 +306,8 @@ const CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'CORRUPT_RECORD',
   'INVALID_ARGUMENT',
   'STORAGE_FAILURE',
+  'STORAGE_FULL',
+  'STORAGE_BLOCKED',
   'KV_CONDITION_FAILED',
 ]);
 
@@ -291,4 +334,6 @@ export const isDuplicateIdempotencyIdError = guard<DuplicateIdempotencyIdError>(
 export const isCorruptRecordError = guard<CorruptRecordError>('CORRUPT_RECORD');
 export const isInvalidArgumentError = guard<InvalidArgumentError>('INVALID_ARGUMENT');
 export const isStorageError = guard<StorageError>('STORAGE_FAILURE');
+export const isStorageFullError = guard<StorageFullError>('STORAGE_FULL');
+export const isStorageBlockedError = guard<StorageBlockedError>('STORAGE_BLOCKED');
 export const isKvConditionError = guard<KvConditionError>('KV_CONDITION_FAILED');

@@ -4,6 +4,8 @@ export { structuredCodec } from './codec/structured.js';
 export type { Class, SuperjsonCodecOptions } from './codec/superjson.js';
 export { createSuperjsonCodec } from './codec/superjson.js';
 export type { Codec } from './codec/types.js';
+export type { ErrorJSON } from './error-json.js';
+export { errorFromJSON, errorToJSON } from './error-json.js';
 export type { ErrorCode, StreamId } from './errors.js';
 export {
   CorruptRecordError,
@@ -23,7 +25,9 @@ export {
   isOpenFailedError,
   isSessionExpiredError,
   isSnapshotVersionNotFoundError,
+  isStorageBlockedError,
   isStorageError,
+  isStorageFullError,
   isStreamLockedError,
   isVersionMismatchError,
   isVersionNotFoundError,
@@ -32,7 +36,9 @@ export {
   OpenFailedError,
   SessionExpiredError,
   SnapshotVersionNotFoundError,
+  StorageBlockedError,
   StorageError,
+  StorageFullError,
   StreamLockedError,
   VersionMismatchError,
   VersionNotFoundError,
@@ -60,6 +66,7 @@ export type { OpenOptions, Session } from './session.js';
 export type { EventStore } from './store.js';
 export { createEventStore } from './store.js';
 export type { EventStream } from './stream.js';
+export type { SubscribeOptions, Unsubscribe } from './subscribe.js';
 export type {
   AppendOptions,
   AppendResult,

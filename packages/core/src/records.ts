@@ -14,6 +14,8 @@ export interface HeadRecord {
 export interface LeaseRecord {
   readonly sessionId: string;
   readonly expiresAt: number;
+  /** The session timeout it was opened with, so a resumed session renews by the same. */
+  readonly timeoutMs?: number;
 }
 
 export interface LogHeadRecord {
@@ -65,8 +67,13 @@ export const asHead = (key: string, v: unknown): HeadRecord | undefined => {
 
 export const asLease = (key: string, v: unknown): LeaseRecord | undefined => {
   if (v === undefined) return undefined;
-  if (!isObject(v) || typeof v.sessionId !== 'string' || !isCount(v.expiresAt)) {
-    throw corrupt(key, 'session lease is not { sessionId, expiresAt }');
+  if (
+    !isObject(v) ||
+    typeof v.sessionId !== 'string' ||
+    !isCount(v.expiresAt) ||
+    (v.timeoutMs !== undefined && !isCount(v.timeoutMs))
+  ) {
+    throw corrupt(key, 'session lease is not { sessionId, expiresAt, timeoutMs? }');
   }
   return v as unknown as LeaseRecord;
 };

@@ -1,4 +1,11 @@
-import { isKvConditionError, OpenFailedError, type StreamId } from './errors.js';
+import {
+  InvalidSessionError,
+  isKvConditionError,
+  NotOpenError,
+  OpenFailedError,
+  SessionExpiredError,
+  type StreamId,
+} from './errors.js';
 import { type SessionState, sessionGuard } from './guard.js';
 import { kvCommit, kvGet } from './io.js';
 import { streamKeys } from './keys.js';
@@ -61,6 +68,7 @@ class SessionHandle<E extends EventShape> extends StreamHandle<E> implements Ses
     const lease: LeaseRecord = {
       sessionId: this.#state.sessionId,
       expiresAt: this.ctx.clock.now() + this.#timeoutMs,
+      timeoutMs: this.#timeoutMs,
     };
     await kvCommit(this.ctx, { checks: [check], puts: [{ key: this.keys.lease, value: lease }] });
     this.#state.expiresAt = lease.expiresAt;
@@ -131,7 +139,11 @@ export const openSession = async <E extends EventShape>(
       );
       continue;
     }
-    const lease: LeaseRecord = { sessionId, expiresAt: now + sessionTimeoutMs };
+    const lease: LeaseRecord = {
+      sessionId,
+      expiresAt: now + sessionTimeoutMs,
+      timeoutMs: sessionTimeoutMs,
+    };
     try {
       await kvCommit(ctx, {
         checks: [held ? { key, equals: held } : { key, absent: true }],
@@ -154,4 +166,29 @@ export const openSession = async <E extends EventShape>(
       sessionTimeoutMs,
     );
   }
+};
+
+/**
+ * Re-attaches to a live session by its id, from the lease in storage: for a server that
+ * handles each request of a session afresh, or a process that restarted.
+ */
+export const resumeSession = async <E extends EventShape>(
+  ctx: Context,
+  ref: StreamId,
+  sessionId: string,
+): Promise<Session<E>> => {
+  const key = streamKeys(ref.database, ref.type, ref.id).lease;
+  const [raw] = await kvGet(ctx, [key]);
+  const held = asLease(key, raw);
+  if (!held) throw new NotOpenError(ref, sessionId);
+  if (held.sessionId !== sessionId) throw new InvalidSessionError(ref, sessionId, held.sessionId);
+  if (held.expiresAt <= ctx.clock.now()) {
+    throw new SessionExpiredError(ref, sessionId, held.expiresAt);
+  }
+  return new SessionHandle<E>(
+    ctx,
+    ref,
+    { sessionId, expiresAt: held.expiresAt, closed: false },
+    held.timeoutMs ?? ctx.sessionTimeoutMs,
+  );
 };

@@ -3,7 +3,7 @@ import { optimisticGuard } from './guard.js';
 import type { IndexName } from './keys.js';
 import { type Context, type EventStoreOptions, resolveOptions } from './options.js';
 import { type LogPage, queryIndex, readGlobalLog } from './queries.js';
-import { type OpenOptions, openSession, type Session } from './session.js';
+import { type OpenOptions, openSession, resumeSession, type Session } from './session.js';
 import { type EventStream, StreamHandle } from './stream.js';
 import type { EventShape, QueryOptions, QueryPage, ReadLogOptions, StreamRef } from './types.js';
 import { validateInteger, validateName, validateObject } from './validate.js';
@@ -22,6 +22,15 @@ export interface EventStore<E extends EventShape = EventShape> {
    * await using account = await store.open({ type: 'BankAccount', id: '42' });
    */
   open(ref: StreamRef, options?: OpenOptions): Promise<Session<E>>;
+  /**
+   * Re-attaches to a session opened earlier (by another request, another instance of the
+   * store, or before a restart) by its id. Fails with `NotOpenError` when no session holds
+   * the stream, `InvalidSessionError` when another one does, `SessionExpiredError` when it
+   * ran out. `renew()` extends it by the timeout it was opened with.
+   * @example
+   * const session = await store.resume(ref, request.headers.get('Eventkv-Session'));
+   */
+  resume(ref: StreamRef, sessionId: string): Promise<Session<E>>;
   /**
    * Events of a database by an index (`eventType`, `aggregateType`, `user`,
    * `correlation`), in time order within `[since, until)`, a page at a time.
@@ -67,6 +76,8 @@ export const createEventStore = <E extends EventShape = EventShape>(
           : validateInteger('options.openTimeoutMs', openOptions.openTimeoutMs, 0);
       return openSession<E>(ctx, id, sessionTimeoutMs, openTimeoutMs);
     },
+    resume: async (ref, sessionId) =>
+      resumeSession<E>(ctx, resolveRef(ref), validateName('sessionId', sessionId)),
     query: (index, value, queryOptions) => queryIndex<E>(ctx, index, value, queryOptions),
     readLog: (logOptions) => readGlobalLog<E>(ctx, logOptions),
   };

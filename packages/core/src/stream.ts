@@ -7,12 +7,13 @@ import {
   type StreamId,
   VersionNotFoundError,
 } from './errors.js';
-import type { Guard } from './guard.js';
+import { type Guard, optimisticGuard } from './guard.js';
 import { kvGet, kvScan } from './io.js';
 import { databaseKeys, decodeNumber, type StreamKeys, streamKeys } from './keys.js';
 import { log } from './logger.js';
 import type { Context } from './options.js';
 import { asEvent, asHead, asIdempotency, asSnapshot, type SnapshotRecord } from './records.js';
+import { type SubscribeOptions, subscribe, type Unsubscribe } from './subscribe.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -68,6 +69,18 @@ export interface EventStream<E extends EventShape = EventShape> {
   deleteSnapshot(version: number): Promise<void>;
   /** Deletes every snapshot of the stream and returns how many there were. */
   clearSnapshots(): Promise<number>;
+  /**
+   * A live tail: calls `listener` with each batch of new events, in order, each event once,
+   * including events appended by other writers (other tabs, through the backend's change
+   * feed; backends without one are polled). Returns a function that stops it. A session
+   * handle's subscription keeps running after the session closes: it only reads.
+   * @example
+   * const stop = stream.subscribe((events) => render(events), { from: 1 });
+   */
+  subscribe(
+    listener: (events: RecordedEvent<E>[]) => void,
+    options?: SubscribeOptions,
+  ): Unsubscribe;
 }
 
 const READ_KEYS = new Set(['from', 'to', 'direction', 'limit']);
@@ -94,6 +107,15 @@ export class StreamHandle<E extends EventShape> implements EventStream<E> {
     this.guard.assertUsable();
     const prepared = prepareAppend(this.ctx, events, options);
     return appendEvents(this.#target, prepared.events, prepared.expected);
+  }
+
+  subscribe(
+    listener: (events: RecordedEvent<E>[]) => void,
+    options?: SubscribeOptions,
+  ): Unsubscribe {
+    // Reads through a session-less handle, so closing a session does not end its tail.
+    const reader = new StreamHandle<E>(this.ctx, this.ref, optimisticGuard(this.ref));
+    return subscribe(this.ctx, this.keys.head, reader, listener, options);
   }
 
   async read(options: ReadOptions = {}): Promise<RecordedEvent<E>[]> {

@@ -59,6 +59,16 @@ const samples: [eventkv.EventKvError, string, (e: unknown) => boolean][] = [
     'STORAGE_FAILURE',
     eventkv.isStorageError,
   ],
+  [
+    new eventkv.StorageFullError('commit', { cause: new Error('QuotaExceededError') }),
+    'STORAGE_FULL',
+    eventkv.isStorageFullError,
+  ],
+  [
+    new eventkv.StorageBlockedError('eventkv-app', 5000),
+    'STORAGE_BLOCKED',
+    eventkv.isStorageBlockedError,
+  ],
   [new eventkv.KvConditionError(['k']), 'KV_CONDITION_FAILED', eventkv.isKvConditionError],
 ];
 
@@ -108,5 +118,48 @@ describe('errors', () => {
     const cause = new Error('IDB aborted');
     expect(new eventkv.StorageError('commit', { cause }).cause).toBe(cause);
     expect(new eventkv.CorruptRecordError('k', undefined, 'bad', { cause }).cause).toBe(cause);
+  });
+});
+
+describe('errors as plain data (errorToJSON / errorFromJSON)', () => {
+  it.each(samples.map((s) => [s[1], ...s] as const))(
+    '%s survives a trip through JSON with its class, fields and message',
+    (_, error, code, guard) => {
+      const json = eventkv.errorToJSON(error);
+      expect(json.code).toBe(code);
+      expect(json.message).toBe(error.message);
+      expect(json).not.toHaveProperty('stack');
+      expect(json).not.toHaveProperty('cause');
+      const back = eventkv.errorFromJSON(JSON.parse(JSON.stringify(json)));
+      expect(guard(back)).toBe(true);
+      expect(back).toBeInstanceOf(error.constructor);
+      expect(back.message).toBe(error.message);
+      const { cause: _cause, stack: _stack, ...fields } = { ...error };
+      expect({ ...back }).toEqual({ ...fields });
+    },
+  );
+
+  it('keeps fields a user acts on: a version mismatch carries expected and actual', () => {
+    const back = eventkv.errorFromJSON(
+      eventkv.errorToJSON(new eventkv.VersionMismatchError(stream, 3, 5)),
+    );
+    expect(eventkv.isVersionMismatchError(back)).toBe(true);
+    expect(back).toMatchObject({ stream, expected: 3, actual: 5 });
+  });
+
+  it("a backend's own error becomes STORAGE_FAILURE of the operation, with its message", () => {
+    const json = eventkv.errorToJSON(new Error('SQLITE_BUSY'), 'append');
+    expect(json).toMatchObject({ code: 'STORAGE_FAILURE', operation: 'append' });
+    expect(json.message).toMatch(/append.*SQLITE_BUSY/);
+  });
+
+  it('anything that is not an error JSON becomes a StorageError, never a throw', () => {
+    for (const junk of [undefined, null, 42, 'boom', { code: 'NOPE', message: 'm' }, {}]) {
+      const error = eventkv.errorFromJSON(junk, 'fetch');
+      expect(eventkv.isStorageError(error)).toBe(true);
+      expect((error as eventkv.StorageError).operation).toBe('fetch');
+    }
+    expect(eventkv.errorFromJSON({ code: 'NOPE', message: 'teapot' }).message).toMatch(/teapot/);
+    expect(eventkv.errorFromJSON({ code: 'toString' }).code).toBe('STORAGE_FAILURE');
   });
 });

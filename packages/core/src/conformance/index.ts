@@ -5,8 +5,10 @@ import { idempotencyTests } from './idempotency.js';
 import { kvContractTests } from './kv-contract.js';
 import { modelTests } from './model.js';
 import { queryTests } from './queries.js';
+import { resumeTests } from './resume.js';
 import { sessionTests } from './sessions.js';
 import { snapshotTests } from './snapshots.js';
+import { subscriptionTests } from './subscriptions.js';
 
 export type { BankEvent, ConformanceOptions, Harness } from './harness.js';
 export { recordingLogger, useHarness } from './harness.js';
@@ -24,8 +26,10 @@ export const runConformanceSuite = (options: ConformanceOptions): void => {
     appendReadTests(options);
     idempotencyTests(options);
     sessionTests(options);
+    resumeTests(options);
     snapshotTests(options);
     queryTests(options);
+    subscriptionTests(options);
     modelTests(options);
   });
 };

@@ -493,7 +493,11 @@ export class OpenCommand implements Command {
       // a session nobody has a handle to, until it expires.
       const seen = await rawLease(r, st);
       if (seen?.sessionId === sessionId) {
-        expect(seen).toEqual({ sessionId, expiresAt: now + SESSION_TIMEOUT_MS });
+        expect(seen).toEqual({
+          sessionId,
+          expiresAt: now + SESSION_TIMEOUT_MS,
+          timeoutMs: SESSION_TIMEOUT_MS,
+        });
         stream.lease = seen;
       }
     } else if (takesAt === undefined) {
@@ -521,7 +525,7 @@ export class OpenCommand implements Command {
       }
       m.sessions[this.writer]![st] = session;
       r.sessions[this.writer]![st] = outcome.value;
-      stream.lease = { sessionId, expiresAt: session.expiresAt };
+      stream.lease = { sessionId, expiresAt: session.expiresAt, timeoutMs: SESSION_TIMEOUT_MS };
     }
     await checkInvariants(m, r);
   }
@@ -578,7 +582,11 @@ export class RenewCommand extends SessionCommand {
     const s = m.sessions[writer]![st]!;
     const stream = streamOf(m, st);
     const refusal = writeRefusal(m, stream, s);
-    const renewed: Lease = { sessionId: s.sessionId, expiresAt: m.now + SESSION_TIMEOUT_MS };
+    const renewed: Lease = {
+      sessionId: s.sessionId,
+      expiresAt: m.now + SESSION_TIMEOUT_MS,
+      timeoutMs: SESSION_TIMEOUT_MS,
+    };
     const outcome = await attempt(r, this.fault, () => r.sessions[writer]![st]!.renew());
     if (outcome.faulted) {
       // The lease may have been extended; the handle keeps its old expiry either way.

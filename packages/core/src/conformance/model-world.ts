@@ -77,6 +77,7 @@ export interface StoredEvent {
 export interface Lease {
   readonly sessionId: string;
   readonly expiresAt: number;
+  readonly timeoutMs: number;
 }
 
 export interface SnapshotState {

@@ -2,7 +2,7 @@ import BTreeModule from 'sorted-btree';
 import { InvalidArgumentError, KvConditionError } from '../errors.js';
 import { failedChecks } from './equal.js';
 import { resolveRange } from './range.js';
-import type { Kv, KvEntry, KvScan, KvValue } from './types.js';
+import type { Kv, KvChangeListener, KvEntry, KvScan, KvValue } from './types.js';
 
 // sorted-btree is CommonJS: bundlers hand over the class, Node's ESM loader the module object.
 const BTree: typeof BTreeModule =
@@ -30,6 +30,7 @@ export interface MemoryKvOptions {
 export const createMemoryKv = (options: MemoryKvOptions = {}): Kv => {
   const cells = new Map<string, { value: KvValue }>();
   const order = new BTree<string, { value: KvValue }>(undefined, compare);
+  const listeners = new Set<KvChangeListener>();
   return {
     capabilities: {
       atomic: true,
@@ -84,6 +85,23 @@ export const createMemoryKv = (options: MemoryKvOptions = {}): Kv => {
       for (const key of deletes) {
         if (cells.delete(key)) order.delete(key);
       }
+      if (listeners.size > 0) {
+        const changed = [...puts.map((p) => p.key), ...deletes];
+        for (const listener of [...listeners]) {
+          try {
+            listener(changed);
+          } catch {
+            // A listener's failure is its own; the commit has happened.
+          }
+        }
+      }
+    },
+    watch(listener) {
+      const entry: KvChangeListener = (keys) => listener(keys);
+      listeners.add(entry);
+      return () => {
+        listeners.delete(entry);
+      };
     },
   };
 };

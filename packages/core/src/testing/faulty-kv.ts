@@ -75,5 +75,6 @@ export const createFaultyKv = (inner: Kv): FaultyKv => {
       run('get', () => inner.get(keys)),
     scan: (range: KvScan): Promise<KvEntry[]> => run('scan', () => inner.scan(range)),
     commit: (commit: KvCommit): Promise<void> => run('commit', () => inner.commit(commit)),
+    ...(inner.watch ? { watch: inner.watch.bind(inner) } : {}),
   };
 };

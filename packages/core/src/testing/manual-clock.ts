@@ -10,6 +10,8 @@ export interface ManualClock extends Clock {
 /**
  * A clock that only moves when told to. `sleep(ms)` advances it by `ms` and resolves at
  * once, so code that waits (an `open()` retrying against a lock) runs instantly in tests.
+ * A subscription on a backend without a change feed polls with `sleep`, so under this
+ * clock it would never yield: give that store a clock whose `sleep` waits a macrotask.
  *
  * @example
  * const clock = createManualClock();

@@ -23,4 +23,5 @@ export const createNonAtomicKv = (inner: Kv): Kv => ({
     }
     return inner.commit(commit);
   },
+  ...(inner.watch ? { watch: inner.watch.bind(inner) } : {}),
 });

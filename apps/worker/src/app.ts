@@ -1,0 +1,101 @@
+import { SESSION_HEADER } from '@eventkv/client';
+import type { EventStore } from '@eventkv/core';
+import { Hono } from 'hono';
+import { cors } from 'hono/cors';
+import { authenticate } from './auth.js';
+import type { ApiEnv } from './context.js';
+import type { Env } from './env.js';
+import { errorResponse, fail, httpFailure } from './failures.js';
+import { decodeSegment } from './params.js';
+import { createRateLimiter, type RateLimiter } from './rate-limit.js';
+import { databaseRoutes } from './routes/database.js';
+import { eventRoutes } from './routes/events.js';
+import { sessionRoutes } from './routes/sessions.js';
+import { snapshotRoutes } from './routes/snapshots.js';
+import { type ApiSettings, settingsFromEnv } from './settings.js';
+
+export interface AppOptions {
+  /** The store that serves a request (its database is `database`). */
+  readonly storeFor: (database: string, env: Env) => EventStore;
+  /** Settings per request (default: read from the Worker's vars and secrets). */
+  readonly settings?: (env: Env) => ApiSettings;
+}
+
+/**
+ * The raw path, undecoded: routing splits on real `/` only, so `%2F` inside a name never
+ * becomes a separator, and each parameter is decoded exactly once (by `c.req.param`).
+ */
+const rawPath = (request: Request): string => {
+  const url = request.url;
+  const start = url.indexOf('/', url.indexOf('://') + 3);
+  const end = url.slice(start).search(/[?#]/);
+  return end === -1 ? url.slice(start) : url.slice(start, start + end);
+};
+
+/**
+ * The eventkv HTTP API as a Hono app: authentication, tenant isolation, validation, body
+ * limits, rate limits and JSON errors around an injected store.
+ * @example
+ * const app = createApp({ storeFor: () => createEventStore({ kv: createMemoryKv() }) });
+ * export default app;
+ */
+export const createApp = (options: AppOptions): Hono<ApiEnv> => {
+  const settingsOf = options.settings ?? settingsFromEnv;
+  let limiter: { perMinute: number; limiter: RateLimiter } | undefined;
+  const app = new Hono<ApiEnv>({ getPath: rawPath });
+
+  app.onError((error) => errorResponse(error));
+  app.notFound(() => errorResponse(httpFailure('ROUTE_NOT_FOUND', 'No such route.')));
+
+  // Before authentication: a browser's preflight carries no token.
+  app.use(
+    '/v1/*',
+    cors({
+      origin: (origin, c) =>
+        settingsOf(c.env as Env).corsOrigins.includes(origin) ? origin : null,
+      allowMethods: ['GET', 'POST', 'DELETE'],
+      allowHeaders: ['Authorization', 'Content-Type', 'If-Match', SESSION_HEADER],
+      exposeHeaders: ['ETag', 'Retry-After', 'WWW-Authenticate'],
+      maxAge: 600,
+    }),
+  );
+
+  app.use('/v1/:database/*', async (c, next) => {
+    const settings = settingsOf(c.env);
+    c.set('settings', settings);
+    // Authentication first: an unauthenticated caller learns nothing about paths.
+    const principal = await authenticate(c.req.header('Authorization'), settings.auth);
+    // Malformed escapes are refused here, so each parameter's one decoding cannot fail.
+    for (const [i, segment] of rawPath(c.req.raw).split('/').entries()) {
+      decodeSegment(`path segment ${i}`, segment);
+    }
+    // The tenant comes from the verified token only; the path must agree with it.
+    if (c.req.param('database') !== principal.database) {
+      fail('FORBIDDEN', 'The token does not grant access to this database.');
+    }
+    c.set('principal', principal);
+    if (settings.rateLimitPerMinute > 0) {
+      if (limiter?.perMinute !== settings.rateLimitPerMinute) {
+        limiter = {
+          perMinute: settings.rateLimitPerMinute,
+          limiter: createRateLimiter({ limit: settings.rateLimitPerMinute }),
+        };
+      }
+      const taken = limiter.limiter.take(principal.database);
+      if (!taken.allowed) {
+        fail('RATE_LIMITED', 'Too many requests for this database; retry later.', {
+          retryAfter: taken.retryAfter,
+        });
+      }
+    }
+    c.set('store', options.storeFor(principal.database, c.env));
+    await next();
+  });
+
+  const stream = '/v1/:database/streams/:type/:id';
+  app.route(stream, eventRoutes);
+  app.route(`${stream}/snapshots`, snapshotRoutes);
+  app.route(`${stream}/sessions`, sessionRoutes);
+  app.route('/v1/:database', databaseRoutes);
+  return app;
+};

@@ -1,0 +1,74 @@
+import { verify } from 'hono/jwt';
+import { fail } from './failures.js';
+import type { AuthSettings } from './settings.js';
+
+/** The claims a request acts under, once its token is verified. */
+export interface Principal {
+  /** The database (tenant) the token grants; the only one the request may touch. */
+  readonly database: string;
+  readonly subject: string | undefined;
+}
+
+/** Keys shorter than this are refused: HS256 is only as strong as its key. */
+export const MIN_SECRET_LENGTH = 32;
+
+// Imported once per secret, as a raw HMAC key: handing Hono the string would re-import it
+// on every request, and read a secret containing "PUBLIC" or "PRIVATE" as a PEM key.
+let cachedKey: { secret: string; key: Promise<CryptoKey> } | undefined;
+const hmacKey = (secret: string): Promise<CryptoKey> => {
+  if (cachedKey?.secret !== secret) {
+    const key = crypto.subtle.importKey(
+      'raw',
+      new TextEncoder().encode(secret),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['verify'],
+    );
+    cachedKey = { secret, key };
+  }
+  return cachedKey.key;
+};
+
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/;
+
+/**
+ * Verifies a bearer token: HS256 only (the algorithm is pinned, so `none` and every other
+ * algorithm fail), signature, `iss`, `aud`, `exp` (required) and `nbf` (when present), and a
+ * string `db` claim naming the database.
+ */
+export const authenticate = async (
+  authorization: string | undefined,
+  settings: AuthSettings,
+): Promise<Principal> => {
+  const secret = settings.secret;
+  if (secret === undefined || secret.length < MIN_SECRET_LENGTH) {
+    // Fail closed: without a real key no token can be trusted.
+    return fail(
+      'AUTH_NOT_CONFIGURED',
+      `The server has no AUTH_SECRET of at least ${MIN_SECRET_LENGTH} characters; set it with \`wrangler secret put AUTH_SECRET\`.`,
+    );
+  }
+  const token = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1];
+  if (token === undefined) {
+    return fail('UNAUTHORIZED', 'Missing or malformed bearer token (Authorization: Bearer <jwt>).');
+  }
+  let claims: Record<string, unknown>;
+  try {
+    claims = await verify(token, await hmacKey(secret), {
+      alg: 'HS256',
+      iss: settings.issuer,
+      aud: settings.audience,
+    });
+  } catch (error) {
+    return fail('UNAUTHORIZED', `Invalid bearer token (${(error as Error).name}).`);
+  }
+  // Hono checks `exp` only when present; a token that never expires is refused here.
+  if (typeof claims.exp !== 'number') {
+    return fail('UNAUTHORIZED', 'Invalid bearer token (it has no exp claim).');
+  }
+  const database = claims.db;
+  if (typeof database !== 'string' || database.length === 0) {
+    return fail('UNAUTHORIZED', 'Invalid bearer token (it has no db claim naming a database).');
+  }
+  return { database, subject: typeof claims.sub === 'string' ? claims.sub : undefined };
+};

@@ -1,0 +1,100 @@
+import {
+  type EventInput,
+  type EventShape,
+  type ExpectedVersion,
+  InvalidArgumentError,
+  type ReadOptions,
+} from '@eventkv/core';
+import { Hono } from 'hono';
+import { readBody } from '../body.js';
+import type { ApiEnv } from '../context.js';
+import { parseIfMatch, parseInteger, queryParams } from '../params.js';
+import { streamOf, wire } from '../respond.js';
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Body `{ events, expectedVersion? }`; the expected version may come from `If-Match` instead. */
+const appendInput = (
+  body: unknown,
+  ifMatch: string | null,
+): { events: EventInput<EventShape>[]; expectedVersion: ExpectedVersion | undefined } => {
+  if (!isRecord(body))
+    throw new InvalidArgumentError('body', 'must be an object { events, expectedVersion? }');
+  for (const key of Object.keys(body)) {
+    if (key !== 'events' && key !== 'expectedVersion') {
+      throw new InvalidArgumentError(
+        `body.${key}`,
+        'is not an append field (events, expectedVersion)',
+      );
+    }
+  }
+  if (!Array.isArray(body.events))
+    throw new InvalidArgumentError('body.events', 'must be an array of events');
+  const fromHeader = parseIfMatch(ifMatch);
+  const fromBody = body.expectedVersion as ExpectedVersion | undefined;
+  if (fromHeader !== undefined && fromBody !== undefined && fromHeader !== fromBody) {
+    throw new InvalidArgumentError(
+      'If-Match',
+      `disagrees with body.expectedVersion (${String(fromHeader)} vs ${String(fromBody)})`,
+    );
+  }
+  return {
+    events: body.events as EventInput<EventShape>[],
+    expectedVersion: fromHeader ?? fromBody,
+  };
+};
+
+/** Routes under `/v1/{database}/streams/{type}/{id}`: events, version, message lookup. */
+export const eventRoutes = new Hono<ApiEnv>()
+  .post('/events', async (c) => {
+    queryParams(c.req.url, []);
+    const body = await readBody(c.req.raw, c.var.settings.maxBodyBytes, true);
+    const { events, expectedVersion } = appendInput(body, c.req.header('If-Match') ?? null);
+    const stream = await streamOf(c);
+    const result = await stream.append(
+      events,
+      expectedVersion === undefined ? {} : { expectedVersion },
+    );
+    return wire(result, result.deduplicated ? 200 : 201, { ETag: `"${result.version}"` });
+  })
+  .get('/events', async (c) => {
+    const q = queryParams(c.req.url, ['from', 'to', 'direction', 'limit', 'snapshot']);
+    const stream = await streamOf(c);
+    if (q.snapshot !== undefined && q.snapshot !== 'false') {
+      if (q.snapshot !== 'true')
+        throw new InvalidArgumentError('snapshot', "must be 'true' or 'false'");
+      if (
+        q.from !== undefined ||
+        q.to !== undefined ||
+        q.direction !== undefined ||
+        q.limit !== undefined
+      ) {
+        throw new InvalidArgumentError(
+          'snapshot',
+          'cannot be combined with from, to, direction or limit',
+        );
+      }
+      const loaded = await stream.load();
+      return wire(loaded, 200, { ETag: `"${loaded.version}"` });
+    }
+    const options: { -readonly [K in keyof ReadOptions]: ReadOptions[K] } = {};
+    const from = parseInteger('from', q.from);
+    const to = parseInteger('to', q.to);
+    const limit = parseInteger('limit', q.limit);
+    if (from !== undefined) options.from = from;
+    if (to !== undefined) options.to = to;
+    if (limit !== undefined) options.limit = limit;
+    if (q.direction !== undefined) options.direction = q.direction as 'forward' | 'backward';
+    return wire({ events: await stream.read(options) });
+  })
+  .get('/version', async (c) => {
+    queryParams(c.req.url, []);
+    const version = await (await streamOf(c)).version();
+    return wire({ version }, 200, { ETag: `"${version}"` });
+  })
+  .get('/messages/:messageId', async (c) => {
+    queryParams(c.req.url, []);
+    const messageId = c.req.param('messageId');
+    return wire({ version: await (await streamOf(c)).versionOf(messageId) });
+  });

@@ -1,0 +1,48 @@
+import { InvalidArgumentError } from '@eventkv/core';
+import { Hono } from 'hono';
+import { readBody } from '../body.js';
+import type { ApiEnv } from '../context.js';
+import { parseInteger, queryParams } from '../params.js';
+import { streamOf, wire } from '../respond.js';
+
+const versionParam = (raw: string): number => {
+  const version = parseInteger('version', raw)!;
+  if (version < 1) throw new InvalidArgumentError('version', 'must be at least 1');
+  return version;
+};
+
+/** Routes under `/v1/{database}/streams/{type}/{id}/snapshots`. */
+export const snapshotRoutes = new Hono<ApiEnv>()
+  .post('/', async (c) => {
+    queryParams(c.req.url, []);
+    const body = await readBody(c.req.raw, c.var.settings.maxBodyBytes, true);
+    if (typeof body !== 'object' || body === null || !('version' in body) || !('state' in body)) {
+      throw new InvalidArgumentError('body', 'must be an object { version, state }');
+    }
+    const { version, state } = body as { version: number; state: unknown };
+    await (await streamOf(c)).saveSnapshot(version, state);
+    return wire({ version }, 201);
+  })
+  .get('/', async (c) => {
+    queryParams(c.req.url, []);
+    return wire({ versions: await (await streamOf(c)).snapshotVersions() });
+  })
+  .delete('/', async (c) => {
+    queryParams(c.req.url, []);
+    return wire({ deleted: await (await streamOf(c)).clearSnapshots() });
+  })
+  .get('/latest', async (c) => {
+    queryParams(c.req.url, []);
+    return wire({ snapshot: await (await streamOf(c)).latestSnapshot() });
+  })
+  .get('/:version', async (c) => {
+    queryParams(c.req.url, []);
+    const version = versionParam(c.req.param('version'));
+    return wire(await (await streamOf(c)).snapshotAt(version));
+  })
+  .delete('/:version', async (c) => {
+    queryParams(c.req.url, []);
+    const version = versionParam(c.req.param('version'));
+    await (await streamOf(c)).deleteSnapshot(version);
+    return c.body(null, 204);
+  });

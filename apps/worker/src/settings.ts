@@ -1,0 +1,46 @@
+import type { Env } from './env.js';
+
+export interface AuthSettings {
+  /** HS256 key. Missing or shorter than 32 characters: every request fails closed (500). */
+  readonly secret: string | undefined;
+  readonly issuer: string;
+  readonly audience: string;
+}
+
+/** What a request is checked against, resolved from the bindings of each request. */
+export interface ApiSettings {
+  readonly auth: AuthSettings;
+  /** Largest request body in bytes. */
+  readonly maxBodyBytes: number;
+  /** Requests per minute per database in one isolate; 0 = no limit. */
+  readonly rateLimitPerMinute: number;
+  /** Browser origins allowed to call the API (CORS); empty = none. */
+  readonly corsOrigins: readonly string[];
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;
+export const DEFAULT_ISSUER = 'eventkv';
+export const DEFAULT_AUDIENCE = 'eventkv-api';
+
+const count = (value: string | undefined, fallback: number): number => {
+  if (value === undefined || value.trim() === '') return fallback;
+  const n = Number(value);
+  // A mistyped setting must not silently lift a limit: fall back to the default.
+  return Number.isSafeInteger(n) && n >= 0 ? n : fallback;
+};
+
+/** Reads the settings from Worker vars and secrets. */
+export const settingsFromEnv = (env: Env): ApiSettings => ({
+  auth: {
+    secret: env.AUTH_SECRET,
+    issuer: env.AUTH_ISSUER || DEFAULT_ISSUER,
+    audience: env.AUTH_AUDIENCE || DEFAULT_AUDIENCE,
+  },
+  maxBodyBytes: count(env.MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES) || DEFAULT_MAX_BODY_BYTES,
+  rateLimitPerMinute: count(env.RATE_LIMIT_PER_MINUTE, DEFAULT_RATE_LIMIT_PER_MINUTE),
+  corsOrigins: (env.CORS_ORIGINS ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== ''),
+});

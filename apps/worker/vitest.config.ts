@@ -1,0 +1,20 @@
+import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
+import { defineConfig } from 'vitest/config';
+import { source } from '../../vitest.shared';
+
+export default defineConfig({
+  ...source,
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: './wrangler.jsonc' },
+      // The tests' own secret; the deployed Worker gets its own with `wrangler secret put`.
+      miniflare: {
+        bindings: { AUTH_SECRET: 'test-secret-for-the-workerd-tests-0123456789' },
+      },
+    }),
+  ],
+  test: {
+    name: 'worker',
+    include: ['test/**/*.test.ts'],
+  },
+});

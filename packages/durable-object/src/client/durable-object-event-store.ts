@@ -1,0 +1,100 @@
+import {
+  type EventShape,
+  type EventStore,
+  InvalidArgumentError,
+  type LogPage,
+  type QueryPage,
+} from '@eventkv/core';
+import type { SessionInfo } from '../object/calls.js';
+import {
+  databaseObjectName,
+  objectNameFor,
+  type Routing,
+  toStreamId,
+} from '../routing/object-names.js';
+import { callObject, type EventStoreObjectNamespace } from './object-caller.js';
+import { RemoteSession } from './remote-session.js';
+import { RemoteStream, type RemoteTarget } from './remote-stream.js';
+
+export interface DurableObjectEventStoreOptions {
+  /**
+   * `'stream'` (default): one object per stream, the stream's single writer; streams never
+   * wait on each other, but `query` and `readLog` are refused (no object sees the whole
+   * database). `'database'`: one object per database (tenant), which serves `query` and
+   * `readLog` too, and is the one writer of all its streams.
+   */
+  readonly routing?: Routing;
+}
+
+/**
+ * The event store API over `EventStoreObject`s, for a Worker (or another object) that
+ * binds their namespace. Errors arrive as the same classes a local store throws.
+ *
+ * @example
+ * const store = createDurableObjectEventStore<BankEvent>(env.EVENT_STORE);
+ * await store.stream({ type: 'BankAccount', id: '42' }).append({ type: 'Deposited', data: { amount: 10 } });
+ */
+export const createDurableObjectEventStore = <E extends EventShape = EventShape>(
+  namespace: EventStoreObjectNamespace,
+  options: DurableObjectEventStoreOptions = {},
+): EventStore<E> => {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError('options', 'must be an object');
+  }
+  const routing = options.routing ?? 'stream';
+  if (routing !== 'stream' && routing !== 'database') {
+    throw new InvalidArgumentError('options.routing', "must be 'stream' or 'database'");
+  }
+  if (typeof namespace?.idFromName !== 'function') {
+    throw new InvalidArgumentError(
+      'namespace',
+      'must be the Durable Object namespace binding of an EventStoreObject class',
+    );
+  }
+  const target = (ref: Parameters<typeof toStreamId>[0]): RemoteTarget => {
+    const id = toStreamId(ref);
+    return { namespace, objectName: objectNameFor(id, routing), ref: id };
+  };
+  const databaseWide = (operation: string, database: string | undefined): string => {
+    if (routing === 'stream') {
+      throw new InvalidArgumentError(
+        'routing',
+        `${operation} needs routing: 'database' (with 'stream' routing every stream lives in its own object, so none sees the whole database)`,
+      );
+    }
+    return databaseObjectName(database);
+  };
+  return {
+    stream: (ref) => new RemoteStream<E>(target(ref)),
+    open: async (ref, openOptions) => {
+      const to = target(ref);
+      const info = await callObject<SessionInfo>(namespace, to.objectName, 'open', (stub) =>
+        stub.open({ ref: to.ref, ...(openOptions === undefined ? {} : { options: openOptions }) }),
+      );
+      return new RemoteSession<E>(to, info);
+    },
+    resume: async (ref, sessionId) => {
+      const to = target(ref);
+      const info = await callObject<SessionInfo>(namespace, to.objectName, 'resume', (stub) =>
+        stub.resume({ ref: to.ref, sessionId }),
+      );
+      return new RemoteSession<E>(to, info);
+    },
+    query: async (index, value, queryOptions) => {
+      const name = databaseWide('query', queryOptions?.database);
+      return callObject<QueryPage<E>>(namespace, name, 'query', (stub) =>
+        stub.query({
+          index,
+          value,
+          ...(queryOptions === undefined ? {} : { options: queryOptions }),
+        }),
+      );
+    },
+    readLog: async (logOptions) => {
+      const name = databaseWide('readLog', logOptions?.database);
+      return callObject<LogPage<E>>(namespace, name, 'readLog', (stub) =>
+        stub.readLog(logOptions === undefined ? {} : { options: logOptions }),
+      );
+    },
+  };
+};

@@ -1,0 +1,62 @@
+import { type EventShape, NotOpenError, type Session } from '@eventkv/core';
+import type { SessionInfo } from '../object/calls.js';
+import { callObject } from './object-caller.js';
+import { RemoteStream, type RemoteTarget } from './remote-stream.js';
+
+const asyncDispose: typeof Symbol.asyncDispose =
+  Symbol.asyncDispose ?? (Symbol.for('Symbol.asyncDispose') as typeof Symbol.asyncDispose);
+
+/**
+ * A session held in a Durable Object: every call carries its `sessionId`, and the object
+ * checks it against the lease in storage.
+ */
+export class RemoteSession<E extends EventShape> extends RemoteStream<E> implements Session<E> {
+  readonly sessionId: string;
+  #expiresAt: number;
+  #closed = false;
+  #released = false;
+
+  constructor(target: RemoteTarget, info: SessionInfo) {
+    super(target);
+    this.sessionId = info.sessionId;
+    this.#expiresAt = info.expiresAt;
+  }
+
+  get expiresAt(): number {
+    return this.#expiresAt;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  protected override get session(): string {
+    return this.sessionId;
+  }
+
+  protected override assertUsable(): void {
+    if (this.#closed) throw new NotOpenError(this.ref, this.sessionId);
+  }
+
+  async renew(): Promise<void> {
+    const info = await this.call<SessionInfo>('renew', (stub, call) =>
+      stub.renew({ ref: call.ref, sessionId: this.sessionId }),
+    );
+    this.#expiresAt = info.expiresAt;
+  }
+
+  async close(): Promise<void> {
+    if (this.#released) return;
+    // Closed at once, whatever the object says: the session is not to be used any more. A
+    // failed release is retried by a later close() (until then the lease runs out by itself).
+    this.#closed = true;
+    await callObject<void>(this.target.namespace, this.target.objectName, 'close', (stub) =>
+      stub.close({ ref: this.ref, sessionId: this.sessionId }),
+    );
+    this.#released = true;
+  }
+
+  [asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

@@ -1,0 +1,29 @@
+export type { DurableObjectEventStoreOptions } from './client/durable-object-event-store.js';
+export { createDurableObjectEventStore } from './client/durable-object-event-store.js';
+export type {
+  EventStoreObjectNamespace,
+  EventStoreObjectRpc,
+  EventStoreObjectStub,
+} from './client/object-caller.js';
+export { eventStoreObjectRpc } from './client/object-caller.js';
+export type { DurableObjectKvOptions } from './kv/durable-object-kv.js';
+export { createDurableObjectKv, DURABLE_OBJECT_MAX_ENTRY_BYTES } from './kv/durable-object-kv.js';
+export type {
+  AppendCall,
+  OpenCall,
+  QueryCall,
+  ReadCall,
+  ReadLogCall,
+  SaveSnapshotCall,
+  SessionCall,
+  SessionInfo,
+  SnapshotCall,
+  StreamCall,
+  VersionOfCall,
+} from './object/calls.js';
+export type { EventStoreObjectOptions } from './object/event-store-object.js';
+export { EventStoreObject } from './object/event-store-object.js';
+export type { Routing } from './routing/object-names.js';
+export { databaseObjectName, objectNameFor, streamObjectName } from './routing/object-names.js';
+export type { RpcResult } from './rpc/result.js';
+export { unwrapResult } from './rpc/result.js';

@@ -1,0 +1,144 @@
+import {
+  failedChecks,
+  InvalidArgumentError,
+  type Kv,
+  type KvChangeListener,
+  KvConditionError,
+  type KvEntry,
+  type KvScan,
+  resolveRange,
+} from '@eventkv/core';
+import { shorten, toKvError, toPutError } from './backend-error.js';
+import { estimateSerializedBytes, keyBytes } from './entry-size.js';
+
+/**
+ * Cloudflare's limit on one SQLite-backed Durable Object storage entry: key and value
+ * together at most 2 MB ("Maximum string, BLOB or table row size").
+ */
+export const DURABLE_OBJECT_MAX_ENTRY_BYTES = 2_000_000;
+
+export interface DurableObjectKvOptions {
+  /**
+   * Largest entry (key bytes plus an upper bound of the serialized value) a commit may
+   * write. Default and maximum: `DURABLE_OBJECT_MAX_ENTRY_BYTES`. A commit with a larger
+   * entry is refused with `InvalidArgumentError` before anything is written.
+   */
+  readonly maxEntryBytes?: number;
+}
+
+// Listeners are shared by every adapter over the same storage, so a store and a
+// subscriber built on two adapters in one object still hear each other's commits.
+const listenersOf = new WeakMap<DurableObjectStorage, Set<KvChangeListener>>();
+
+/**
+ * The KV adapter over SQLite-backed Durable Object storage (`ctx.storage`). Every call
+ * uses the synchronous KV API; `commit` runs its checks, puts and deletes in one
+ * `transactionSync`, so a failed check or a refused put rolls the whole commit back.
+ *
+ * @example
+ * export class Ledger extends DurableObject {
+ *   store = createEventStore<BankEvent>({ kv: createDurableObjectKv(this.ctx.storage) });
+ * }
+ */
+export const createDurableObjectKv = (
+  storage: DurableObjectStorage,
+  options: DurableObjectKvOptions = {},
+): Kv => {
+  const maxEntryBytes = options.maxEntryBytes ?? DURABLE_OBJECT_MAX_ENTRY_BYTES;
+  if (
+    !Number.isInteger(maxEntryBytes) ||
+    maxEntryBytes < 1 ||
+    maxEntryBytes > DURABLE_OBJECT_MAX_ENTRY_BYTES
+  ) {
+    throw new InvalidArgumentError(
+      'options.maxEntryBytes',
+      `must be an integer between 1 and ${DURABLE_OBJECT_MAX_ENTRY_BYTES}`,
+    );
+  }
+  if (typeof storage?.transactionSync !== 'function' || typeof storage.kv !== 'object') {
+    throw new InvalidArgumentError(
+      'storage',
+      'must be the storage of a SQLite-backed Durable Object (declare the class under new_sqlite_classes)',
+    );
+  }
+  const kv = storage.kv;
+  const listeners = listenersOf.get(storage) ?? new Set<KvChangeListener>();
+  listenersOf.set(storage, listeners);
+  const notify = (keys: string[]): void => {
+    for (const listener of listeners) {
+      try {
+        listener(keys);
+      } catch {
+        // A listener must not throw (see KvChangeListener); one that does cannot undo the commit.
+      }
+    }
+  };
+
+  return {
+    capabilities: { atomic: true, copiesValues: true },
+    async get(keys) {
+      try {
+        return keys.map((key) => kv.get(key));
+      } catch (error) {
+        throw toKvError('get', error);
+      }
+    },
+    async scan(scan: KvScan) {
+      const { start, end, empty } = resolveRange(scan);
+      if (empty || (scan.limit !== undefined && scan.limit <= 0)) return [];
+      try {
+        const out: KvEntry[] = [];
+        // reverse + limit take the last `limit` keys of the range, as the contract asks.
+        for (const [key, value] of kv.list({
+          ...(start === undefined ? {} : { start }),
+          ...(end === undefined ? {} : { end }),
+          ...(scan.reverse ? { reverse: true } : {}),
+          ...(scan.limit === undefined ? {} : { limit: scan.limit }),
+        })) {
+          out.push({ key, value });
+        }
+        return out;
+      } catch (error) {
+        throw toKvError('scan', error);
+      }
+    },
+    async commit({ checks = [], puts = [], deletes = [] }) {
+      for (const { key, value } of puts) {
+        const size = keyBytes(key) + estimateSerializedBytes(value);
+        if (size > maxEntryBytes) {
+          throw new InvalidArgumentError(
+            `key '${shorten(key)}'`,
+            `the entry takes about ${size} bytes, more than the ${maxEntryBytes} bytes Durable Object storage accepts; nothing was written`,
+          );
+        }
+      }
+      try {
+        storage.transactionSync(() => {
+          const failed = failedChecks(
+            checks,
+            checks.map((check) => kv.get(check.key)),
+          );
+          // Thrown inside the callback, so the transaction rolls back (nothing was written yet anyway).
+          if (failed.length > 0) throw new KvConditionError(failed);
+          for (const { key, value } of puts) {
+            try {
+              kv.put(key, value);
+            } catch (error) {
+              throw toPutError(key, error);
+            }
+          }
+          for (const key of deletes) kv.delete(key);
+        });
+      } catch (error) {
+        throw toKvError('commit', error);
+      }
+      if (listeners.size > 0) notify([...puts.map((put) => put.key), ...deletes]);
+    },
+    watch(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+  };
+};

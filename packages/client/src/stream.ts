@@ -4,6 +4,7 @@ import {
   type EventInput,
   type EventShape,
   type EventStream,
+  followStream,
   InvalidArgumentError,
   type LoadResult,
   type ReadOptions,
@@ -11,11 +12,13 @@ import {
   type Snapshot,
   type StreamId,
   type SubscribeOptions,
+  snapshotInChunks,
   type Unsubscribe,
 } from '@eventkv/core';
-import { pollStream } from './poll.js';
 import type { RequestSpec, Transport } from './transport.js';
 import { encodeSegment, segmentName, streamPath } from './wire.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** What the handle of a stream needs: the transport and, in a session, its id. */
 export interface StreamTarget {
@@ -118,28 +121,12 @@ export class HttpStream<E extends EventShape> implements EventStream<E> {
     })) as LoadResult<E, S>;
   }
 
-  async snapshotEvery<S>(
+  snapshotEvery<S>(
     every: number,
     fold: (state: S | undefined, events: RecordedEvent<E>[]) => S | Promise<S>,
   ): Promise<number[]> {
-    if (!Number.isSafeInteger(every) || every < 1) {
-      throw new InvalidArgumentError('every', `must be an integer of at least 1 (got ${every})`);
-    }
-    if (typeof fold !== 'function') throw new InvalidArgumentError('fold', 'must be a function');
-    // The same steps as core's, as requests: each save is checked by the server.
-    const { snapshot, version: head } = await this.load<S>();
-    let state = snapshot?.state;
-    let from = (snapshot?.version ?? 0) + 1;
-    const saved: number[] = [];
-    while (from + every - 1 <= head) {
-      const to = from + every - 1;
-      const chunk = await this.read({ from, to });
-      state = await fold(state, chunk);
-      await this.saveSnapshot(to, state);
-      saved.push(to);
-      from = to + 1;
-    }
-    return saved;
+    // The fold runs here, on the caller's side; each save is checked by the server.
+    return snapshotInChunks(this, every, fold);
   }
 
   async deleteSnapshot(version: number): Promise<void> {
@@ -157,7 +144,8 @@ export class HttpStream<E extends EventShape> implements EventStream<E> {
   ): Unsubscribe {
     // Reads without the session header, so closing a session does not end its tail.
     const reader = new HttpStream<E>({ transport: this.#target.transport, ref: this.ref });
-    return pollStream(reader, listener, options);
+    // HTTP has no change feed: the tail polls.
+    return followStream(reader, listener, options, { sleep });
   }
 }
 

@@ -7,9 +7,9 @@ import {
   VersionMismatchError,
 } from './errors.js';
 import type { Guard } from './guard.js';
-import { kvCommit, kvGet } from './io.js';
+import { kvGet, kvUpdate } from './io.js';
 import type { DatabaseKeys, IndexName, StreamKeys } from './keys.js';
-import type { KvCheck, KvEntry } from './kv/types.js';
+import type { KvCheck, KvCommit, KvEntry, KvValue } from './kv/types.js';
 import { log } from './logger.js';
 import type { Context } from './options.js';
 import {
@@ -190,6 +190,117 @@ const resolveClash = async (
   throw new VersionMismatchError(t.stream, expected === 'any' ? current : expected, current);
 };
 
+type Planned =
+  | { readonly commit: KvCommit; readonly result: AppendResult }
+  | { readonly clash: number };
+
+/**
+ * Decides an append from the head, lease and log head as read: the commit to make, or
+ * the version that clashes with the expected one. Synchronous, so a backend can run it
+ * inside the transaction that read those values (`Kv.update`).
+ */
+const planAppend = (
+  t: AppendTarget,
+  events: readonly PreparedEvent[],
+  expected: ExpectedVersion,
+  idempotencyKeys: readonly string[],
+  [rawHead, rawLease, rawLogHead]: (KvValue | undefined)[],
+): Planned => {
+  const { ctx, keys, dbKeys, stream } = t;
+  const head = asHead(keys.head, rawHead);
+  const lease = asLease(keys.lease, rawLease);
+  const logHead = ctx.globalLog ? asLogHead(dbKeys.logHead, rawLogHead) : undefined;
+  const now = ctx.clock.now();
+  const leaseCheck = t.guard.leaseCheck(keys.lease, lease, now);
+  const current = head?.version ?? 0;
+  if (!matches(expected, current)) return { clash: current };
+
+  const timestamp = Math.max(now, head?.timestamp ?? 0);
+  const firstPosition = (logHead?.position ?? 0) + 1;
+  const checks: KvCheck[] = [
+    head ? { key: keys.head, equals: head } : { key: keys.head, absent: true },
+    leaseCheck,
+    ...idempotencyKeys.map((key): KvCheck => ({ key, absent: true })),
+  ];
+  const puts: KvEntry[] = [];
+  const logPuts: KvEntry[] = [];
+  events.forEach((e, i) => {
+    const version = current + 1 + i;
+    const position = ctx.globalLog ? firstPosition + i : undefined;
+    // Optional fields are assigned, not spread: absent stays absent, and the append
+    // path allocates no temporary objects for them.
+    const metadata: Writable<EventMetadata> = {
+      messageId: e.messageId,
+      schemaVersion: e.schemaVersion,
+      timestamp,
+      aggregateType: stream.type,
+      aggregateId: stream.id,
+      database: stream.database,
+    };
+    if (e.userId !== undefined) metadata.userId = e.userId;
+    if (e.correlationId !== undefined) metadata.correlationId = e.correlationId;
+    if (e.causationId !== undefined) metadata.causationId = e.causationId;
+    const record: Writable<EventRecord> = {
+      type: e.type,
+      version,
+      metadata: sealRecord(ctx, metadata, false),
+    };
+    if (e.hasData) record.data = e.data;
+    if (position !== undefined) record.position = position;
+    puts.push({ key: keys.event(version), value: sealRecord(ctx, record, e.mutable) });
+    puts.push({ key: idempotencyKeys[i]!, value: { version } });
+    if (position !== undefined) {
+      const pointer: PointerRecord = { type: stream.type, id: stream.id, version };
+      logPuts.push({ key: dbKeys.log(position), value: pointer });
+      const index = (name: IndexName, value: string | undefined) => {
+        if (value !== undefined && ctx.indexes.has(name)) {
+          logPuts.push({ key: dbKeys.index(name, value, timestamp, position), value: pointer });
+        }
+      };
+      index('eventType', e.type);
+      index('aggregateType', stream.type);
+      index('user', e.userId);
+      index('correlation', e.correlationId);
+    }
+  });
+  const version = current + events.length;
+  const lastPosition = ctx.globalLog ? firstPosition + events.length - 1 : undefined;
+  puts.push(...logPuts);
+  if (lastPosition !== undefined) {
+    checks.push(
+      logHead ? { key: dbKeys.logHead, equals: logHead } : { key: dbKeys.logHead, absent: true },
+    );
+    puts.push({ key: dbKeys.logHead, value: { position: lastPosition } });
+  }
+  // The head goes last: the sequential (non-atomic) path writes in this order.
+  puts.push({ key: keys.head, value: { version, timestamp } });
+
+  const max = ctx.kv.capabilities.maxCommitKeys;
+  if (max !== undefined && checks.length + puts.length > max) {
+    throw new InvalidArgumentError(
+      'events',
+      `this append of ${events.length} events touches ${checks.length + puts.length} keys, more than ` +
+        `the backend's ${max} per commit; append fewer events at a time`,
+    );
+  }
+  if (!ctx.kv.capabilities.atomic) {
+    // Written one key at a time, an append must not overwrite the events and log entries
+    // a racing append is still writing (it would replace an event that append is about
+    // to acknowledge): every key it creates must still be absent when it is written.
+    const checked = new Set(checks.map((c) => c.key));
+    for (const { key } of puts) if (!checked.has(key)) checks.push({ key, absent: true });
+  }
+  return {
+    commit: { checks, puts },
+    result: {
+      version,
+      firstVersion: current + 1,
+      deduplicated: false,
+      ...(lastPosition === undefined ? {} : { position: lastPosition }),
+    },
+  };
+};
+
 export const appendEvents = async (
   t: AppendTarget,
   events: readonly PreparedEvent[],
@@ -203,92 +314,12 @@ export const appendEvents = async (
 
   for (let attempt = 1; ; attempt++) {
     t.guard.assertUsable();
-    const [rawHead, rawLease, rawLogHead] = await kvGet(ctx, readKeys);
-    const head = asHead(keys.head, rawHead);
-    const lease = asLease(keys.lease, rawLease);
-    const logHead = ctx.globalLog ? asLogHead(dbKeys.logHead, rawLogHead) : undefined;
-    const now = ctx.clock.now();
-    const leaseCheck = t.guard.leaseCheck(keys.lease, lease, now);
-    const current = head?.version ?? 0;
-    if (!matches(expected, current)) return resolveClash(t, events, expected, current);
-
-    const timestamp = Math.max(now, head?.timestamp ?? 0);
-    const firstPosition = (logHead?.position ?? 0) + 1;
-    const checks: KvCheck[] = [
-      head ? { key: keys.head, equals: head } : { key: keys.head, absent: true },
-      leaseCheck,
-      ...idempotencyKeys.map((key): KvCheck => ({ key, absent: true })),
-    ];
-    const puts: KvEntry[] = [];
-    const logPuts: KvEntry[] = [];
-    events.forEach((e, i) => {
-      const version = current + 1 + i;
-      const position = ctx.globalLog ? firstPosition + i : undefined;
-      // Optional fields are assigned, not spread: absent stays absent, and the append
-      // path allocates no temporary objects for them.
-      const metadata: Writable<EventMetadata> = {
-        messageId: e.messageId,
-        schemaVersion: e.schemaVersion,
-        timestamp,
-        aggregateType: stream.type,
-        aggregateId: stream.id,
-        database: stream.database,
-      };
-      if (e.userId !== undefined) metadata.userId = e.userId;
-      if (e.correlationId !== undefined) metadata.correlationId = e.correlationId;
-      if (e.causationId !== undefined) metadata.causationId = e.causationId;
-      const record: Writable<EventRecord> = {
-        type: e.type,
-        version,
-        metadata: sealRecord(ctx, metadata, false),
-      };
-      if (e.hasData) record.data = e.data;
-      if (position !== undefined) record.position = position;
-      puts.push({ key: keys.event(version), value: sealRecord(ctx, record, e.mutable) });
-      puts.push({ key: idempotencyKeys[i]!, value: { version } });
-      if (position !== undefined) {
-        const pointer: PointerRecord = { type: stream.type, id: stream.id, version };
-        logPuts.push({ key: dbKeys.log(position), value: pointer });
-        const index = (name: IndexName, value: string | undefined) => {
-          if (value !== undefined && ctx.indexes.has(name)) {
-            logPuts.push({ key: dbKeys.index(name, value, timestamp, position), value: pointer });
-          }
-        };
-        index('eventType', e.type);
-        index('aggregateType', stream.type);
-        index('user', e.userId);
-        index('correlation', e.correlationId);
-      }
-    });
-    const version = current + events.length;
-    const lastPosition = ctx.globalLog ? firstPosition + events.length - 1 : undefined;
-    puts.push(...logPuts);
-    if (lastPosition !== undefined) {
-      checks.push(
-        logHead ? { key: dbKeys.logHead, equals: logHead } : { key: dbKeys.logHead, absent: true },
-      );
-      puts.push({ key: dbKeys.logHead, value: { position: lastPosition } });
-    }
-    // The head goes last: the sequential (non-atomic) path writes in this order.
-    puts.push({ key: keys.head, value: { version, timestamp } });
-
-    const max = ctx.kv.capabilities.maxCommitKeys;
-    if (max !== undefined && checks.length + puts.length > max) {
-      throw new InvalidArgumentError(
-        'events',
-        `this append of ${events.length} events touches ${checks.length + puts.length} keys, more than ` +
-          `the backend's ${max} per commit; append fewer events at a time`,
-      );
-    }
-    if (!ctx.kv.capabilities.atomic) {
-      // Written one key at a time, an append must not overwrite the events and log entries
-      // a racing append is still writing (it would replace an event that append is about
-      // to acknowledge): every key it creates must still be absent when it is written.
-      const checked = new Set(checks.map((c) => c.key));
-      for (const { key } of puts) if (!checked.has(key)) checks.push({ key, absent: true });
-    }
+    let planned: Planned | undefined;
     try {
-      await kvCommit(ctx, { checks, puts });
+      await kvUpdate(ctx, readKeys, (values) => {
+        planned = planAppend(t, events, expected, idempotencyKeys, values);
+        return 'commit' in planned ? planned.commit : undefined;
+      });
     } catch (error) {
       if (!isKvConditionError(error)) throw error;
       const failed = new Set(error.keys);
@@ -301,18 +332,15 @@ export const appendEvents = async (
       // or lease conflict is then reported by the checks at the top of the loop.
       continue;
     }
+    const outcome = planned as Planned;
+    if ('clash' in outcome) return resolveClash(t, events, expected, outcome.clash);
     // Guarded: the fields object is built on every append otherwise, logger or not.
     if (ctx.logger.debug)
       log(ctx.logger, 'debug', 'events.appended', 'events appended', {
         ...stream,
         count: events.length,
-        version,
+        version: outcome.result.version,
       });
-    return {
-      version,
-      firstVersion: current + 1,
-      deduplicated: false,
-      ...(lastPosition === undefined ? {} : { position: lastPosition }),
-    };
+    return outcome.result;
   }
 };

@@ -36,10 +36,9 @@ export interface SessionState {
   expiryLogged?: boolean;
 }
 
-export const sessionGuard = (ctx: Context, stream: StreamId, state: SessionState): Guard => ({
-  assertUsable() {
-    if (state.closed) throw new NotOpenError(stream, state.sessionId);
-    if (ctx.clock.now() >= state.expiresAt) {
+export const sessionGuard = (ctx: Context, stream: StreamId, state: SessionState): Guard => {
+  const expired = (now: number): void => {
+    if (now >= state.expiresAt) {
       if (!state.expiryLogged) {
         state.expiryLogged = true;
         log(ctx.logger, 'warn', 'session.expired', 'session expired', {
@@ -50,11 +49,20 @@ export const sessionGuard = (ctx: Context, stream: StreamId, state: SessionState
       }
       throw new SessionExpiredError(stream, state.sessionId, state.expiresAt);
     }
-  },
-  leaseCheck(key, lease) {
-    if (!lease || lease.sessionId !== state.sessionId) {
-      throw new InvalidSessionError(stream, state.sessionId, lease?.sessionId);
-    }
-    return { key, equals: lease };
-  },
-});
+  };
+  return {
+    assertUsable() {
+      if (state.closed) throw new NotOpenError(stream, state.sessionId);
+      expired(ctx.clock.now());
+    },
+    leaseCheck(key, lease, now) {
+      if (!lease || lease.sessionId !== state.sessionId) {
+        throw new InvalidSessionError(stream, state.sessionId, lease?.sessionId);
+      }
+      // Time passes between assertUsable() and the read the write is planned from: a
+      // session that ran out meanwhile must not write, even if nobody took its lease yet.
+      expired(now);
+      return { key, equals: lease };
+    },
+  };
+};

@@ -63,10 +63,13 @@ export type { Logger, LogLevel } from './logger.js';
 export type { EventStoreOptions } from './options.js';
 export type { LogPage } from './queries.js';
 export type { OpenOptions, Session } from './session.js';
+export type { SnapshotSource } from './snapshot-every.js';
+export { snapshotInChunks } from './snapshot-every.js';
 export type { EventStore } from './store.js';
 export { createEventStore } from './store.js';
 export type { EventStream } from './stream.js';
-export type { SubscribeOptions, Unsubscribe } from './subscribe.js';
+export type { SubscribeOptions, TailSource, TailTrigger, Unsubscribe } from './subscribe.js';
+export { followStream } from './subscribe.js';
 export type {
   AppendOptions,
   AppendResult,

@@ -30,6 +30,29 @@ export const kvScan = async (ctx: Context, scan: KvScan): Promise<KvEntry[]> => 
   }
 };
 
+/**
+ * Reads `keys`, plans a commit from their values and applies it: in one transaction where
+ * the backend offers `update` (and is atomic), else as a `get` followed by a `commit`,
+ * whose checks then guard against what changed in between.
+ */
+export const kvUpdate = async (
+  ctx: Context,
+  keys: readonly string[],
+  plan: (values: (KvValue | undefined)[]) => KvCommit | undefined,
+): Promise<void> => {
+  const { kv } = ctx;
+  if (kv.update && kv.capabilities.atomic) {
+    try {
+      await kv.update(keys, plan);
+    } catch (error) {
+      throw wrap('commit', error);
+    }
+    return;
+  }
+  const commit = plan(await kvGet(ctx, keys));
+  if (commit) await kvCommit(ctx, commit);
+};
+
 export const kvCommit = async (ctx: Context, plan: KvCommit): Promise<void> => {
   try {
     if (ctx.kv.capabilities.atomic) await ctx.kv.commit(plan);

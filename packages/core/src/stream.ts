@@ -13,6 +13,7 @@ import { databaseKeys, decodeNumber, type StreamKeys, streamKeys } from './keys.
 import { log } from './logger.js';
 import type { Context } from './options.js';
 import { asEvent, asHead, asIdempotency, asSnapshot, type SnapshotRecord } from './records.js';
+import { snapshotInChunks } from './snapshot-every.js';
 import { type SubscribeOptions, subscribe, type Unsubscribe } from './subscribe.js';
 import type {
   AppendOptions,
@@ -280,20 +281,7 @@ export class StreamHandle<E extends EventShape> implements EventStream<E> {
     if (typeof fold !== 'function') throw new InvalidArgumentError('fold', 'must be a function');
     // Fail on a lock before running the caller's fold for nothing (each save re-checks).
     await readLeaseCheck(this.ctx, this.guard, this.keys.lease);
-    const latest = await this.latestSnapshot<S>();
-    let state = latest?.state;
-    let from = (latest?.version ?? 0) + 1;
-    const head = await this.currentVersion();
-    const saved: number[] = [];
-    while (from + every - 1 <= head) {
-      const to = from + every - 1;
-      const chunk = await this.readRange(from, to, false, undefined);
-      state = await fold(state, chunk);
-      await this.saveSnapshot(to, state);
-      saved.push(to);
-      from = to + 1;
-    }
-    return saved;
+    return snapshotInChunks(this, every, fold);
   }
 
   async deleteSnapshot(version: number): Promise<void> {

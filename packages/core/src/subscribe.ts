@@ -21,25 +21,36 @@ export interface SubscribeOptions {
 /** Stops a subscription. Idempotent. */
 export type Unsubscribe = () => void;
 
-interface Reader<E extends EventShape> {
+/** What a live tail reads through: a stream handle, local or remote. */
+export interface TailSource<E extends EventShape> {
   read(options?: ReadOptions): Promise<RecordedEvent<E>[]>;
   version(): Promise<number>;
+}
+
+/** How a live tail learns that the stream may have moved. */
+export interface TailTrigger {
+  /** Waits between polls when there is no change feed. */
+  readonly sleep: (ms: number) => Promise<void>;
+  /** A change feed: calls `notify` when the stream may have moved; returns its stop. */
+  readonly changes?: (notify: () => void) => () => void;
 }
 
 const PAGE = 500;
 
 /**
- * A live tail: delivers the stream's events in order, each exactly once, in batches.
- * The KV's change feed (`watch`) only says "the head may have moved"; every delivery is
- * read from storage after the last delivered version, so a missed or duplicated
- * notification costs a read at most, never an event.
+ * A live tail over any stream handle: delivers the stream's events in order, each exactly
+ * once, in batches. A change notification only says "the head may have moved"; every
+ * delivery is read after the last delivered version, so a missed or duplicated
+ * notification costs a read at most, never an event. Without a change feed it polls.
+ * `stream.subscribe` is built on it; so are the remote stores (HTTP, Durable Object RPC).
+ * @example
+ * subscribe(listener, options) { return followStream(this, listener, options, { sleep }); }
  */
-export const subscribe = <E extends EventShape>(
-  ctx: Context,
-  headKey: string,
-  reader: Reader<E>,
+export const followStream = <E extends EventShape>(
+  source: TailSource<E>,
   listener: (events: RecordedEvent<E>[]) => void,
   options: SubscribeOptions = {},
+  trigger: TailTrigger,
 ): Unsubscribe => {
   validateObject('options', options);
   if (typeof listener !== 'function') {
@@ -72,9 +83,9 @@ export const subscribe = <E extends EventShape>(
     try {
       do {
         again = false;
-        next ??= (await reader.version()) + 1;
+        next ??= (await source.version()) + 1;
         for (;;) {
-          const events = await reader.read({ from: next, limit: PAGE });
+          const events = await source.read({ from: next, limit: PAGE });
           if (stopped || events.length === 0) break;
           next = (events.at(-1) as RecordedEvent<E>).version + 1;
           try {
@@ -92,13 +103,13 @@ export const subscribe = <E extends EventShape>(
     }
   };
 
-  const unwatch = ctx.kv.watch?.((keys) => {
-    if (!stopped && keys.includes(headKey)) void catchUp();
+  const unwatch = trigger.changes?.(() => {
+    if (!stopped) void catchUp();
   });
   if (!unwatch) {
     void (async () => {
       while (!stopped) {
-        await ctx.clock.sleep(pollIntervalMs);
+        await trigger.sleep(pollIntervalMs);
         if (!stopped) await catchUp();
       }
     })();
@@ -108,4 +119,27 @@ export const subscribe = <E extends EventShape>(
     stopped = true;
     unwatch?.();
   };
+};
+
+/** `stream.subscribe` on a local store: follows the KV's change feed, or polls on its clock. */
+export const subscribe = <E extends EventShape>(
+  ctx: Context,
+  headKey: string,
+  source: TailSource<E>,
+  listener: (events: RecordedEvent<E>[]) => void,
+  options: SubscribeOptions = {},
+): Unsubscribe => {
+  const { kv } = ctx;
+  const watch = kv.watch?.bind(kv);
+  return followStream(source, listener, options, {
+    sleep: (ms) => ctx.clock.sleep(ms),
+    ...(watch
+      ? {
+          changes: (notify: () => void) =>
+            watch((keys) => {
+              if (keys.includes(headKey)) notify();
+            }),
+        }
+      : {}),
+  });
 };

@@ -264,6 +264,92 @@ export const kvContractTests = (options: ConformanceOptions): void => {
             expect(await keysOf(kv, { prefix: 'by/' })).toEqual([`by/${winner}`]);
           });
         });
+
+        describe('read-modify-write (Kv.update where offered, else get + commit)', () => {
+          // The path core takes for every append: the adapter's own `update` (one
+          // transaction) when it has one, else a read followed by a conditional commit.
+          const update = (
+            kv: Kv,
+            keys: readonly string[],
+            plan: (values: unknown[]) => KvCommit | undefined,
+          ): Promise<void> =>
+            kv.update
+              ? kv.update(keys, plan)
+              : kv.get(keys).then((values) => {
+                  const commit = plan(values);
+                  return commit ? kv.commit(commit) : undefined;
+                });
+
+          it('plans from the values as read and applies the planned commit', async () => {
+            const { kv } = await setup();
+            await kv.commit({ puts: [{ key: 'n', value: { n: 1 } }] });
+            let seen: unknown[] = [];
+            await update(kv, ['n', 'missing'], (values) => {
+              seen = values;
+              return {
+                checks: [{ key: 'n', equals: values[0] }],
+                puts: [
+                  { key: 'n', value: { n: (values[0] as { n: number }).n + 1 } },
+                  { key: 'other', value: 'x' },
+                ],
+              };
+            });
+            expect(seen).toEqual([{ n: 1 }, undefined]);
+            expect(await kv.get(['n', 'other'])).toEqual([{ n: 2 }, 'x']);
+          });
+
+          it('a plan that returns nothing writes nothing; one that throws aborts all', async () => {
+            const { kv } = await setup();
+            await update(kv, ['a'], () => undefined);
+            expect(await kv.get(['a'])).toEqual([undefined]);
+            const refusal = new Error('plan refused');
+            const error = await caught(
+              update(kv, ['a'], () => {
+                throw refusal;
+              }),
+              (e): e is Error => e instanceof Error,
+            );
+            // The plan's own error, or a StorageError carrying it.
+            expect(error === refusal || error.cause === refusal).toBe(true);
+            expect(await kv.scan({})).toEqual([]);
+          });
+
+          it("the planned commit's checks still hold it back, applying nothing", async () => {
+            const { kv } = await setup();
+            await kv.commit({ puts: [{ key: 'taken', value: 1 }] });
+            const error = await condition(
+              update(kv, [], () => ({
+                checks: [{ key: 'taken', absent: true }],
+                puts: [{ key: 'mine', value: 1 }],
+              })),
+            );
+            expect(error.keys).toEqual(['taken']);
+            expect(await kv.get(['mine'])).toEqual([undefined]);
+          });
+
+          it('racing read-modify-writes never lose an update (retrying on conditions)', async () => {
+            const { kv } = await setup();
+            const increment = async (): Promise<void> => {
+              for (;;) {
+                try {
+                  await update(kv, ['counter'], ([value]) => ({
+                    checks: [
+                      value === undefined
+                        ? { key: 'counter', absent: true }
+                        : { key: 'counter', equals: value },
+                    ],
+                    puts: [{ key: 'counter', value: ((value as number | undefined) ?? 0) + 1 }],
+                  }));
+                  return;
+                } catch (error) {
+                  if (!isKvConditionError(error)) throw error;
+                }
+              }
+            };
+            await Promise.all(Array.from({ length: 10 }, increment));
+            expect(await kv.get(['counter'])).toEqual([10]);
+          });
+        });
       }
     });
   });

@@ -2,7 +2,7 @@ import BTreeModule from 'sorted-btree';
 import { InvalidArgumentError, KvConditionError } from '../errors.js';
 import { failedChecks } from './equal.js';
 import { resolveRange } from './range.js';
-import type { Kv, KvChangeListener, KvEntry, KvScan, KvValue } from './types.js';
+import type { Kv, KvChangeListener, KvCommit, KvEntry, KvScan, KvValue } from './types.js';
 
 // sorted-btree is CommonJS: bundlers hand over the class, Node's ESM loader the module object.
 const BTree: typeof BTreeModule =
@@ -31,6 +31,40 @@ export const createMemoryKv = (options: MemoryKvOptions = {}): Kv => {
   const cells = new Map<string, { value: KvValue }>();
   const order = new BTree<string, { value: KvValue }>(undefined, compare);
   const listeners = new Set<KvChangeListener>();
+  const apply = ({ checks = [], puts = [], deletes = [] }: KvCommit): void => {
+    const max = options.maxCommitKeys;
+    if (max !== undefined && checks.length + puts.length + deletes.length > max) {
+      throw new InvalidArgumentError('commit', `touches more than ${max} keys`);
+    }
+    const failed = failedChecks(
+      checks,
+      checks.map((check) => cells.get(check.key)?.value),
+    );
+    if (failed.length > 0) throw new KvConditionError(failed);
+    for (const { key, value } of puts) {
+      const cell = cells.get(key);
+      if (cell) {
+        cell.value = value;
+      } else {
+        const created = { value };
+        cells.set(key, created);
+        order.set(key, created);
+      }
+    }
+    for (const key of deletes) {
+      if (cells.delete(key)) order.delete(key);
+    }
+    if (listeners.size > 0) {
+      const changed = [...puts.map((p) => p.key), ...deletes];
+      for (const listener of [...listeners]) {
+        try {
+          listener(changed);
+        } catch {
+          // A listener's failure is its own; the commit has happened.
+        }
+      }
+    }
+  };
   return {
     capabilities: {
       atomic: true,
@@ -62,39 +96,12 @@ export const createMemoryKv = (options: MemoryKvOptions = {}): Kv => {
       }
       return out;
     },
-    async commit({ checks = [], puts = [], deletes = [] }) {
-      const max = options.maxCommitKeys;
-      if (max !== undefined && checks.length + puts.length + deletes.length > max) {
-        throw new InvalidArgumentError('commit', `touches more than ${max} keys`);
-      }
-      const failed = failedChecks(
-        checks,
-        checks.map((check) => cells.get(check.key)?.value),
-      );
-      if (failed.length > 0) throw new KvConditionError(failed);
-      for (const { key, value } of puts) {
-        const cell = cells.get(key);
-        if (cell) {
-          cell.value = value;
-        } else {
-          const created = { value };
-          cells.set(key, created);
-          order.set(key, created);
-        }
-      }
-      for (const key of deletes) {
-        if (cells.delete(key)) order.delete(key);
-      }
-      if (listeners.size > 0) {
-        const changed = [...puts.map((p) => p.key), ...deletes];
-        for (const listener of [...listeners]) {
-          try {
-            listener(changed);
-          } catch {
-            // A listener's failure is its own; the commit has happened.
-          }
-        }
-      }
+    async commit(commit) {
+      apply(commit);
+    },
+    async update(keys, plan) {
+      const commit = plan(keys.map((key) => cells.get(key)?.value));
+      if (commit) apply(commit);
     },
     watch(listener) {
       const entry: KvChangeListener = (keys) => listener(keys);

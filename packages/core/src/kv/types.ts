@@ -70,6 +70,20 @@ export interface Kv {
    */
   commit(commit: KvCommit): Promise<void>;
   /**
+   * Optional read-modify-write in one transaction, for atomic backends where a separate
+   * `get` and `commit` cost two transactions (IndexedDB) or repeated reads (SQLite). Reads
+   * `keys`, calls `plan` with their values (synchronously, inside the transaction: it must
+   * not await), and applies the commit it returns exactly as `commit` would, checks
+   * included; `undefined` writes nothing. Whatever `plan` throws aborts the transaction
+   * and reaches the caller: an eventkv error as it is, any other error as it is or as a
+   * `StorageError` with it as `cause`. Without it, core reads with `get` and writes with
+   * `commit`.
+   */
+  update?(
+    keys: readonly string[],
+    plan: (values: (KvValue | undefined)[]) => KvCommit | undefined,
+  ): Promise<void>;
+  /**
    * Optional change feed. Calls `listener` with the keys (puts and deletes) of each commit
    * after it is durable: commits made through this adapter and, where the backend can tell,
    * by other connections to the same storage (another tab). Best effort: a notification may

@@ -4,13 +4,14 @@ import {
   type EventInput,
   type EventShape,
   type EventStream,
-  InvalidArgumentError,
+  followStream,
   type LoadResult,
   type ReadOptions,
   type RecordedEvent,
   type Snapshot,
   type StreamId,
   type SubscribeOptions,
+  snapshotInChunks,
   type Unsubscribe,
 } from '@eventkv/core';
 import type { RpcResult } from '../rpc/result.js';
@@ -19,7 +20,8 @@ import {
   type EventStoreObjectNamespace,
   type EventStoreObjectRpc,
 } from './object-caller.js';
-import { pollSubscribe } from './poll-subscribe.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Where a remote handle sends its calls. */
 export interface RemoteTarget {
@@ -119,24 +121,8 @@ export class RemoteStream<E extends EventShape> implements EventStream<E> {
     fold: (state: S | undefined, events: RecordedEvent<E>[]) => S | Promise<S>,
   ): Promise<number[]> {
     this.assertUsable();
-    if (typeof every !== 'number' || !Number.isSafeInteger(every) || every < 1) {
-      throw new InvalidArgumentError('every', `must be a positive integer (got ${String(every)})`);
-    }
-    if (typeof fold !== 'function') throw new InvalidArgumentError('fold', 'must be a function');
-    const latest = await this.latestSnapshot<S>();
-    let state = latest?.state;
-    let from = (latest?.version ?? 0) + 1;
-    const head = await this.version();
-    const saved: number[] = [];
-    while (from + every - 1 <= head) {
-      const to = from + every - 1;
-      const chunk = await this.read({ from, to });
-      state = await fold(state, chunk);
-      await this.saveSnapshot(to, state);
-      saved.push(to);
-      from = to + 1;
-    }
-    return saved;
+    // The fold runs here, on the caller's side; each save is checked by the object.
+    return snapshotInChunks(this, every, fold);
   }
 
   async deleteSnapshot(version: number): Promise<void> {
@@ -155,6 +141,6 @@ export class RemoteStream<E extends EventShape> implements EventStream<E> {
     listener: (events: RecordedEvent<E>[]) => void,
     options?: SubscribeOptions,
   ): Unsubscribe {
-    return pollSubscribe(new RemoteStream<E>(this.target), listener, options);
+    return followStream(new RemoteStream<E>(this.target), listener, options, { sleep });
   }
 }

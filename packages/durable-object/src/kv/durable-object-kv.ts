@@ -3,6 +3,7 @@ import {
   InvalidArgumentError,
   type Kv,
   type KvChangeListener,
+  type KvCommit,
   KvConditionError,
   type KvEntry,
   type KvScan,
@@ -74,6 +75,44 @@ export const createDurableObjectKv = (
     }
   };
 
+  const refuseOversize = ({ puts = [] }: KvCommit): void => {
+    for (const { key, value } of puts) {
+      const size = keyBytes(key) + estimateSerializedBytes(value);
+      if (size > maxEntryBytes) {
+        throw new InvalidArgumentError(
+          `key '${shorten(key)}'`,
+          `the entry takes about ${size} bytes, more than the ${maxEntryBytes} bytes Durable Object storage accepts; nothing was written`,
+        );
+      }
+    }
+  };
+  /**
+   * Checks and writes; call inside `transactionSync`. `known` holds values this transaction
+   * has already read: a check on one of them compares with it instead of reading again.
+   */
+  const apply = (
+    { checks = [], puts = [], deletes = [] }: KvCommit,
+    known: ReadonlyMap<string, unknown> | undefined,
+  ): void => {
+    const failed = failedChecks(
+      checks,
+      checks.map((check) => (known?.has(check.key) ? known.get(check.key) : kv.get(check.key))),
+    );
+    // Thrown inside the callback, so the transaction rolls back (nothing was written yet anyway).
+    if (failed.length > 0) throw new KvConditionError(failed);
+    for (const { key, value } of puts) {
+      try {
+        kv.put(key, value);
+      } catch (error) {
+        throw toPutError(key, error);
+      }
+    }
+    for (const key of deletes) kv.delete(key);
+  };
+  const changed = ({ puts = [], deletes = [] }: KvCommit): void => {
+    if (listeners.size > 0) notify([...puts.map((put) => put.key), ...deletes]);
+  };
+
   return {
     capabilities: { atomic: true, copiesValues: true },
     async get(keys) {
@@ -102,37 +141,38 @@ export const createDurableObjectKv = (
         throw toKvError('scan', error);
       }
     },
-    async commit({ checks = [], puts = [], deletes = [] }) {
-      for (const { key, value } of puts) {
-        const size = keyBytes(key) + estimateSerializedBytes(value);
-        if (size > maxEntryBytes) {
-          throw new InvalidArgumentError(
-            `key '${shorten(key)}'`,
-            `the entry takes about ${size} bytes, more than the ${maxEntryBytes} bytes Durable Object storage accepts; nothing was written`,
-          );
-        }
-      }
+    async commit(commit) {
+      refuseOversize(commit);
       try {
-        storage.transactionSync(() => {
-          const failed = failedChecks(
-            checks,
-            checks.map((check) => kv.get(check.key)),
-          );
-          // Thrown inside the callback, so the transaction rolls back (nothing was written yet anyway).
-          if (failed.length > 0) throw new KvConditionError(failed);
-          for (const { key, value } of puts) {
-            try {
-              kv.put(key, value);
-            } catch (error) {
-              throw toPutError(key, error);
-            }
-          }
-          for (const key of deletes) kv.delete(key);
-        });
+        storage.transactionSync(() => apply(commit, undefined));
       } catch (error) {
         throw toKvError('commit', error);
       }
-      if (listeners.size > 0) notify([...puts.map((put) => put.key), ...deletes]);
+      changed(commit);
+    },
+    async update(keys, plan) {
+      let commit: KvCommit | undefined;
+      // What the plan throws is the caller's own error and goes back to it unchanged.
+      let refused: { readonly error: unknown } | undefined;
+      try {
+        storage.transactionSync(() => {
+          const values = keys.map((key) => kv.get(key));
+          try {
+            commit = plan(values);
+          } catch (error) {
+            refused = { error };
+            throw error;
+          }
+          if (!commit) return;
+          // Thrown inside the callback: the transaction has written nothing yet.
+          refuseOversize(commit);
+          apply(commit, new Map(keys.map((key, i) => [key, values[i]])));
+        });
+      } catch (error) {
+        if (refused) throw refused.error;
+        throw toKvError('commit', error);
+      }
+      if (commit) changed(commit);
     },
     watch(listener) {
       listeners.add(listener);

@@ -1,0 +1,3 @@
+import { upgradeTests } from './suites/upgrades.js';
+
+upgradeTests({ label: 'Chromium', factory: () => indexedDB, deleteAfter: true });

@@ -31,6 +31,28 @@ export const kvScan = async (ctx: Context, scan: KvScan): Promise<KvEntry[]> => 
 };
 
 /**
+ * Reads `keys`, then the range `plan` derives from them: in one read transaction where the
+ * backend offers `getThenScan`, else as a `get` followed by a `scan` (consistent too,
+ * since what a head covers is never rewritten).
+ */
+export const kvGetThenScan = async (
+  ctx: Context,
+  keys: readonly string[],
+  plan: (values: (KvValue | undefined)[]) => KvScan | undefined,
+): Promise<KvEntry[]> => {
+  const { kv } = ctx;
+  if (kv.getThenScan) {
+    try {
+      return await kv.getThenScan(keys, plan);
+    } catch (error) {
+      throw wrap('scan', error);
+    }
+  }
+  const range = plan(await kvGet(ctx, keys));
+  return range ? kvScan(ctx, range) : [];
+};
+
+/**
  * Reads `keys`, plans a commit from their values and applies it: in one transaction where
  * the backend offers `update` (and is atomic), else as a `get` followed by a `commit`,
  * whose checks then guard against what changed in between.

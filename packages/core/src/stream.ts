@@ -8,7 +8,7 @@ import {
   VersionNotFoundError,
 } from './errors.js';
 import { type Guard, optimisticGuard } from './guard.js';
-import { kvGet, kvScan } from './io.js';
+import { kvGet, kvGetThenScan, kvScan } from './io.js';
 import { databaseKeys, decodeNumber, type StreamKeys, streamKeys } from './keys.js';
 import { log } from './logger.js';
 import type { Context } from './options.js';
@@ -157,16 +157,21 @@ export class StreamHandle<E extends EventShape> implements EventStream<E> {
     reverse: boolean,
     limit: number | undefined,
   ): Promise<RecordedEvent<E>[]> {
-    const head = await this.currentVersion();
-    const last = to === undefined ? head : Math.min(to, head);
-    if (from > last) return [];
-    const expectedCount = Math.min(last - from + 1, limit ?? Number.POSITIVE_INFINITY);
-    const entries = await kvScan(this.ctx, {
-      start: this.keys.event(from),
-      end: this.keys.event(last + 1),
-      reverse,
-      limit: expectedCount,
+    let last = 0;
+    let expectedCount = 0;
+    const entries = await kvGetThenScan(this.ctx, [this.keys.head], ([raw]) => {
+      const head = asHead(this.keys.head, raw)?.version ?? 0;
+      last = to === undefined ? head : Math.min(to, head);
+      if (from > last) return undefined;
+      expectedCount = Math.min(last - from + 1, limit ?? Number.POSITIVE_INFINITY);
+      return {
+        start: this.keys.event(from),
+        end: this.keys.event(last + 1),
+        reverse,
+        limit: expectedCount,
+      };
     });
+    if (from > last) return [];
     const out: RecordedEvent<E>[] = new Array(expectedCount);
     const step = reverse ? -1 : 1;
     let version = reverse ? last : from;

@@ -38,6 +38,8 @@ export const createInObjectKv = (
     capabilities: { atomic: true, copiesValues: true },
     get: (keys) => inObject((kv) => kv.get(keys)),
     scan: (range) => inObject((kv) => kv.scan(range)),
+    getThenScan: (keys, plan) =>
+      inObject((kv) => (kv.getThenScan as NonNullable<Kv['getThenScan']>)(keys, plan)),
     commit: (commit) => write((kv) => kv.commit(commit)),
     // The adapter's read-modify-write, so the suite drives the path appends take.
     update: (keys, plan) => write((kv) => (kv.update as NonNullable<Kv['update']>)(keys, plan)),

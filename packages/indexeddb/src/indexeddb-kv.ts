@@ -3,7 +3,7 @@ import { update } from './commit.js';
 import { createConnection } from './connection.js';
 import { createNotifier } from './notify.js';
 import { type IndexedDbKvOptions, resolveOptions } from './options.js';
-import { scan } from './scan.js';
+import { read } from './scan.js';
 import { createTransact } from './transact.js';
 
 /** A `Kv` over one IndexedDB database, with a change feed shared across tabs. */
@@ -33,9 +33,9 @@ export const createIndexedDbKv = (options: IndexedDbKvOptions): IndexedDbKv => {
   return {
     name: o.name,
     capabilities: { atomic: true, copiesValues: true },
-    get: (keys) =>
-      transact('get', 'readonly', (tx) => Promise.all(keys.map((key) => tx.store.get(key)))),
-    scan: (range) => scan(transact, o.keyRange, range),
+    get: async (keys) => (await read(transact, o.keyRange, keys, () => undefined)).values,
+    scan: async (range) => (await read(transact, o.keyRange, [], () => range)).entries,
+    getThenScan: async (keys, plan) => (await read(transact, o.keyRange, keys, plan)).entries,
     async commit(change) {
       notifier.changed(await update(transact, [], () => change));
     },

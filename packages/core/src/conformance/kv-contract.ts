@@ -150,6 +150,52 @@ export const kvContractTests = (options: ConformanceOptions): void => {
       });
     });
 
+    describe('point reads, then a planned range (Kv.getThenScan where offered, else get + scan)', () => {
+      // The path core takes for every stream read: the head, then the events it covers.
+      const getThenScan = (
+        kv: Kv,
+        keys: readonly string[],
+        plan: (values: unknown[]) => Parameters<Kv['scan']>[0] | undefined,
+      ) =>
+        kv.getThenScan
+          ? kv.getThenScan(keys, plan)
+          : kv.get(keys).then((values) => {
+              const range = plan(values);
+              return range ? kv.scan(range) : [];
+            });
+
+      it('plans the range from the values as read and returns its entries', async () => {
+        const { kv } = await setup();
+        await put(kv, { head: { last: 3 }, 'e/1': 1, 'e/2': 2, 'e/3': 3, 'e/4': 4 }, atomic);
+        let seen: unknown[] = [];
+        const entries = await getThenScan(kv, ['head', 'missing'], (values) => {
+          seen = values;
+          const last = (values[0] as { last: number }).last;
+          return { prefix: 'e/', end: `e/${last + 1}`, reverse: true, limit: 2 };
+        });
+        expect(seen).toEqual([{ last: 3 }, undefined]);
+        expect(entries).toEqual([
+          { key: 'e/3', value: 3 },
+          { key: 'e/2', value: 2 },
+        ]);
+      });
+
+      it('reads no range when the plan returns none; a plan that throws fails the read', async () => {
+        const { kv } = await setup();
+        await put(kv, { 'e/1': 1 }, atomic);
+        expect(await getThenScan(kv, ['head'], () => undefined)).toEqual([]);
+        const refusal = new Error('plan refused');
+        const error = await caught(
+          getThenScan(kv, ['head'], () => {
+            throw refusal;
+          }),
+          (e): e is Error => e instanceof Error,
+        );
+        // The plan's own error, or a StorageError carrying it.
+        expect(error === refusal || error.cause === refusal).toBe(true);
+      });
+    });
+
     describe('commit', () => {
       it('applies puts and deletes', async () => {
         const { kv } = await setup();

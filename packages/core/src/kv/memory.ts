@@ -65,6 +65,28 @@ export const createMemoryKv = (options: MemoryKvOptions = {}): Kv => {
       }
     }
   };
+  const scanNow = (scan: KvScan): KvEntry[] => {
+    const { start, end, empty } = resolveRange(scan);
+    const limit = scan.limit ?? Number.POSITIVE_INFINITY;
+    const out: KvEntry[] = [];
+    if (empty || limit <= 0) return out;
+    if (!scan.reverse) {
+      for (const [key, cell] of order.entries(start)) {
+        if (end !== undefined && key >= end) break;
+        out.push({ key, value: cell.value });
+        if (out.length >= limit) break;
+      }
+      return out;
+    }
+    const from = end === undefined ? undefined : order.nextLowerKey(end);
+    if (end !== undefined && from === undefined) return out;
+    for (const [key, cell] of order.entriesReversed(from)) {
+      if (start !== undefined && key < start) break;
+      out.push({ key, value: cell.value });
+      if (out.length >= limit) break;
+    }
+    return out;
+  };
   return {
     capabilities: {
       atomic: true,
@@ -74,27 +96,12 @@ export const createMemoryKv = (options: MemoryKvOptions = {}): Kv => {
     async get(keys) {
       return keys.map((key) => cells.get(key)?.value);
     },
-    async scan(scan: KvScan) {
-      const { start, end, empty } = resolveRange(scan);
-      const limit = scan.limit ?? Number.POSITIVE_INFINITY;
-      const out: KvEntry[] = [];
-      if (empty || limit <= 0) return out;
-      if (!scan.reverse) {
-        for (const [key, cell] of order.entries(start)) {
-          if (end !== undefined && key >= end) break;
-          out.push({ key, value: cell.value });
-          if (out.length >= limit) break;
-        }
-        return out;
-      }
-      const from = end === undefined ? undefined : order.nextLowerKey(end);
-      if (end !== undefined && from === undefined) return out;
-      for (const [key, cell] of order.entriesReversed(from)) {
-        if (start !== undefined && key < start) break;
-        out.push({ key, value: cell.value });
-        if (out.length >= limit) break;
-      }
-      return out;
+    async scan(scan) {
+      return scanNow(scan);
+    },
+    async getThenScan(keys, plan) {
+      const range = plan(keys.map((key) => cells.get(key)?.value));
+      return range ? scanNow(range) : [];
     },
     async commit(commit) {
       apply(commit);

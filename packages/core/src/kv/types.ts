@@ -84,6 +84,16 @@ export interface Kv {
     plan: (values: (KvValue | undefined)[]) => KvCommit | undefined,
   ): Promise<void>;
   /**
+   * Optional: point reads of `keys`, then the range read that `plan` derives from their
+   * values (synchronously; `undefined` reads no range), in one read transaction, so the
+   * range is consistent with the values (a stream's head and its events). Whatever `plan`
+   * throws reaches the caller, as for `update`. Without it, core calls `get`, then `scan`.
+   */
+  getThenScan?(
+    keys: readonly string[],
+    plan: (values: (KvValue | undefined)[]) => KvScan | undefined,
+  ): Promise<KvEntry[]>;
+  /**
    * Optional change feed. Calls `listener` with the keys (puts and deletes) of each commit
    * after it is durable: commits made through this adapter and, where the backend can tell,
    * by other connections to the same storage (another tab). Best effort: a notification may

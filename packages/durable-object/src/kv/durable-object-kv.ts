@@ -113,6 +113,22 @@ export const createDurableObjectKv = (
     if (listeners.size > 0) notify([...puts.map((put) => put.key), ...deletes]);
   };
 
+  const list = (scan: KvScan): KvEntry[] => {
+    const { start, end, empty } = resolveRange(scan);
+    if (empty || (scan.limit !== undefined && scan.limit <= 0)) return [];
+    const out: KvEntry[] = [];
+    // reverse + limit take the last `limit` keys of the range, as the contract asks.
+    for (const [key, value] of kv.list({
+      ...(start === undefined ? {} : { start }),
+      ...(end === undefined ? {} : { end }),
+      ...(scan.reverse ? { reverse: true } : {}),
+      ...(scan.limit === undefined ? {} : { limit: scan.limit }),
+    })) {
+      out.push({ key, value });
+    }
+    return out;
+  };
+
   return {
     capabilities: { atomic: true, copiesValues: true },
     async get(keys) {
@@ -123,20 +139,25 @@ export const createDurableObjectKv = (
       }
     },
     async scan(scan: KvScan) {
-      const { start, end, empty } = resolveRange(scan);
-      if (empty || (scan.limit !== undefined && scan.limit <= 0)) return [];
       try {
-        const out: KvEntry[] = [];
-        // reverse + limit take the last `limit` keys of the range, as the contract asks.
-        for (const [key, value] of kv.list({
-          ...(start === undefined ? {} : { start }),
-          ...(end === undefined ? {} : { end }),
-          ...(scan.reverse ? { reverse: true } : {}),
-          ...(scan.limit === undefined ? {} : { limit: scan.limit }),
-        })) {
-          out.push({ key, value });
-        }
-        return out;
+        return list(scan);
+      } catch (error) {
+        throw toKvError('scan', error);
+      }
+    },
+    // Synchronous calls with no await between them: nothing else runs in the object
+    // meanwhile, so the range is read as of the values.
+    async getThenScan(keys, plan) {
+      let values: unknown[];
+      try {
+        values = keys.map((key) => kv.get(key));
+      } catch (error) {
+        throw toKvError('get', error);
+      }
+      const range = plan(values);
+      if (!range) return [];
+      try {
+        return list(range);
       } catch (error) {
         throw toKvError('scan', error);
       }

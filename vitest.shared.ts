@@ -9,16 +9,4 @@ export const source = {
   ssr: { resolve: { conditions: ['@eventkv/source', ...defaultServerConditions] } },
 };
 
-/** The Chromium that browser-mode tests and the demo's end-to-end tests drive. */
-export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-/** Launch flags for Chromium on a machine with no network beyond loopback and no GPU. */
-export const chromiumArgs = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+export { chromiumArgs, chromiumPath } from './chromium.shared';

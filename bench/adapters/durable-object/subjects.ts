@@ -1,7 +1,7 @@
 import { createEventStore, type EventStoreOptions } from '@eventkv/core';
 import { createDurableObjectKv } from '@eventkv/durable-object';
 import type { Deposit } from '../../src/subject.js';
-import type { AdapterStore, AdapterSubject } from '../shared/subject.js';
+import { type AdapterStore, type AdapterSubject, eventkvStore } from '../shared/subject.js';
 import type { RecordTemplate } from '../shared/template.js';
 
 const LAST = Number.MAX_SAFE_INTEGER;
@@ -22,22 +22,8 @@ const eventkvSubject = (
   name,
   role,
   async create(): Promise<AdapterStore> {
-    const store = createEventStore<Deposit>({ kv: createDurableObjectKv(storage), ...options });
-    const stream = (id: string) => store.stream({ type: 'Account', id });
-    return {
-      async append(id, events, expected) {
-        await stream(id).append(events, { expectedVersion: expected });
-      },
-      async read(id, from, to) {
-        const range = {
-          ...(from === undefined ? {} : { from }),
-          ...(to === undefined ? {} : { to }),
-        };
-        return (await stream(id).read(range)).length;
-      },
-      version: (id) => stream(id).version(),
-      dispose: done,
-    };
+    const kv = createDurableObjectKv(storage);
+    return eventkvStore(createEventStore<Deposit>({ kv, ...options }), done);
   },
 });
 

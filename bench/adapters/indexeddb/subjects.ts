@@ -2,7 +2,7 @@ import { createEventStore, type EventStoreOptions } from '@eventkv/core';
 import { createIndexedDbKv } from '@eventkv/indexeddb';
 import { deleteDB, openDB } from 'idb';
 import type { Deposit } from '../../src/subject.js';
-import type { AdapterStore, AdapterSubject } from '../shared/subject.js';
+import { type AdapterStore, type AdapterSubject, eventkvStore } from '../shared/subject.js';
 import type { RecordTemplate } from '../shared/template.js';
 
 export type Durability = 'strict' | 'relaxed';
@@ -26,25 +26,10 @@ const eventkvSubject = (
   async create(): Promise<AdapterStore> {
     const dbName = freshName('eventkv');
     const kv = createIndexedDbKv({ name: dbName, durability });
-    const store = createEventStore<Deposit>({ kv, ...options });
-    const stream = (id: string) => store.stream({ type: 'Account', id });
-    return {
-      async append(id, events, expected) {
-        await stream(id).append(events, { expectedVersion: expected });
-      },
-      async read(id, from, to) {
-        const range = {
-          ...(from === undefined ? {} : { from }),
-          ...(to === undefined ? {} : { to }),
-        };
-        return (await stream(id).read(range)).length;
-      },
-      version: (id) => stream(id).version(),
-      async dispose() {
-        await kv.close();
-        await deleteDB(dbName);
-      },
-    };
+    return eventkvStore(createEventStore<Deposit>({ kv, ...options }), async () => {
+      await kv.close();
+      await deleteDB(dbName);
+    });
   },
 });
 

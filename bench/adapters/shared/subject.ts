@@ -1,3 +1,4 @@
+import type { EventStore } from '@eventkv/core';
 import type { Deposit } from '../../src/subject.js';
 
 /**
@@ -22,3 +23,28 @@ export interface AdapterSubject {
   /** An empty store on a fresh database (or key prefix). */
   create(): Promise<AdapterStore>;
 }
+
+/**
+ * eventkv as an `AdapterStore`: the same calls for every adapter, a stream handle opened
+ * per call as a command handler would.
+ */
+export const eventkvStore = (
+  store: EventStore<Deposit>,
+  dispose: () => Promise<void>,
+): AdapterStore => {
+  const stream = (id: string) => store.stream({ type: 'Account', id });
+  return {
+    async append(id, events, expected) {
+      await stream(id).append(events, { expectedVersion: expected });
+    },
+    async read(id, from, to) {
+      const range = {
+        ...(from === undefined ? {} : { from }),
+        ...(to === undefined ? {} : { to }),
+      };
+      return (await stream(id).read(range)).length;
+    },
+    version: (id) => stream(id).version(),
+    dispose,
+  };
+};

@@ -7,6 +7,7 @@ import {
   isStorageFullError,
   type Kv,
 } from '@eventkv/core';
+import { failure } from '@eventkv/core/conformance';
 import { describe, expect, it } from 'vitest';
 import { createDurableObjectKv, DURABLE_OBJECT_MAX_ENTRY_BYTES } from '../src/index.js';
 import { freshHost } from './in-object-kv.js';
@@ -18,15 +19,6 @@ const inFreshObject = <T>(body: (kv: Kv, storage: DurableObjectStorage) => Promi
   );
 
 const stored = (storage: DurableObjectStorage) => [...storage.kv.list()].map(([key]) => key);
-
-const failure = async (op: () => Promise<unknown>): Promise<unknown> => {
-  try {
-    await op();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the operation to fail');
-};
 
 // A function cannot be serialized: the platform refuses the put it is in, mid-commit.
 const unstorable = () => 'not serializable';

@@ -17,12 +17,4 @@ export const uniqueRef = (database?: string): StreamRef => ({
   id: crypto.randomUUID(),
 });
 
-/** Awaits an operation that must fail and returns its error. */
-export const failure = async (op: Promise<unknown> | (() => unknown)): Promise<unknown> => {
-  try {
-    await (typeof op === 'function' ? op() : op);
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the operation to fail, but it succeeded');
-};
+export { failure } from '@eventkv/core/conformance';

@@ -11,7 +11,7 @@ import { snapshotTests } from './snapshots.js';
 import { subscriptionTests } from './subscriptions.js';
 
 export type { BankEvent, ConformanceOptions, Harness } from './harness.js';
-export { recordingLogger, useHarness } from './harness.js';
+export { caught, failure, recordingLogger, useHarness } from './harness.js';
 
 /**
  * The adapter conformance suite: the KV contract and every store behaviour, run through

@@ -4,18 +4,10 @@ import {
   isStorageError,
   type KvChangeListener,
 } from '@eventkv/core';
+import { failure } from '@eventkv/core/conformance';
 import { describe, expect, it } from 'vitest';
 import { createIndexedDbKv } from '../../src/index.js';
 import { eventually, type TestBackend, useDatabases } from '../support/databases.js';
-
-const failure = async (op: Promise<unknown> | (() => unknown)): Promise<unknown> => {
-  try {
-    await (typeof op === 'function' ? op() : op);
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a failure');
-};
 
 export const adapterTests = (backend: TestBackend): void => {
   const database = useDatabases(backend);

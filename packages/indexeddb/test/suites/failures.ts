@@ -1,18 +1,10 @@
 import { createEventStore, isStorageError, isStorageFullError } from '@eventkv/core';
+import { failure } from '@eventkv/core/conformance';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type TestBackend, useDatabases } from '../support/databases.js';
 import { domError } from '../support/raw.js';
 
 type Event = { type: 'Deposited'; data: { amount: number } };
-
-const failure = async (op: Promise<unknown>): Promise<unknown> => {
-  try {
-    await op;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a failure');
-};
 
 const batch = (count: number, from = 0) =>
   Array.from({ length: count }, (_, i) => ({

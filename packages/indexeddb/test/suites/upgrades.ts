@@ -1,16 +1,8 @@
 import { isStorageBlockedError, isStorageError } from '@eventkv/core';
+import { failure } from '@eventkv/core/conformance';
 import { describe, expect, it } from 'vitest';
 import { type TestBackend, useDatabases } from '../support/databases.js';
 import { openRaw } from '../support/raw.js';
-
-const failure = async (op: Promise<unknown>): Promise<unknown> => {
-  try {
-    await op;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a failure');
-};
 
 /** Real schema changes on one database shared with an app's own stores; nothing injected. */
 export const upgradeTests = (backend: TestBackend): void => {

@@ -34,7 +34,9 @@ export const projects: TestProjectConfiguration[] = [
   'packages/*/vitest.config.ts',
   'apps/*/vitest.config.ts',
   // Real-browser projects run only where a Chromium is installed.
-  ...(existsSync(chromiumPath) ? ['packages/*/vitest.browser.config.ts'] : []),
+  ...(existsSync(chromiumPath)
+    ? ['packages/*/vitest.browser.config.ts', 'apps/*/vitest.e2e.config.ts']
+    : []),
 ];
 
 if (!existsSync(chromiumPath)) {

@@ -1,0 +1,306 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { Backend } from '../backends';
+import { type Command, describeEvent, formatMoney, parseAmount } from '../domain';
+import type { Explanation } from '../explain';
+import { type Actor, advance, type LedgerEvent, type LoadedAccount } from '../ledger';
+import { explainOn, Problem, Section, useTask } from './common';
+import { formatTime, shortId } from './format';
+
+/** Who writes when the demo simulates a concurrent edit. */
+export const OTHER_DEVICE = 'another-device';
+/** What it deposits: one unit (100 cents). */
+const OTHER_DEPOSIT = 100;
+const TIMELINE_LIMIT = 50;
+
+/** Newest first, without duplicates: live events merged into the timeline. */
+export const mergeTimeline = (
+  timeline: readonly LedgerEvent[],
+  fresh: readonly LedgerEvent[],
+): LedgerEvent[] => {
+  const newest = timeline[0]?.version ?? 0;
+  const added = fresh.filter((event) => event.version > newest).reverse();
+  return [...added, ...timeline].slice(0, TIMELINE_LIMIT);
+};
+
+/** "Last load: the snapshot at version 10, then 2 events replayed." */
+export const describeLoad = (account: LoadedAccount): string => {
+  const events = `${account.replayed} event${account.replayed === 1 ? '' : 's'}`;
+  return account.snapshotVersion === undefined
+    ? `Last load: no snapshot, all ${events} replayed.`
+    : `Last load: the snapshot at version ${account.snapshotVersion}, then ${events} replayed.`;
+};
+
+/** One account: balance and version, commands, snapshots, the event timeline. */
+export const AccountView = ({
+  backend,
+  id,
+  actor,
+  onBack,
+}: {
+  backend: Backend;
+  id: string;
+  actor: Actor;
+  onBack: () => void;
+}) => {
+  const { ledger } = backend;
+  const [account, setAccount] = useState<LoadedAccount>();
+  const [timeline, setTimeline] = useState<LedgerEvent[]>([]);
+  const [snapshots, setSnapshots] = useState<number[]>([]);
+  const [problem, setProblem] = useState<Explanation>();
+  const [conflict, setConflict] = useState<Explanation>();
+  const [notice, setNotice] = useState('');
+  const [armed, setArmed] = useState(false);
+  const [amount, setAmount] = useState('');
+  const [loads, setLoads] = useState(0);
+  const task = useTask();
+  const current = useRef<LoadedAccount>();
+  current.current = account;
+
+  const fail = (error: unknown) => {
+    const explained = explainOn(backend, error);
+    if (explained.kind === 'conflict') setConflict(explained);
+    else setProblem(explained);
+  };
+
+  /** Applies events that follow the loaded version (live, or read after a command). */
+  const applyNew = (events: readonly LedgerEvent[]) => {
+    if (events.length === 0) return;
+    setAccount((loaded) => (loaded ? advance(loaded, events) : loaded));
+    setTimeline((shown) => mergeTimeline(shown, events));
+  };
+
+  const reload = () =>
+    task.run(async () => {
+      const [loaded, latest, versions] = await Promise.all([
+        ledger.load(id),
+        ledger.timeline(id, TIMELINE_LIMIT),
+        ledger.snapshotVersions(id),
+      ]);
+      if (!task.alive.current) return;
+      setAccount(loaded);
+      setTimeline(latest.filter((event) => event.version <= loaded.version));
+      setSnapshots(versions);
+      setConflict(undefined);
+      setProblem(undefined);
+      setLoads((n) => n + 1);
+    }, fail);
+
+  useEffect(() => {
+    void reload();
+  }, []);
+
+  // Live tail from the loaded version: other tabs' (or devices') appends appear here.
+  const loadedVersion = account?.version;
+  useEffect(() => {
+    if (loadedVersion === undefined) return;
+    return ledger.follow(id, loadedVersion, applyNew, fail);
+  }, [loads, loadedVersion === undefined]);
+
+  const run = (command: Command, done: string) => {
+    const loaded = current.current;
+    if (!loaded) return;
+    setProblem(undefined);
+    setNotice('');
+    const simulate = armed;
+    setArmed(false);
+    void task.run(async () => {
+      const result = await ledger.execute(loaded, command, actor, {
+        ...(simulate
+          ? {
+              beforeAppend: async (stream) => {
+                await stream.append(
+                  {
+                    type: 'FundsDeposited',
+                    data: { amount: OTHER_DEPOSIT },
+                    metadata: { userId: OTHER_DEVICE, correlationId: crypto.randomUUID() },
+                  },
+                  { expectedVersion: loaded.version },
+                );
+              },
+            }
+          : {}),
+      });
+      applyNew(await ledger.stream(id).read({ from: loaded.version + 1 }));
+      setAmount('');
+      setNotice(`${done} Version ${result.version}.`);
+    }, fail);
+  };
+
+  const withAmount = (kind: 'deposit' | 'withdraw') => {
+    const cents = parseAmount(amount);
+    if (cents === undefined) {
+      setProblem({ kind: 'rule', message: 'Enter an amount such as 25 or 12.50.' });
+      return;
+    }
+    const money = formatMoney(cents, account?.state.currency ?? '');
+    run({ kind, amount: cents }, kind === 'deposit' ? `Deposited ${money}.` : `Withdrew ${money}.`);
+  };
+
+  const takeSnapshot = () => {
+    const loaded = current.current;
+    if (!loaded) return;
+    void task.run(async () => {
+      await ledger.snapshot(loaded);
+      setSnapshots(await ledger.snapshotVersions(id));
+      setNotice(`Snapshot saved at version ${loaded.version}. Reload to load from it.`);
+    }, fail);
+  };
+
+  if (!account) {
+    return (
+      <Section title="Account">
+        <Problem problem={problem} />
+        {!problem && <p aria-busy="true">Loading…</p>}
+      </Section>
+    );
+  }
+  const { state } = account;
+  if (state.status === 'none') {
+    return (
+      <Section title="Account">
+        <p>There is no account #{id} here.</p>
+        <button type="button" onClick={onBack}>
+          Back to the accounts
+        </button>
+      </Section>
+    );
+  }
+  const blocked = task.busy || conflict !== undefined || state.status === 'closed';
+
+  return (
+    <>
+      <Section title={`${state.owner}’s account`} class="account">
+        <dl class="figures">
+          <div>
+            <dt>Balance</dt>
+            <dd data-testid="balance">{formatMoney(state.balance, state.currency)}</dd>
+          </div>
+          <div>
+            <dt>Version</dt>
+            <dd data-testid="version">{account.version}</dd>
+          </div>
+          <div>
+            <dt>Status</dt>
+            <dd data-testid="status">{state.status}</dd>
+          </div>
+          <div>
+            <dt>Account</dt>
+            <dd>#{id}</dd>
+          </div>
+        </dl>
+        {conflict && (
+          <div class="problem conflict" role="alert">
+            <h3>Version conflict</h3>
+            <p>{conflict.message}</p>
+            <button type="button" onClick={() => void reload()}>
+              Reload account
+            </button>
+          </div>
+        )}
+        <Problem problem={problem} />
+        <p role="status" class="notice">
+          {notice}
+        </p>
+        {state.status === 'open' && (
+          <form
+            class="row"
+            onSubmit={(e) => {
+              e.preventDefault();
+              withAmount('deposit');
+            }}
+          >
+            <label>
+              Amount ({state.currency})
+              <input
+                name="amount"
+                inputMode="decimal"
+                autoComplete="off"
+                value={amount}
+                onInput={(e) => setAmount(e.currentTarget.value)}
+              />
+            </label>
+            <button type="submit" disabled={blocked}>
+              Deposit
+            </button>
+            <button type="button" disabled={blocked} onClick={() => withAmount('withdraw')}>
+              Withdraw
+            </button>
+            <button
+              type="button"
+              disabled={blocked}
+              onClick={() => run({ kind: 'close' }, 'Account closed.')}
+            >
+              Close account
+            </button>
+          </form>
+        )}
+        {state.status === 'open' && (
+          <p class="row">
+            <button
+              type="button"
+              aria-pressed={armed}
+              disabled={conflict !== undefined}
+              onClick={() => setArmed(!armed)}
+            >
+              Simulate a concurrent edit
+            </button>
+            <span class="muted">
+              {armed
+                ? `Armed: your next command races “${OTHER_DEVICE}”, which appends first.`
+                : 'Makes another writer append between your decision and your write.'}
+            </span>
+          </p>
+        )}
+      </Section>
+      <Section title="Snapshots">
+        <p data-testid="load-info">{describeLoad(account)}</p>
+        <p class="row">
+          <button type="button" disabled={task.busy} onClick={takeSnapshot}>
+            Take snapshot at version {account.version}
+          </button>
+          <button type="button" disabled={task.busy} onClick={() => void reload()}>
+            Reload
+          </button>
+        </p>
+        <p data-testid="snapshots">
+          {snapshots.length === 0
+            ? 'No snapshots yet.'
+            : `Snapshots at versions ${snapshots.join(', ')}.`}
+        </p>
+      </Section>
+      <Section title="Timeline">
+        <div class="scroll">
+          <table>
+            <caption>
+              The newest {Math.min(timeline.length, TIMELINE_LIMIT)} events of #{id}, newest first
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Version</th>
+                <th scope="col">Event</th>
+                <th scope="col">Details</th>
+                <th scope="col">Time</th>
+                <th scope="col">User</th>
+                <th scope="col">Correlation</th>
+              </tr>
+            </thead>
+            <tbody>
+              {timeline.map((event) => (
+                <tr key={event.version}>
+                  <td>{event.version}</td>
+                  <td>{event.type}</td>
+                  <td>{describeEvent(event, state.currency)}</td>
+                  <td>{formatTime(event.metadata.timestamp)}</td>
+                  <td>{event.metadata.userId ?? '—'}</td>
+                  <td title={event.metadata.correlationId}>
+                    <code>{shortId(event.metadata.correlationId)}</code>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </Section>
+    </>
+  );
+};

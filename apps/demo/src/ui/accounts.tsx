@@ -1,0 +1,117 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { Backend } from '../backends';
+import type { Explanation } from '../explain';
+import type { AccountSummary, Actor } from '../ledger';
+import { formatRoute } from '../route';
+import { explainOn, Problem, Section, useTask } from './common';
+import { formatTime } from './format';
+
+const CURRENCIES = ['EUR', 'USD', 'GBP', 'CHF', 'JPY'];
+
+/** Accounts: open one, pick one. The list follows other tabs' and devices' changes. */
+export const AccountsView = ({
+  backend,
+  actor,
+  onOpen,
+}: {
+  backend: Backend;
+  actor: Actor;
+  onOpen: (id: string) => void;
+}) => {
+  const [accounts, setAccounts] = useState<AccountSummary[] | undefined>();
+  const [listProblem, setListProblem] = useState<Explanation>();
+  const [formProblem, setFormProblem] = useState<Explanation>();
+  const [owner, setOwner] = useState('');
+  const [currency, setCurrency] = useState('EUR');
+  const list = useTask();
+  const form = useTask();
+
+  useEffect(() => {
+    const refresh = () =>
+      void list.run(
+        async () => {
+          const found = await backend.ledger.listAccounts();
+          if (list.alive.current) {
+            setAccounts(found);
+            setListProblem(undefined);
+          }
+        },
+        (error) => setListProblem(explainOn(backend, error)),
+      );
+    refresh();
+    return backend.watchChanges(refresh);
+  }, [backend]);
+
+  const open = (event: Event) => {
+    event.preventDefault();
+    const id = crypto.randomUUID().slice(0, 8);
+    void form.run(
+      async () => {
+        await backend.ledger.execute(
+          { id, state: { status: 'none', owner: '', currency: '', balance: 0 }, version: 0 },
+          { kind: 'open', owner, currency },
+          actor,
+        );
+        setOwner('');
+        onOpen(id);
+      },
+      (error) => setFormProblem(explainOn(backend, error)),
+    );
+  };
+
+  return (
+    <>
+      <Section title="Open an account">
+        <form class="row" onSubmit={open}>
+          <label>
+            Owner
+            <input
+              name="owner"
+              required
+              maxLength={100}
+              value={owner}
+              onInput={(e) => setOwner(e.currentTarget.value)}
+            />
+          </label>
+          <label>
+            Currency
+            <select
+              name="currency"
+              value={currency}
+              onChange={(e) => setCurrency(e.currentTarget.value)}
+            >
+              {CURRENCIES.map((code) => (
+                <option key={code}>{code}</option>
+              ))}
+            </select>
+          </label>
+          <button type="submit" disabled={form.busy}>
+            Open account
+          </button>
+        </form>
+        <Problem problem={formProblem} />
+      </Section>
+      <Section title="Accounts">
+        <Problem problem={listProblem} />
+        {accounts === undefined ? (
+          !listProblem && <p aria-busy="true">Loading…</p>
+        ) : accounts.length === 0 ? (
+          <p>No accounts yet: open one above.</p>
+        ) : (
+          <ul class="accounts">
+            {accounts.map((account) => (
+              <li key={account.id}>
+                <a href={formatRoute({ mode: backend.mode, view: 'account', id: account.id })}>
+                  {account.owner}
+                </a>{' '}
+                <span class="muted">
+                  {account.currency} · #{account.id} · opened {formatTime(account.openedAt)}
+                </span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Section>
+    </>
+  );
+};

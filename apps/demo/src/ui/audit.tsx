@@ -1,0 +1,184 @@
+import { useState } from 'preact/hooks';
+import type { Backend } from '../backends';
+import { describeEvent, EVENT_TYPES } from '../domain';
+import type { Explanation } from '../explain';
+import type { AuditQuery, LedgerEvent } from '../ledger';
+import { formatRoute } from '../route';
+import { explainOn, Problem, Section, useTask } from './common';
+import { formatTime, parseLocalDateTime, shortId, toLocalDateTime } from './format';
+
+/** Audit: the database's events by user or by type within a time range, a page at a time. */
+export const AuditView = ({ backend, user }: { backend: Backend; user: string }) => {
+  const [by, setBy] = useState<AuditQuery['by']>('user');
+  const [userValue, setUserValue] = useState(user);
+  const [typeValue, setTypeValue] = useState<string>(EVENT_TYPES[1]!);
+  const [since, setSince] = useState(() => toLocalDateTime(Date.now() - 24 * 3600_000));
+  const [until, setUntil] = useState('');
+  const [results, setResults] = useState<{
+    events: LedgerEvent[];
+    cursor?: string;
+    query: AuditQuery;
+  }>();
+  const [problem, setProblem] = useState<Explanation>();
+  const task = useTask();
+
+  const search = (query: AuditQuery, append: boolean) =>
+    void task.run(
+      async () => {
+        const page = await backend.ledger.audit(query);
+        setProblem(undefined);
+        setResults((shown) => ({
+          events: append && shown ? [...shown.events, ...page.events] : page.events,
+          ...(page.cursor === undefined ? {} : { cursor: page.cursor }),
+          query,
+        }));
+      },
+      (error) => setProblem(explainOn(backend, error)),
+    );
+
+  const submit = (event: Event) => {
+    event.preventDefault();
+    const from = parseLocalDateTime(since);
+    const to = parseLocalDateTime(until);
+    if (from !== undefined && to !== undefined && to <= from) {
+      setProblem({ kind: 'rule', message: '“Until” must be after “From”.' });
+      return;
+    }
+    const value = by === 'user' ? userValue.trim() : typeValue;
+    if (value === '') {
+      setProblem({ kind: 'rule', message: 'Enter a user.' });
+      return;
+    }
+    search(
+      {
+        by,
+        value,
+        ...(from === undefined ? {} : { since: from }),
+        ...(to === undefined ? {} : { until: to }),
+      },
+      false,
+    );
+  };
+
+  return (
+    <Section title="Audit">
+      <form class="row" onSubmit={submit}>
+        <label>
+          By
+          <select
+            name="by"
+            value={by}
+            onChange={(e) => setBy(e.currentTarget.value as AuditQuery['by'])}
+          >
+            <option value="user">User</option>
+            <option value="eventType">Event type</option>
+          </select>
+        </label>
+        {by === 'user' ? (
+          <label>
+            User
+            <input
+              name="user"
+              value={userValue}
+              maxLength={64}
+              onInput={(e) => setUserValue(e.currentTarget.value)}
+            />
+          </label>
+        ) : (
+          <label>
+            Event type
+            <select
+              name="eventType"
+              value={typeValue}
+              onChange={(e) => setTypeValue(e.currentTarget.value)}
+            >
+              {EVENT_TYPES.map((type) => (
+                <option key={type}>{type}</option>
+              ))}
+            </select>
+          </label>
+        )}
+        <label>
+          From
+          <input
+            type="datetime-local"
+            name="since"
+            value={since}
+            onInput={(e) => setSince(e.currentTarget.value)}
+          />
+        </label>
+        <label>
+          Until
+          <input
+            type="datetime-local"
+            name="until"
+            value={until}
+            onInput={(e) => setUntil(e.currentTarget.value)}
+          />
+        </label>
+        <button type="submit" disabled={task.busy}>
+          Search
+        </button>
+      </form>
+      <Problem problem={problem} />
+      {results && (
+        <div class="scroll">
+          <table>
+            <caption>
+              {results.events.length} event{results.events.length === 1 ? '' : 's'} by{' '}
+              {results.query.by === 'user' ? 'user' : 'type'} “{results.query.value}”, oldest first
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Time</th>
+                <th scope="col">Account</th>
+                <th scope="col">Version</th>
+                <th scope="col">Event</th>
+                <th scope="col">Details</th>
+                <th scope="col">User</th>
+                <th scope="col">Correlation</th>
+              </tr>
+            </thead>
+            <tbody>
+              {results.events.map((event) => (
+                <tr key={`${event.metadata.aggregateId}:${event.version}`}>
+                  <td>{formatTime(event.metadata.timestamp)}</td>
+                  <td>
+                    <a
+                      href={formatRoute({
+                        mode: backend.mode,
+                        view: 'account',
+                        id: event.metadata.aggregateId,
+                      })}
+                    >
+                      #{event.metadata.aggregateId}
+                    </a>
+                  </td>
+                  <td>{event.version}</td>
+                  <td>{event.type}</td>
+                  <td>{describeEvent(event, '')}</td>
+                  <td>{event.metadata.userId ?? '—'}</td>
+                  <td title={event.metadata.correlationId}>
+                    <code>{shortId(event.metadata.correlationId)}</code>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {results.cursor !== undefined && (
+            <button
+              type="button"
+              disabled={task.busy}
+              onClick={() =>
+                results.cursor !== undefined &&
+                search({ ...results.query, cursor: results.cursor }, true)
+              }
+            >
+              Load more
+            </button>
+          )}
+        </div>
+      )}
+    </Section>
+  );
+};

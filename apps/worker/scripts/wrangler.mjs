@@ -21,6 +21,9 @@ const child = spawn(process.execPath, [wranglerDir + entry, ...process.argv.slic
     ...process.env,
     WRANGLER_BUILD_CONDITIONS:
       process.env.WRANGLER_BUILD_CONDITIONS ?? '@eventkv/source,workerd,worker,browser',
+    // Local development needs no `request.cf` from Cloudflare's network (the Worker does not
+    // read it); without this, an offline machine logs a failed fetch on every start.
+    CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? 'false',
   },
 });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));

@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+// `pnpm start`: builds the demo, starts the eventkv Worker on local Durable Object storage
+// (wrangler dev, no account or network needed), serves the built demo, and prints the URLs.
+//
+//   DEMO_PORT (4173), WORKER_PORT (8787)   ports on this machine
+//   EVENTKV_PERSIST_DIR                    where the Worker keeps its data
+//                                          (default: wrangler's apps/worker/.wrangler/state)
+//   EVENTKV_DEMO_OUT_DIR                   where the demo is built (default apps/demo/dist)
+//   WRANGLER_LOG (warn)                    the Worker's log level (info shows each request)
+//
+// The Worker runs with ROUTING=database (one Durable Object per database), so the demo's
+// account list and audit view can query it; CORS admits the demo's origins; the bearer
+// token is minted with the local development secret and handed to the demo in the
+// address's fragment, which browsers never send to a server.
+import { execFile, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { build, preview } from 'vite';
+
+const demoDir = fileURLToPath(new URL('..', import.meta.url));
+const workerDir = fileURLToPath(new URL('../../worker/', import.meta.url));
+const LOCAL_DEV_SECRET = 'local-dev-secret-not-for-production-0000';
+const DATABASE = 'demo';
+const TOKEN_TTL_SECONDS = 7 * 24 * 3600;
+
+/** @param {string} name @param {number} fallback */
+const port = (name, fallback) => {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    console.error(`${name} must be a port number (got ${process.env[name]})`);
+    process.exit(1);
+  }
+  return value;
+};
+const demoPort = port('DEMO_PORT', 4173);
+const workerPort = port('WORKER_PORT', 8787);
+const demoUrl = `http://localhost:${demoPort}/`;
+const workerUrl = `http://127.0.0.1:${workerPort}`;
+const outDir = process.env.EVENTKV_DEMO_OUT_DIR;
+
+/** @type {Set<import('node:child_process').ChildProcess>} */
+const children = new Set();
+/** @param {number} code */
+const stop = (code) => {
+  for (const child of children) child.kill('SIGTERM');
+  process.exit(code);
+};
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => stop(0));
+
+/**
+ * Prefixes a child's output lines, so the printed URLs stay easy to find.
+ * @param {import('node:stream').Readable} stream
+ * @param {string} prefix
+ * @param {NodeJS.WritableStream} sink
+ */
+const relay = (stream, prefix, sink) => {
+  let rest = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (/** @type {string} */ chunk) => {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) if (line.trim() !== '') sink.write(`${prefix} ${line}\n`);
+  });
+};
+
+const startWorker = () => {
+  const args = [
+    'scripts/wrangler.mjs',
+    'dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(workerPort),
+    '--show-interactive-dev-session=false',
+    '--log-level',
+    process.env.WRANGLER_LOG ?? 'warn',
+    '--var',
+    `AUTH_SECRET:${LOCAL_DEV_SECRET}`,
+    '--var',
+    'ROUTING:database',
+    '--var',
+    `CORS_ORIGINS:http://localhost:${demoPort},http://127.0.0.1:${demoPort}`,
+    ...(process.env.EVENTKV_PERSIST_DIR ? ['--persist-to', process.env.EVENTKV_PERSIST_DIR] : []),
+  ];
+  const child = spawn(process.execPath, args, {
+    cwd: workerDir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+  });
+  children.add(child);
+  relay(child.stdout, '[worker]', process.stdout);
+  relay(child.stderr, '[worker]', process.stderr);
+  child.on('exit', (code) => {
+    children.delete(child);
+    console.error(`[worker] wrangler dev exited (${code ?? 'signal'}); stopping.`);
+    stop(1);
+  });
+  return child;
+};
+
+/** Waits until the Worker answers HTTP (any status). */
+const waitForWorker = async (timeoutMs = 120_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      await fetch(`${workerUrl}/v1`, { signal: AbortSignal.timeout(2000) });
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  throw new Error(`the Worker did not answer on ${workerUrl} within ${timeoutMs / 1000} s`);
+};
+
+const mintToken = async () => {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['scripts/token.mjs', DATABASE, String(TOKEN_TTL_SECONDS)],
+    { cwd: workerDir, env: { ...process.env, AUTH_SECRET: LOCAL_DEV_SECRET } },
+  );
+  return stdout.trim();
+};
+
+console.log('[demo] building the demo…');
+await build({
+  root: demoDir,
+  logLevel: 'warn',
+  ...(outDir ? { build: { outDir, emptyOutDir: true } } : {}),
+});
+console.log('[demo] starting the Worker on local Durable Object storage…');
+startWorker();
+await waitForWorker();
+const token = await mintToken();
+await preview({
+  root: demoDir,
+  logLevel: 'warn',
+  preview: { host: 'localhost', port: demoPort, strictPort: true },
+  ...(outDir ? { build: { outDir } } : {}),
+});
+
+const connect = `${demoUrl}#connect=${encodeURIComponent(workerUrl)}&token=${token}`;
+console.log(`
+eventkv demo is running.
+
+  Demo (accounts in this browser's IndexedDB):  ${demoUrl}
+  Demo with the Worker endpoint connected:      ${connect}
+  Worker API (local Durable Object storage):    ${workerUrl}/v1/${DATABASE}/...
+
+Open the second address once: it saves the endpoint and a token (valid 7 days) in the
+browser, then "Worker endpoint" in the header uses the Worker. Press Ctrl+C to stop.
+`);

@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import {
+  actAs,
+  alert,
+  balance,
+  deposit,
+  openAccount,
+  screenshot,
+  status,
+  text,
+  timeline,
+  timelineRows,
+  timelineSummary,
+  useChromium,
+  version,
+  withdraw,
+} from './helpers';
+
+/** The browser globals that page functions here use (Node-side code has no DOM typings). */
+declare const document: { readonly documentElement: { readonly scrollWidth: number } };
+declare const window: { readonly innerWidth: number };
+
+const chromium = useChromium();
+
+describe('an account in this browser', () => {
+  it('opens, takes deposits and withdrawals, refuses an overdraft, and closes when empty', async () => {
+    const { page } = await chromium.open('#/local');
+    await expect.poll(() => page.getByText('No accounts yet').isVisible()).toBe(true);
+
+    await openAccount(page, 'Ada Lovelace');
+    expect(await balance(page)).toBe('€0.00');
+    await expect
+      .poll(() => page.getByRole('heading', { level: 2, name: /Ada Lovelace/ }).isVisible())
+      .toBe(true);
+
+    await deposit(page, '100');
+    await expect.poll(() => balance(page)).toBe('€100.00');
+    await withdraw(page, '30.50');
+    await expect.poll(() => balance(page)).toBe('€69.50');
+
+    // More than the balance: refused by the account's rules, nothing appended.
+    await page.getByLabel(/Amount/).fill('500');
+    await page.getByRole('button', { name: 'Withdraw', exact: true }).click();
+    await alert(page, /Insufficient funds/).waitFor();
+    expect(await text(alert(page, /Insufficient funds/))).toContain('€69.50');
+    expect(await version(page)).toBe(3);
+    expect(await balance(page)).toBe('€69.50');
+    expect(await timelineSummary(page)).toEqual([
+      '3 FundsWithdrawn',
+      '2 FundsDeposited',
+      '1 AccountOpened',
+    ]);
+
+    // Whoever is "Acting as" is recorded on the events.
+    await actAs(page, 'bob');
+    await deposit(page, '0.50');
+    await expect.poll(() => balance(page)).toBe('€70.00');
+
+    const rows = await timelineRows(page);
+    expect(rows.map((row) => [row.version, row.type, row.details, row.user])).toEqual([
+      [4, 'FundsDeposited', '+€0.50', 'bob'],
+      [3, 'FundsWithdrawn', '−€30.50', 'alice'],
+      [2, 'FundsDeposited', '+€100.00', 'alice'],
+      [1, 'AccountOpened', 'opened for Ada Lovelace in EUR', 'alice'],
+    ]);
+    for (const row of rows) {
+      expect(row.correlation).toMatch(/^[0-9a-f]{8}$/);
+      expect(row.time).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    }
+    expect(new Set(rows.map((row) => row.correlation)).size).toBe(rows.length);
+    await timeline(page).scrollIntoViewIfNeeded();
+    await screenshot(page, 'account.png', { fullPage: true });
+
+    // Closing is refused while there is money on the account.
+    await page.getByRole('button', { name: 'Close account' }).click();
+    await alert(page, /Withdraw the balance \(€70\.00\) before closing/).waitFor();
+    expect(await status(page)).toBe('open');
+    expect(await version(page)).toBe(4);
+
+    await withdraw(page, '70');
+    await expect.poll(() => balance(page)).toBe('€0.00');
+    await page.getByRole('button', { name: 'Close account' }).click();
+    await expect.poll(() => status(page)).toBe('closed');
+    expect(await version(page)).toBe(6);
+    expect((await timelineSummary(page))[0]).toBe('6 AccountClosed');
+    // A closed account takes no more commands.
+    expect(await page.getByRole('button', { name: 'Deposit' }).count()).toBe(0);
+  });
+
+  it('shows the same state after a reload, and from the accounts list', async () => {
+    const { page } = await chromium.open('#/local');
+    await openAccount(page, 'Grace Hopper', 'USD');
+    await deposit(page, '250');
+    await withdraw(page, '75.25');
+    await actAs(page, 'carol');
+    await deposit(page, '10');
+    await expect.poll(() => balance(page)).toBe('$184.75');
+    const before = await timelineRows(page);
+    expect(before).toHaveLength(4);
+
+    await page.reload();
+    await expect.poll(() => version(page)).toBe(4);
+    expect(await balance(page)).toBe('$184.75');
+    expect(await status(page)).toBe('open');
+    await expect.poll(() => timelineRows(page)).toEqual(before);
+    // "Acting as" is remembered too.
+    expect(await page.getByLabel('Acting as').inputValue()).toBe('carol');
+
+    // Back to the list, and in again through the account's link.
+    await openAccount(page, 'Alan Turing', 'GBP');
+    await page.getByRole('link', { name: 'Accounts', exact: true }).click();
+    const list = page.getByRole('region', { name: 'Accounts', exact: true }).getByRole('listitem');
+    await expect.poll(() => list.count()).toBe(2);
+    // Newest first.
+    expect(await text(list.first())).toMatch(/^Alan Turing GBP · #[0-9a-f]{8}/);
+    await screenshot(page, 'accounts.png');
+    await page.getByRole('link', { name: 'Grace Hopper' }).click();
+    await expect.poll(() => version(page)).toBe(4);
+    expect(await balance(page)).toBe('$184.75');
+    expect(await timelineRows(page)).toEqual(before);
+  });
+
+  it('fits a phone screen', async () => {
+    const context = await chromium.context({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+    });
+    const { page } = await chromium.open('#/local', context);
+    await openAccount(page, 'Katherine Johnson');
+    await deposit(page, '42');
+    await expect.poll(() => balance(page)).toBe('€42.00');
+    // Nothing spills sideways.
+    expect(
+      await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+    ).toBe(true);
+    await screenshot(page, 'phone.png');
+  });
+});

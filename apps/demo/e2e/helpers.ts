@@ -1,0 +1,190 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  chromium,
+  type Locator,
+  type Page,
+} from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
+import { chromiumArgs, chromiumPath } from '../../../chromium.shared';
+
+/** The browser globals that page functions here use (Node-side code has no DOM typings). */
+declare const navigator: {
+  readonly serviceWorker: { readonly ready: Promise<unknown>; readonly controller: object | null };
+};
+
+/** Where the run saves pictures of the main screens. */
+export const SCREENSHOTS = join(import.meta.dirname, '..', 'screenshots');
+
+/** The demo's address with a fragment, e.g. `url('#/local/audit')`. */
+export const url = (fragment = '#/local'): string => new URL(fragment, inject('demoUrl')).href;
+
+/** The hand-over address that `pnpm start` prints: endpoint and token in the fragment. */
+export const connectUrl = (endpoint: string, token: string): string =>
+  url(`#connect=${encodeURIComponent(endpoint)}&token=${encodeURIComponent(token)}`);
+
+/**
+ * One Chromium for the test file; each test gets fresh contexts (empty IndexedDB, no
+ * service worker, no localStorage), closed after it. Errors thrown in a page fail the test.
+ */
+export const useChromium = () => {
+  let browser: Browser | undefined;
+  let contexts: BrowserContext[] = [];
+  let errors: string[] = [];
+
+  beforeAll(async () => {
+    browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+  });
+  afterEach(async () => {
+    const open = contexts;
+    contexts = [];
+    await Promise.all(open.map((context) => context.close()));
+    const thrown = errors;
+    errors = [];
+    expect(thrown, 'errors thrown in the page').toEqual([]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  const context = async (options: BrowserContextOptions = {}): Promise<BrowserContext> => {
+    if (!browser) throw new Error('Chromium is not running');
+    const created = await browser.newContext({
+      locale: 'en-US',
+      timezoneId: 'UTC',
+      viewport: { width: 1200, height: 900 },
+      ...options,
+    });
+    contexts.push(created);
+    created.on('weberror', (error) => errors.push(error.error().message));
+    return created;
+  };
+
+  /** A page of a context (a fresh one unless given), at `fragment`, with the app rendered. */
+  const open = async (
+    fragment = '#/local',
+    inContext?: BrowserContext,
+  ): Promise<{ page: Page; context: BrowserContext }> => {
+    const owner = inContext ?? (await context());
+    const page = await owner.newPage();
+    await page.goto(fragment.startsWith('http') ? fragment : url(fragment));
+    await page.getByRole('link', { name: 'This browser' }).waitFor();
+    return { page, context: owner };
+  };
+
+  return { context, open };
+};
+
+/** Saves a PNG of the page under `screenshots/`. */
+export const screenshot = async (
+  page: Page,
+  name: string,
+  options: { fullPage?: boolean } = {},
+): Promise<void> => {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, name), animations: 'disabled', ...options });
+};
+
+/** A locator's text, trimmed (waits for the element). */
+export const text = async (locator: Locator): Promise<string> =>
+  ((await locator.textContent()) ?? '').trim();
+
+export const balance = (page: Page) => text(page.getByTestId('balance'));
+export const status = (page: Page) => text(page.getByTestId('status'));
+export const loadInfo = (page: Page) => text(page.getByTestId('load-info'));
+export const version = async (page: Page): Promise<number> =>
+  Number(await text(page.getByTestId('version')));
+
+/** The account's id, from the address (`#/local/account/<id>`). */
+export const accountIdOf = (page: Page): string => {
+  const match = /#\/(?:local|edge)\/account\/([^/]+)$/.exec(page.url());
+  if (!match) throw new Error(`not on an account's page: ${page.url()}`);
+  return decodeURIComponent(match[1]!);
+};
+
+/** Opens an account from the accounts view and waits for its page; returns its id. */
+export const openAccount = async (page: Page, owner: string, currency = 'EUR') => {
+  await page.getByRole('link', { name: 'Accounts', exact: true }).click();
+  await page.getByLabel('Owner').fill(owner);
+  await page.getByLabel('Currency').selectOption(currency);
+  await page.getByRole('button', { name: 'Open account' }).click();
+  await page.waitForURL(/#\/(local|edge)\/account\//);
+  await expect.poll(() => status(page)).toBe('open');
+  await expect.poll(() => version(page)).toBe(1);
+  return accountIdOf(page);
+};
+
+export const amountInput = (page: Page) => page.getByLabel(/Amount/);
+
+/** Fills the amount and presses a command's button; waits for the version to move by one. */
+export const transact = async (
+  page: Page,
+  kind: 'Deposit' | 'Withdraw',
+  amount: string,
+): Promise<number> => {
+  const before = await version(page);
+  await amountInput(page).fill(amount);
+  await page.getByRole('button', { name: kind, exact: true }).click();
+  await expect.poll(() => version(page)).toBe(before + 1);
+  return before + 1;
+};
+
+export const deposit = (page: Page, amount: string) => transact(page, 'Deposit', amount);
+export const withdraw = (page: Page, amount: string) => transact(page, 'Withdraw', amount);
+
+export interface TimelineRow {
+  readonly version: number;
+  readonly type: string;
+  readonly details: string;
+  readonly time: string;
+  readonly user: string;
+  readonly correlation: string;
+}
+
+export const timeline = (page: Page) =>
+  page.getByRole('region', { name: 'Timeline', exact: true }).getByRole('table');
+
+/** The timeline's rows, newest first. */
+export const timelineRows = async (page: Page): Promise<TimelineRow[]> => {
+  const cells = await timeline(page)
+    .locator('tbody tr')
+    .evaluateAll((rows) =>
+      rows.map((row) => [...row.querySelectorAll('td')].map((td) => td.textContent?.trim() ?? '')),
+    );
+  return cells.map(([v, type, details, time, user, correlation]) => ({
+    version: Number(v),
+    type: type ?? '',
+    details: details ?? '',
+    time: time ?? '',
+    user: user ?? '',
+    correlation: correlation ?? '',
+  }));
+};
+
+/** The versions and event types shown in the timeline, newest first. */
+export const timelineSummary = async (page: Page): Promise<string[]> =>
+  (await timelineRows(page)).map((row) => `${row.version} ${row.type}`);
+
+/** A `role=alert` paragraph or box whose text matches. */
+export const alert = (page: Page, matching: string | RegExp) =>
+  page.getByRole('alert').filter({ hasText: matching });
+
+/** Sets who acts ("Acting as"); recorded in the events' metadata. */
+export const actAs = (page: Page, user: string) => page.getByLabel('Acting as').fill(user);
+
+/**
+ * Waits until a service worker controls the page, so it can reload offline: the worker
+ * activates once its precache is complete and then claims the page; a page loaded before
+ * that is reloaded once.
+ */
+export const waitForServiceWorker = async (page: Page): Promise<void> => {
+  const controlled = await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+    return navigator.serviceWorker.controller !== null;
+  });
+  if (!controlled) await page.reload();
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+};

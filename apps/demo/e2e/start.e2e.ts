@@ -1,0 +1,119 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// The README's first command ends in `pnpm start`, which runs this script: it must build
+// the demo, start the Worker on local Durable Object storage, and print working URLs.
+const script = fileURLToPath(new URL('../scripts/start.mjs', import.meta.url));
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+
+describe('pnpm start', () => {
+  let child: ChildProcess;
+  let output = '';
+  let exited: Promise<number | null>;
+  const scratch = mkdtempSync(join(tmpdir(), 'eventkv-start-'));
+  let demoPort = 0;
+  let workerPort = 0;
+
+  beforeAll(async () => {
+    demoPort = await freePort();
+    workerPort = await freePort();
+    child = spawn(process.execPath, [script], {
+      env: {
+        ...process.env,
+        DEMO_PORT: String(demoPort),
+        WORKER_PORT: String(workerPort),
+        EVENTKV_PERSIST_DIR: join(scratch, 'state'),
+        EVENTKV_DEMO_OUT_DIR: join(scratch, 'dist'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const deadline = Date.now() + 150_000;
+    while (!output.includes('eventkv demo is running.')) {
+      if (child.exitCode !== null) throw new Error(`start exited early:\n${output}`);
+      if (Date.now() > deadline) throw new Error(`start printed no URLs in time:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGINT');
+      await exited;
+    }
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('prints the demo URL, and serves the built app with its service worker', async () => {
+    const demoUrl = `http://localhost:${demoPort}/`;
+    expect(output).toContain(`Demo (accounts in this browser's IndexedDB):  ${demoUrl}`);
+    const page = await fetch(demoUrl);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>eventkv ledger</title>');
+    const worker = await fetch(new URL('sw.js', demoUrl));
+    expect(worker.status).toBe(200);
+    expect(await worker.text()).toContain('precache');
+  });
+
+  it('prints an address that connects the demo to the running Worker, with a working token', async () => {
+    const match = /#connect=([^&\s]+)&token=(\S+)/.exec(output);
+    expect(match).not.toBeNull();
+    const endpoint = decodeURIComponent(match![1]!);
+    expect(endpoint).toBe(`http://127.0.0.1:${workerPort}`);
+    const origin = `http://localhost:${demoPort}`;
+    const response = await fetch(`${endpoint}/v1/demo/streams/BankAccount/start-check/events`, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${match![2]}`,
+        'Content-Type': 'application/json',
+        Origin: origin,
+      },
+      body: JSON.stringify({
+        json: { events: [{ type: 'FundsDeposited', data: { amount: 100 } }] },
+      }),
+    });
+    expect(response.status).toBe(201);
+    // The demo's origin may call the Worker from the browser.
+    expect(response.headers.get('access-control-allow-origin')).toBe(origin);
+    // The Worker routes by database, so the demo's account list and audit view can query it.
+    const query = await fetch(`${endpoint}/v1/demo/query/eventType/FundsDeposited`, {
+      headers: { Authorization: `Bearer ${match![2]}` },
+    });
+    expect(query.status).toBe(200);
+  });
+
+  it('stops the Worker and the server on Ctrl+C', async () => {
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    const answers = (url: string) =>
+      fetch(url).then(
+        () => true,
+        () => false,
+      );
+    await expect.poll(() => answers(`http://localhost:${demoPort}/`)).toBe(false);
+    // wrangler shuts workerd down after the script exits: give it a few seconds.
+    await expect
+      .poll(() => answers(`http://127.0.0.1:${workerPort}/v1`), { timeout: 20_000 })
+      .toBe(false);
+  });
+});

@@ -59,7 +59,7 @@ const connect = async () => {
   await page.getByRole('link', { name: 'Worker endpoint' }).click();
   await expect
     .poll(() => text(page.getByRole('status').first()))
-    .toBe(`Events are stored in ${workerUrl}.`);
+    .toBe(`Events are stored in the Worker at ${workerUrl}.`);
   return { page, context };
 };
 

@@ -11,6 +11,8 @@ export interface Backend {
   readonly mode: Mode;
   /** Shown in the header: where the events are. */
   readonly label: string;
+  /** The Worker's URL, in edge mode: failure messages name it. */
+  readonly endpoint?: string;
   readonly ledger: Ledger;
   /**
    * Calls `listener` when accounts may have changed elsewhere (another tab, another
@@ -54,7 +56,8 @@ export const createEdgeBackend = (settings: EdgeSettings, fetchFn?: typeof fetch
   });
   return {
     mode: 'edge',
-    label: settings.endpoint,
+    label: `the Worker at ${settings.endpoint}`,
+    endpoint: settings.endpoint,
     ledger: createLedger(store),
     watchChanges(listener) {
       const timer = setInterval(listener, EDGE_POLL_MS);

@@ -459,7 +459,9 @@ describe('the Worker endpoint', () => {
     );
     expect(edge).toHaveBeenCalledWith({ endpoint: 'http://127.0.0.1:8787', token: token() });
     expect(loadEdgeSettings()).toEqual({ endpoint: 'http://127.0.0.1:8787', token: token() });
-    expect(screen.getByText('Events are stored in http://127.0.0.1:8787.')).toBeTruthy();
+    expect(
+      screen.getByText('Events are stored in the Worker at http://127.0.0.1:8787.'),
+    ).toBeTruthy();
     expect(screen.queryByRole('heading', { name: 'Connect to a Worker endpoint' })).toBeNull();
     expect(screen.getByText('Endpoint settings')).toBeTruthy();
   });
@@ -491,7 +493,12 @@ describe('the Worker endpoint', () => {
     const kv = createMemoryKv();
     await seedAccount(memoryLedger(kv).ledger, { owner: 'Remote Ada' });
     const { user, edge } = renderApp({
-      edge: (settings) => ({ ...memoryBackend(kv), mode: 'edge', label: settings.endpoint }),
+      edge: (settings) => ({
+        ...memoryBackend(kv),
+        mode: 'edge',
+        label: `the Worker at ${settings.endpoint}`,
+        endpoint: settings.endpoint,
+      }),
     });
     expect(location.hash).toBe('#/local');
     expect(loadEdgeSettings()).toEqual(edgeSettings);
@@ -502,7 +509,9 @@ describe('the Worker endpoint', () => {
     const link = await screen.findByRole('link', { name: 'Remote Ada' });
     expect(link.getAttribute('href')).toBe('#/edge/account/acc-1');
     expect(edge).toHaveBeenCalledTimes(1);
-    expect(screen.getByText('Events are stored in http://127.0.0.1:8787.')).toBeTruthy();
+    expect(
+      screen.getByText('Events are stored in the Worker at http://127.0.0.1:8787.'),
+    ).toBeTruthy();
     expect(screen.queryByRole('heading', { name: 'Connect to a Worker endpoint' })).toBeNull();
   });
 });

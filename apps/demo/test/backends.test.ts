@@ -114,7 +114,8 @@ describe('createEdgeBackend', () => {
       return okResponse({ events: [] });
     });
     expect(backend.mode).toBe('edge');
-    expect(backend.label).toBe('http://127.0.0.1:8787');
+    expect(backend.label).toBe('the Worker at http://127.0.0.1:8787');
+    expect(backend.endpoint).toBe('http://127.0.0.1:8787');
     expect(await backend.ledger.listAccounts()).toEqual([]);
     expect(requests).toHaveLength(1);
     const url = new URL(requests[0]!.url);

@@ -5,7 +5,7 @@ import { type Explanation, explain } from '../explain';
 
 /** Explains a failure of an operation on a backend (naming the endpoint when remote). */
 export const explainOn = (backend: Backend, error: unknown): Explanation =>
-  explain(error, backend.mode === 'edge' ? backend.label : undefined);
+  explain(error, backend.endpoint);
 
 /** A failure shown to the person, announced to screen readers. */
 export const Problem = ({ problem }: { problem: Explanation | undefined }) =>

@@ -340,11 +340,14 @@ describe('audit', () => {
     expect(userField.value).toBe('alice');
     await user.click(button('Search'));
     await screen.findByRole('table', { name: '3 events by user “alice”, oldest first' });
-    expect(resultRows().map((row) => row.slice(1, 5))).toEqual([
-      ['#acc-1', '1', 'AccountOpened', 'opened for Ada Lovelace in EUR'],
-      ['#acc-1', '2', 'FundsDeposited', '+10.00'],
-      ['#acc-1', '3', 'FundsDeposited', '+2.00'],
-    ]);
+    // Amounts in their account's currency (the audit view looks the accounts up).
+    await waitFor(() =>
+      expect(resultRows().map((row) => row.slice(1, 5))).toEqual([
+        ['#acc-1', '1', 'AccountOpened', 'opened for Ada Lovelace in EUR'],
+        ['#acc-1', '2', 'FundsDeposited', `+${euros(1000)}`],
+        ['#acc-1', '3', 'FundsDeposited', `+${euros(200)}`],
+      ]),
+    );
     const accountLink = screen.getAllByRole('link', { name: '#acc-1' })[0]!;
     expect(accountLink.getAttribute('href')).toBe('#/local/account/acc-1');
 
@@ -366,7 +369,13 @@ describe('audit', () => {
     await user.selectOptions(type, 'FundsWithdrawn');
     await user.click(button('Search'));
     await screen.findByRole('table', { name: '1 event by type “FundsWithdrawn”, oldest first' });
-    expect(resultRows()[0]!.slice(1, 6)).toEqual(['#acc-1', '4', 'FundsWithdrawn', '−1.00', 'bob']);
+    expect(resultRows()[0]!.slice(1, 6)).toEqual([
+      '#acc-1',
+      '4',
+      'FundsWithdrawn',
+      `−${euros(100)}`,
+      'bob',
+    ]);
   });
 
   it('keeps to the time range and refuses a range that ends before it starts', async () => {

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { Backend } from '../backends';
 import { describeEvent, EVENT_TYPES } from '../domain';
 import type { Explanation } from '../explain';
@@ -20,7 +20,18 @@ export const AuditView = ({ backend, user }: { backend: Backend; user: string })
     query: AuditQuery;
   }>();
   const [problem, setProblem] = useState<Explanation>();
+  const [currencies, setCurrencies] = useState<ReadonlyMap<string, string>>(new Map());
   const task = useTask();
+
+  // Amounts are shown in their account's currency; without the list they show bare.
+  useEffect(() => {
+    backend.ledger.listAccounts().then(
+      (accounts) => {
+        if (task.alive.current) setCurrencies(new Map(accounts.map((a) => [a.id, a.currency])));
+      },
+      () => {},
+    );
+  }, [backend]);
 
   const search = (query: AuditQuery, append: boolean) =>
     void task.run(
@@ -156,7 +167,7 @@ export const AuditView = ({ backend, user }: { backend: Backend; user: string })
                   </td>
                   <td>{event.version}</td>
                   <td>{event.type}</td>
-                  <td>{describeEvent(event, '')}</td>
+                  <td>{describeEvent(event, currencies.get(event.metadata.aggregateId) ?? '')}</td>
                   <td>{event.metadata.userId ?? '—'}</td>
                   <td title={event.metadata.correlationId}>
                     <code>{shortId(event.metadata.correlationId)}</code>

@@ -58,9 +58,9 @@ const version = () => screen.getByTestId('version').textContent;
 const amountInput = () => screen.getByRole('textbox', { name: /^Amount/ });
 const button = (name: string) => screen.getByRole('button', { name });
 
-/** The timeline's rows, newest first: version, event, details, time, user, correlation. */
-const timelineRows = () =>
-  within(screen.getByRole('table', { name: /events of #/ }))
+/** The cell texts of a table's body rows. */
+const tableRows = (name: RegExp) =>
+  within(screen.getByRole('table', { name }))
     .getAllByRole('row')
     .slice(1)
     .map((row) =>
@@ -68,6 +68,9 @@ const timelineRows = () =>
         .getAllByRole('cell')
         .map((cell) => cell.textContent),
     );
+
+/** The timeline's rows, newest first: version, event, details, time, user, correlation. */
+const timelineRows = () => tableRows(/events of #/);
 
 beforeEach(() => {
   location.hash = '';
@@ -316,15 +319,7 @@ describe('audit', () => {
     await ledger.execute(account, { kind: 'withdraw', amount: 100 }, { userId: 'bob' });
     return ledger;
   };
-  const resultRows = () =>
-    within(screen.getByRole('table', { name: /^\d+ events? by/ }))
-      .getAllByRole('row')
-      .slice(1)
-      .map((row) =>
-        within(row)
-          .getAllByRole('cell')
-          .map((cell) => cell.textContent),
-      );
+  const resultRows = () => tableRows(/^\d+ events? by/);
 
   it('finds the events of a user and of a type', async () => {
     const kv = createMemoryKv();

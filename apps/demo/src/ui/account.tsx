@@ -3,8 +3,8 @@ import type { Backend } from '../backends';
 import { type Command, describeEvent, formatMoney, parseAmount } from '../domain';
 import type { Explanation } from '../explain';
 import { type Actor, advance, type LedgerEvent, type LoadedAccount } from '../ledger';
-import { explainOn, Problem, Section, useTask } from './common';
-import { formatTime, shortId } from './format';
+import { Columns, explainOn, Problem, ProvenanceCells, Section, useTask } from './common';
+import { formatTime } from './format';
 
 /** Who writes when the demo simulates a concurrent edit. */
 export const OTHER_DEVICE = 'another-device';
@@ -274,16 +274,7 @@ export const AccountView = ({
             <caption>
               The newest {Math.min(timeline.length, TIMELINE_LIMIT)} events of #{id}, newest first
             </caption>
-            <thead>
-              <tr>
-                <th scope="col">Version</th>
-                <th scope="col">Event</th>
-                <th scope="col">Details</th>
-                <th scope="col">Time</th>
-                <th scope="col">User</th>
-                <th scope="col">Correlation</th>
-              </tr>
-            </thead>
+            <Columns names={['Version', 'Event', 'Details', 'Time', 'User', 'Correlation']} />
             <tbody>
               {timeline.map((event) => (
                 <tr key={event.version}>
@@ -291,10 +282,7 @@ export const AccountView = ({
                   <td>{event.type}</td>
                   <td>{describeEvent(event, state.currency)}</td>
                   <td>{formatTime(event.metadata.timestamp)}</td>
-                  <td>{event.metadata.userId ?? '—'}</td>
-                  <td title={event.metadata.correlationId}>
-                    <code>{shortId(event.metadata.correlationId)}</code>
-                  </td>
+                  <ProvenanceCells event={event} />
                 </tr>
               ))}
             </tbody>

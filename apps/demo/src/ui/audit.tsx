@@ -4,8 +4,8 @@ import { describeEvent, EVENT_TYPES } from '../domain';
 import type { Explanation } from '../explain';
 import type { AuditQuery, LedgerEvent } from '../ledger';
 import { formatRoute } from '../route';
-import { explainOn, Problem, Section, useTask } from './common';
-import { formatTime, parseLocalDateTime, shortId, toLocalDateTime } from './format';
+import { Columns, explainOn, Problem, ProvenanceCells, Section, useTask } from './common';
+import { formatTime, parseLocalDateTime, toLocalDateTime } from './format';
 
 /** Audit: the database's events by user or by type within a time range, a page at a time. */
 export const AuditView = ({ backend, user }: { backend: Backend; user: string }) => {
@@ -139,17 +139,9 @@ export const AuditView = ({ backend, user }: { backend: Backend; user: string })
               {results.events.length} event{results.events.length === 1 ? '' : 's'} by{' '}
               {results.query.by === 'user' ? 'user' : 'type'} “{results.query.value}”, oldest first
             </caption>
-            <thead>
-              <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Account</th>
-                <th scope="col">Version</th>
-                <th scope="col">Event</th>
-                <th scope="col">Details</th>
-                <th scope="col">User</th>
-                <th scope="col">Correlation</th>
-              </tr>
-            </thead>
+            <Columns
+              names={['Time', 'Account', 'Version', 'Event', 'Details', 'User', 'Correlation']}
+            />
             <tbody>
               {results.events.map((event) => (
                 <tr key={`${event.metadata.aggregateId}:${event.version}`}>
@@ -168,10 +160,7 @@ export const AuditView = ({ backend, user }: { backend: Backend; user: string })
                   <td>{event.version}</td>
                   <td>{event.type}</td>
                   <td>{describeEvent(event, currencies.get(event.metadata.aggregateId) ?? '')}</td>
-                  <td>{event.metadata.userId ?? '—'}</td>
-                  <td title={event.metadata.correlationId}>
-                    <code>{shortId(event.metadata.correlationId)}</code>
-                  </td>
+                  <ProvenanceCells event={event} />
                 </tr>
               ))}
             </tbody>

@@ -2,6 +2,8 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Backend } from '../backends';
 import { type Explanation, explain } from '../explain';
+import type { LedgerEvent } from '../ledger';
+import { shortId } from './format';
 
 /** Explains a failure of an operation on a backend (naming the endpoint when remote). */
 export const explainOn = (backend: Backend, error: unknown): Explanation =>
@@ -60,3 +62,26 @@ export const Section = ({
     </section>
   );
 };
+
+/** A table's header row. */
+export const Columns = ({ names }: { names: readonly string[] }) => (
+  <thead>
+    <tr>
+      {names.map((name) => (
+        <th key={name} scope="col">
+          {name}
+        </th>
+      ))}
+    </tr>
+  </thead>
+);
+
+/** Who did it and as part of what: the user and correlation id cells of an event's row. */
+export const ProvenanceCells = ({ event }: { event: LedgerEvent }) => (
+  <>
+    <td>{event.metadata.userId ?? '—'}</td>
+    <td title={event.metadata.correlationId}>
+      <code>{shortId(event.metadata.correlationId)}</code>
+    </td>
+  </>
+);

@@ -1,9 +1,10 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
+import {
+  LOCAL_DEV_SECRET,
+  mintLocalToken,
+  startLocalWorker,
+} from '../../worker/scripts/local-dev.mjs';
 
 declare module 'vitest' {
   interface ProvidedContext {
@@ -17,22 +18,9 @@ declare module 'vitest' {
 }
 
 const demoRoot = join(import.meta.dirname, '..');
-const repoRoot = join(demoRoot, '..', '..');
-
-/** The secret the local Worker verifies tokens with (as `pnpm dev` in apps/worker). */
-export const LOCAL_AUTH_SECRET = 'local-dev-secret-not-for-production-0000';
 
 /** The database the token grants. */
 export const DATABASE = 'demo';
-
-const mintToken = async (database: string): Promise<string> => {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [join(repoRoot, 'apps/worker/scripts/token.mjs'), database],
-    { env: { ...process.env, AUTH_SECRET: LOCAL_AUTH_SECRET } },
-  );
-  return stdout.trim();
-};
 
 /**
  * Builds the demo, serves `dist/` on a free `localhost` port, starts the Worker on a free
@@ -68,33 +56,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (demoUrl === undefined) throw new Error('vite preview reported no local URL');
     const demoOrigin = new URL(demoUrl).origin;
 
-    process.env.WRANGLER_BUILD_CONDITIONS ??= '@eventkv/source,workerd,worker,browser';
-    process.env.WRANGLER_SEND_METRICS ??= 'false';
-    const { unstable_startWorker } = await import('wrangler');
-    const persist = mkdtempSync(join(tmpdir(), 'eventkv-demo-e2e-'));
-    disposers.push(() => rmSync(persist, { recursive: true, force: true }));
-    const plain = (value: string) => ({ type: 'plain_text' as const, value });
-    const worker = await unstable_startWorker({
-      config: join(repoRoot, 'apps/worker/wrangler.jsonc'),
-      bindings: {
-        AUTH_SECRET: plain(LOCAL_AUTH_SECRET),
-        ROUTING: plain('database'),
-        CORS_ORIGINS: plain(demoOrigin),
-      },
-      dev: {
-        server: { hostname: '127.0.0.1', port: 0 },
-        inspector: false,
-        persist,
-        logLevel: 'warn',
-      },
+    const worker = await startLocalWorker({
+      vars: { AUTH_SECRET: LOCAL_DEV_SECRET, ROUTING: 'database', CORS_ORIGINS: demoOrigin },
     });
     disposers.push(() => worker.dispose());
-    await worker.ready;
-    const workerUrl = (await worker.url).origin;
+    const workerUrl = worker.url.origin;
 
     project.provide('demoUrl', demoUrl);
     project.provide('workerUrl', workerUrl);
-    project.provide('token', await mintToken(DATABASE));
+    project.provide('token', await mintLocalToken(DATABASE, { secret: LOCAL_DEV_SECRET }));
     return teardown;
   } catch (error) {
     await teardown();

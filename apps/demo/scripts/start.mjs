@@ -12,14 +12,13 @@
 // account list and audit view can query it; CORS admits the demo's origins; the bearer
 // token is minted with the local development secret and handed to the demo in the
 // address's fragment, which browsers never send to a server.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { build, preview } from 'vite';
+import { LOCAL_DEV_SECRET, mintLocalToken } from '../../worker/scripts/local-dev.mjs';
 
 const demoDir = fileURLToPath(new URL('..', import.meta.url));
 const workerDir = fileURLToPath(new URL('../../worker/', import.meta.url));
-const LOCAL_DEV_SECRET = 'local-dev-secret-not-for-production-0000';
 const DATABASE = 'demo';
 const TOKEN_TTL_SECONDS = 7 * 24 * 3600;
 
@@ -112,15 +111,6 @@ const waitForWorker = async (timeoutMs = 120_000) => {
   throw new Error(`the Worker did not answer on ${workerUrl} within ${timeoutMs / 1000} s`);
 };
 
-const mintToken = async () => {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ['scripts/token.mjs', DATABASE, String(TOKEN_TTL_SECONDS)],
-    { cwd: workerDir, env: { ...process.env, AUTH_SECRET: LOCAL_DEV_SECRET } },
-  );
-  return stdout.trim();
-};
-
 console.log('[demo] building the demo…');
 await build({
   root: demoDir,
@@ -130,7 +120,10 @@ await build({
 console.log('[demo] starting the Worker on local Durable Object storage…');
 startWorker();
 await waitForWorker();
-const token = await mintToken();
+const token = await mintLocalToken(DATABASE, {
+  ttlSeconds: TOKEN_TTL_SECONDS,
+  secret: LOCAL_DEV_SECRET,
+});
 await preview({
   root: demoDir,
   logLevel: 'warn',

@@ -3,13 +3,13 @@
  * floors (async put/list, sync kv in transactionSync), in local workerd.
  */
 import { fileURLToPath } from 'node:url';
+import { startLocalWorker } from '../../../apps/worker/scripts/local-dev.mjs';
 import { median, type Run } from '../../src/measure.js';
-import { header, machine, parseCli, writeJson } from '../shared/cli.js';
+import { header, machine, parseCli, wranglerLogLevel, writeJson } from '../shared/cli.js';
 import { adapterRatios, checkTargets, renderAdapter } from '../shared/report.js';
 import { runAdapterBench } from '../shared/run.js';
 import type { AdapterSubject } from '../shared/subject.js';
 import { type AdapterWorkload, adapterWorkloads, type Sizes } from '../shared/workloads.js';
-import { startLocalWorker } from '../shared/wrangler.js';
 
 /**
  * The core bench's sizes for reads; appends cut to 1,000 (W1a) and 2,000 (W1b) events:
@@ -39,7 +39,7 @@ const started = new Date();
 const load = machine().load;
 // Resolved from the bundled runner in bench/dist/.
 const config = fileURLToPath(new URL('../adapters/durable-object/wrangler.jsonc', import.meta.url));
-const worker = await startLocalWorker(config);
+const worker = await startLocalWorker({ config, logLevel: wranglerLogLevel() });
 
 const call = async (path: string, params: Record<string, string | number>): Promise<number> => {
   const query = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]));

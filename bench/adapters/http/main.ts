@@ -4,10 +4,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { mintLocalToken, startLocalWorker } from '../../../apps/worker/scripts/local-dev.mjs';
 import { makeDeposits } from '../../src/subject.js';
-import { header, machine, writeJson } from '../shared/cli.js';
-import { startLocalWorker } from '../shared/wrangler.js';
-import { mintToken } from './token.js';
+import { header, machine, wranglerLogLevel, writeJson } from '../shared/cli.js';
 
 const { values } = parseArgs({
   options: {
@@ -30,10 +29,13 @@ const DATABASE = 'bench';
 const started = new Date();
 const load = machine().load;
 const log = (text: string) => process.stderr.write(`${text}\n`);
-// Resolved from the bundled runner in bench/dist/.
-const config = fileURLToPath(new URL('../../apps/worker/wrangler.jsonc', import.meta.url));
-const worker = await startLocalWorker(config, { AUTH_SECRET: SECRET, RATE_LIMIT_PER_MINUTE: '0' });
-const authorization = `Bearer ${mintToken(SECRET, DATABASE)}`;
+const worker = await startLocalWorker({
+  // Resolved from the bundled runner in bench/dist/ (the default is relative to the module).
+  config: fileURLToPath(new URL('../../apps/worker/wrangler.jsonc', import.meta.url)),
+  vars: { AUTH_SECRET: SECRET, RATE_LIMIT_PER_MINUTE: '0' },
+  logLevel: wranglerLogLevel(),
+});
+const authorization = `Bearer ${await mintLocalToken(DATABASE, { secret: SECRET, subject: 'bench' })}`;
 const streamUrl = (stream: number) =>
   new URL(`/v1/${DATABASE}/streams/Account/bench-${stream}/events`, worker.url);
 

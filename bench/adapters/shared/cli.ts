@@ -67,3 +67,15 @@ export const writeJson = (file: string, report: unknown): void => {
   writeFileSync(file, `${JSON.stringify(report, (_, v: unknown) => v ?? null, 2)}\n`);
   process.stderr.write(`raw numbers written to ${file}\n`);
 };
+
+/** wrangler's log level for the benchmarks' local Worker: `BENCH_WRANGLER_LOG`, else warn. */
+export const wranglerLogLevel = (): 'none' | 'error' | 'warn' | 'info' | 'log' | 'debug' => {
+  const level = process.env.BENCH_WRANGLER_LOG;
+  return level === 'none' ||
+    level === 'error' ||
+    level === 'info' ||
+    level === 'log' ||
+    level === 'debug'
+    ? level
+    : 'warn';
+};

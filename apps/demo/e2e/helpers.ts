@@ -17,7 +17,15 @@ declare const navigator: {
 };
 
 /** Where the run saves pictures of the main screens. */
-export const SCREENSHOTS = join(import.meta.dirname, '..', 'screenshots');
+/**
+ * Where the run saves pictures of the main screens: `test-results/demo-screenshots/` at the
+ * root, so that a test run leaves the working tree clean; with
+ * `EVENTKV_UPDATE_SCREENSHOTS=1` (`pnpm --filter @eventkv/demo screenshots`), the
+ * `screenshots/` folder the READMEs show.
+ */
+export const SCREENSHOTS = process.env.EVENTKV_UPDATE_SCREENSHOTS
+  ? join(import.meta.dirname, '..', 'screenshots')
+  : join(import.meta.dirname, '..', '..', '..', 'test-results', 'demo-screenshots');
 
 /** The demo's address with a fragment, e.g. `url('#/local/audit')`. */
 export const url = (fragment = '#/local'): string => new URL(fragment, inject('demoUrl')).href;
@@ -78,7 +86,7 @@ export const useChromium = () => {
   return { context, open };
 };
 
-/** Saves a PNG of the page under `screenshots/`. */
+/** Saves a PNG of the page under `SCREENSHOTS`. */
 export const screenshot = async (
   page: Page,
   name: string,

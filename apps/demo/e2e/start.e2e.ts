@@ -31,9 +31,11 @@ describe('pnpm start', () => {
   beforeAll(async () => {
     demoPort = await freePort();
     workerPort = await freePort();
+    // As from a shell: without the NODE_ENV=test that Vitest sets.
+    const { NODE_ENV: _, ...shell } = process.env;
     child = spawn(process.execPath, [script], {
       env: {
-        ...process.env,
+        ...shell,
         DEMO_PORT: String(demoPort),
         WORKER_PORT: String(workerPort),
         EVENTKV_PERSIST_DIR: join(scratch, 'state'),

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,55 +20,68 @@ const freePort = () =>
     });
   });
 
+/** Runs the start script with its ports and directories; collects its output. */
+const runStart = (demoPort: number, workerPort: number, scratch: string) => {
+  // As from a shell: without the NODE_ENV=test that Vitest sets.
+  const { NODE_ENV: _, ...shell } = process.env;
+  const child = spawn(process.execPath, [script], {
+    env: {
+      ...shell,
+      DEMO_PORT: String(demoPort),
+      WORKER_PORT: String(workerPort),
+      EVENTKV_PERSIST_DIR: join(scratch, 'state'),
+      EVENTKV_DEMO_OUT_DIR: join(scratch, 'dist'),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const run = {
+    child,
+    output: '',
+    exited: new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code))),
+  };
+  const collect = (chunk: Buffer) => {
+    run.output += chunk.toString();
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  return run;
+};
+
+const answers = (url: string) =>
+  fetch(url).then(
+    () => true,
+    () => false,
+  );
+
 describe('pnpm start', () => {
-  let child: ChildProcess;
-  let output = '';
-  let exited: Promise<number | null>;
   const scratch = mkdtempSync(join(tmpdir(), 'eventkv-start-'));
+  let run: ReturnType<typeof runStart>;
   let demoPort = 0;
   let workerPort = 0;
 
   beforeAll(async () => {
     demoPort = await freePort();
     workerPort = await freePort();
-    // As from a shell: without the NODE_ENV=test that Vitest sets.
-    const { NODE_ENV: _, ...shell } = process.env;
-    child = spawn(process.execPath, [script], {
-      env: {
-        ...shell,
-        DEMO_PORT: String(demoPort),
-        WORKER_PORT: String(workerPort),
-        EVENTKV_PERSIST_DIR: join(scratch, 'state'),
-        EVENTKV_DEMO_OUT_DIR: join(scratch, 'dist'),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
+    run = runStart(demoPort, workerPort, scratch);
     const deadline = Date.now() + 150_000;
-    while (!output.includes('eventkv demo is running.')) {
-      if (child.exitCode !== null) throw new Error(`start exited early:\n${output}`);
-      if (Date.now() > deadline) throw new Error(`start printed no URLs in time:\n${output}`);
+    while (!run.output.includes('eventkv demo is running.')) {
+      if (run.child.exitCode !== null) throw new Error(`start exited early:\n${run.output}`);
+      if (Date.now() > deadline) throw new Error(`start printed no URLs in time:\n${run.output}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }, 180_000);
 
   afterAll(async () => {
-    if (child.exitCode === null) {
-      child.kill('SIGINT');
-      await exited;
+    if (run.child.exitCode === null) {
+      run.child.kill('SIGINT');
+      await run.exited;
     }
     rmSync(scratch, { recursive: true, force: true });
   });
 
   it('prints the demo URL, and serves the built app with its service worker', async () => {
     const demoUrl = `http://localhost:${demoPort}/`;
-    expect(output).toContain(`Demo (accounts in this browser's IndexedDB):  ${demoUrl}`);
+    expect(run.output).toContain(`Demo (accounts in this browser's IndexedDB):  ${demoUrl}`);
     const page = await fetch(demoUrl);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<title>eventkv ledger</title>');
@@ -78,7 +91,7 @@ describe('pnpm start', () => {
   });
 
   it('prints an address that connects the demo to the running Worker, with a working token', async () => {
-    const match = /#connect=([^&\s]+)&token=(\S+)/.exec(output);
+    const match = /#connect=([^&\s]+)&token=(\S+)/.exec(run.output);
     expect(match).not.toBeNull();
     const endpoint = decodeURIComponent(match![1]!);
     expect(endpoint).toBe(`http://127.0.0.1:${workerPort}`);
@@ -105,17 +118,38 @@ describe('pnpm start', () => {
   });
 
   it('stops the Worker and the server on Ctrl+C', async () => {
-    child.kill('SIGINT');
-    expect(await exited).toBe(0);
-    const answers = (url: string) =>
-      fetch(url).then(
-        () => true,
-        () => false,
-      );
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(0);
     await expect.poll(() => answers(`http://localhost:${demoPort}/`)).toBe(false);
     // wrangler shuts workerd down after the script exits: give it a few seconds.
     await expect
       .poll(() => answers(`http://127.0.0.1:${workerPort}/v1`), { timeout: 20_000 })
       .toBe(false);
   });
+});
+
+describe('pnpm start, when the demo port is taken', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'eventkv-start-'));
+  const taken = createServer();
+
+  afterAll(async () => {
+    await new Promise((resolve) => taken.close(resolve));
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('says so, exits with 1 and leaves no Worker running', async () => {
+    await new Promise<void>((resolve) => taken.listen(0, 'localhost', resolve));
+    const address = taken.address();
+    const demoPort = typeof address === 'object' && address ? address.port : 0;
+    const workerPort = await freePort();
+    const run = runStart(demoPort, workerPort, scratch);
+    expect(await run.exited).toBe(1);
+    // The Worker had been started (the demo's server comes last), and is stopped again.
+    expect(run.output).toContain('[demo] starting the Worker');
+    expect(run.output).toMatch(new RegExp(`could not start: .*${demoPort}`));
+    expect(run.output).not.toContain('eventkv demo is running.');
+    await expect
+      .poll(() => answers(`http://127.0.0.1:${workerPort}/v1`), { timeout: 20_000 })
+      .toBe(false);
+  }, 180_000);
 });

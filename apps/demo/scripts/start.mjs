@@ -111,25 +111,32 @@ const waitForWorker = async (timeoutMs = 120_000) => {
   throw new Error(`the Worker did not answer on ${workerUrl} within ${timeoutMs / 1000} s`);
 };
 
-console.log('[demo] building the demo…');
-await build({
-  root: demoDir,
-  logLevel: 'warn',
-  ...(outDir ? { build: { outDir, emptyOutDir: true } } : {}),
-});
-console.log('[demo] starting the Worker on local Durable Object storage…');
-startWorker();
-await waitForWorker();
-const token = await mintLocalToken(DATABASE, {
-  ttlSeconds: TOKEN_TTL_SECONDS,
-  secret: LOCAL_DEV_SECRET,
-});
-await preview({
-  root: demoDir,
-  logLevel: 'warn',
-  preview: { host: 'localhost', port: demoPort, strictPort: true },
-  ...(outDir ? { build: { outDir } } : {}),
-});
+let token;
+try {
+  console.log('[demo] building the demo…');
+  await build({
+    root: demoDir,
+    logLevel: 'warn',
+    ...(outDir ? { build: { outDir, emptyOutDir: true } } : {}),
+  });
+  console.log('[demo] starting the Worker on local Durable Object storage…');
+  startWorker();
+  await waitForWorker();
+  token = await mintLocalToken(DATABASE, {
+    ttlSeconds: TOKEN_TTL_SECONDS,
+    secret: LOCAL_DEV_SECRET,
+  });
+  await preview({
+    root: demoDir,
+    logLevel: 'warn',
+    preview: { host: 'localhost', port: demoPort, strictPort: true },
+    ...(outDir ? { build: { outDir } } : {}),
+  });
+} catch (error) {
+  // A port in use, a failed build: say what happened, and leave no Worker behind.
+  console.error(`[demo] could not start: ${error instanceof Error ? error.message : error}`);
+  stop(1);
+}
 
 const connect = `${demoUrl}#connect=${encodeURIComponent(workerUrl)}&token=${token}`;
 console.log(`

@@ -3,7 +3,7 @@ import type { Backend } from '../backends';
 import { type Command, describeEvent, formatMoney, parseAmount } from '../domain';
 import type { Explanation } from '../explain';
 import { type Actor, advance, type LedgerEvent, type LoadedAccount } from '../ledger';
-import { Columns, explainOn, Problem, ProvenanceCells, Section, useTask } from './common';
+import { Columns, explainOn, Problem, ProvenanceCells, Scroll, Section, useTask } from './common';
 import { formatTime } from './format';
 
 /** Who writes when the demo simulates a concurrent edit. */
@@ -269,7 +269,7 @@ export const AccountView = ({
         </p>
       </Section>
       <Section title="Timeline">
-        <div class="scroll">
+        <Scroll label="Timeline table">
           <table>
             <caption>
               The newest {Math.min(timeline.length, TIMELINE_LIMIT)} events of #{id}, newest first
@@ -287,7 +287,7 @@ export const AccountView = ({
               ))}
             </tbody>
           </table>
-        </div>
+        </Scroll>
       </Section>
     </>
   );

@@ -4,7 +4,7 @@ import { describeEvent, EVENT_TYPES } from '../domain';
 import type { Explanation } from '../explain';
 import type { AuditQuery, LedgerEvent } from '../ledger';
 import { formatRoute } from '../route';
-import { Columns, explainOn, Problem, ProvenanceCells, Section, useTask } from './common';
+import { Columns, explainOn, Problem, ProvenanceCells, Scroll, Section, useTask } from './common';
 import { formatTime, parseLocalDateTime, toLocalDateTime } from './format';
 
 /** Audit: the database's events by user or by type within a time range, a page at a time. */
@@ -133,7 +133,7 @@ export const AuditView = ({ backend, user }: { backend: Backend; user: string })
       </form>
       <Problem problem={problem} />
       {results && (
-        <div class="scroll">
+        <Scroll label="Audit results">
           <table>
             <caption>
               {results.events.length} event{results.events.length === 1 ? '' : 's'} by{' '}
@@ -177,7 +177,7 @@ export const AuditView = ({ backend, user }: { backend: Backend; user: string })
               Load more
             </button>
           )}
-        </div>
+        </Scroll>
       )}
     </Section>
   );

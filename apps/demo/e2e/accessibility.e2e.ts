@@ -82,7 +82,7 @@ describe('accessibility (axe-core, WCAG 2.1 AA)', () => {
     await page.getByLabel(/Amount/).fill('2.50');
     await page.keyboard.press('Tab');
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Withdraw');
+    expect(await page.locator(':focus').textContent()).toBe('Withdraw');
     await page.keyboard.press('Space');
     await expect.poll(() => page.getByTestId('balance').textContent()).toBe('€10.00');
   });

@@ -119,9 +119,15 @@ export const createLedger = (store: EventStore<BankEvent>, database?: string) =>
       };
     },
 
-    /** The newest events of an account, newest first. */
-    timeline: (id: string, limit = 50): Promise<LedgerEvent[]> =>
-      stream(id).read({ direction: 'backward', limit }),
+    /** The newest events of an account up to a version (default: all), newest first. */
+    timeline: async (id: string, limit = 50, upTo?: number): Promise<LedgerEvent[]> =>
+      upTo === 0
+        ? [] // a stream without events: reads start at version 1
+        : stream(id).read({
+            direction: 'backward',
+            limit,
+            ...(upTo === undefined ? {} : { to: upTo }),
+          }),
 
     /**
      * Decides a command against a loaded state and appends its events, expecting the

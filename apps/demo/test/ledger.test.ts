@@ -101,6 +101,19 @@ describe('load', () => {
   });
 });
 
+describe('timeline', () => {
+  it('gives the newest events first, at most `limit`, up to a version when asked', async () => {
+    const { ledger } = memoryLedger();
+    await seedAccount(ledger, { deposits: [100, 200, 300, 400] });
+    const versions = (events: LedgerEvent[]) => events.map((event) => event.version);
+    expect(versions(await ledger.timeline('acc-1'))).toEqual([5, 4, 3, 2, 1]);
+    expect(versions(await ledger.timeline('acc-1', 2))).toEqual([5, 4]);
+    expect(versions(await ledger.timeline('acc-1', 2, 3))).toEqual([3, 2]);
+    expect(await ledger.timeline('nobody')).toEqual([]);
+    expect(await ledger.timeline('nobody', 50, 0)).toEqual([]);
+  });
+});
+
 describe('execute', () => {
   it('appends the decided events with who acted and one correlation id', async () => {
     const { ledger } = memoryLedger();

@@ -71,14 +71,16 @@ export const AccountView = ({
 
   const reload = () =>
     task.run(async () => {
-      const [loaded, latest, versions] = await Promise.all([
-        ledger.load(id),
-        ledger.timeline(id, TIMELINE_LIMIT),
+      // The timeline is read up to the loaded version, after the load: the live tail then
+      // continues both from the same version, so no event falls between them.
+      const loaded = await ledger.load(id);
+      const [latest, versions] = await Promise.all([
+        ledger.timeline(id, TIMELINE_LIMIT, loaded.version),
         ledger.snapshotVersions(id),
       ]);
       if (!task.alive.current) return;
       setAccount(loaded);
-      setTimeline(latest.filter((event) => event.version <= loaded.version));
+      setTimeline(latest);
       setSnapshots(versions);
       setConflict(undefined);
       setProblem(undefined);
@@ -120,6 +122,8 @@ export const AccountView = ({
             }
           : {}),
       });
+      // Shown at once: the live tail delivers these too (applyNew ignores what it has), but
+      // over HTTP only at its next poll.
       applyNew(await ledger.stream(id).read({ from: loaded.version + 1 }));
       setAmount('');
       setNotice(`${done} Version ${result.version}.`);

@@ -8,7 +8,7 @@ import {
 } from './errors.js';
 import type { Guard } from './guard.js';
 import { kvGet, kvUpdate } from './io.js';
-import type { DatabaseKeys, IndexName, StreamKeys } from './keys.js';
+import { type DatabaseKeys, encodeNumber, type StreamKeys } from './keys.js';
 import type { KvCheck, KvCommit, KvEntry, KvValue } from './kv/types.js';
 import { log } from './logger.js';
 import type { Context } from './options.js';
@@ -120,6 +120,7 @@ export const prepareAppend = (ctx: Context, input: unknown, options: unknown) =>
   const opts = options === undefined ? {} : validateObject('options', options);
   const expected = validateExpectedVersion(opts.expectedVersion);
   const events = list.map((event, i) => prepareEvent(ctx, event, i));
+  if (events.length === 1) return { events, expected };
   const ids = new Set<string>();
   events.forEach((e, i) => {
     if (ids.has(e.messageId)) {
@@ -220,13 +221,19 @@ const planAppend = (
   const checks: KvCheck[] = [
     head ? { key: keys.head, equals: head } : { key: keys.head, absent: true },
     leaseCheck,
-    ...idempotencyKeys.map((key): KvCheck => ({ key, absent: true })),
   ];
+  for (const key of idempotencyKeys) checks.push({ key, absent: true });
   const puts: KvEntry[] = [];
   const logPuts: KvEntry[] = [];
-  events.forEach((e, i) => {
+  // Shared by every index entry of this append (one timestamp, one stream).
+  const time = ctx.globalLog ? encodeNumber(timestamp) : '';
+  const typeIndex =
+    ctx.globalLog && ctx.indexes.has('aggregateType')
+      ? dbKeys.indexPrefix('aggregateType', stream.type)
+      : undefined;
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i] as PreparedEvent;
     const version = current + 1 + i;
-    const position = ctx.globalLog ? firstPosition + i : undefined;
     // Optional fields are assigned, not spread: absent stays absent, and the append
     // path allocates no temporary objects for them.
     const metadata: Writable<EventMetadata> = {
@@ -246,23 +253,30 @@ const planAppend = (
       metadata: sealRecord(ctx, metadata, false),
     };
     if (e.hasData) record.data = e.data;
-    if (position !== undefined) record.position = position;
+    if (ctx.globalLog) record.position = firstPosition + i;
     puts.push({ key: keys.event(version), value: sealRecord(ctx, record, e.mutable) });
-    puts.push({ key: idempotencyKeys[i]!, value: { version } });
-    if (position !== undefined) {
+    puts.push({ key: idempotencyKeys[i] as string, value: { version } });
+    if (ctx.globalLog) {
       const pointer: PointerRecord = { type: stream.type, id: stream.id, version };
-      logPuts.push({ key: dbKeys.log(position), value: pointer });
-      const index = (name: IndexName, value: string | undefined) => {
-        if (value !== undefined && ctx.indexes.has(name)) {
-          logPuts.push({ key: dbKeys.index(name, value, timestamp, position), value: pointer });
-        }
-      };
-      index('eventType', e.type);
-      index('aggregateType', stream.type);
-      index('user', e.userId);
-      index('correlation', e.correlationId);
+      // "{time}/{position}" ends every index key of this event (see keys.ts).
+      const position = encodeNumber(firstPosition + i);
+      const suffix = `${time}/${position}`;
+      logPuts.push({ key: dbKeys.logPrefix + position, value: pointer });
+      if (ctx.indexes.has('eventType')) {
+        logPuts.push({ key: dbKeys.indexPrefix('eventType', e.type) + suffix, value: pointer });
+      }
+      if (typeIndex !== undefined) logPuts.push({ key: typeIndex + suffix, value: pointer });
+      if (e.userId !== undefined && ctx.indexes.has('user')) {
+        logPuts.push({ key: dbKeys.indexPrefix('user', e.userId) + suffix, value: pointer });
+      }
+      if (e.correlationId !== undefined && ctx.indexes.has('correlation')) {
+        logPuts.push({
+          key: dbKeys.indexPrefix('correlation', e.correlationId) + suffix,
+          value: pointer,
+        });
+      }
     }
-  });
+  }
   const version = current + events.length;
   const lastPosition = ctx.globalLog ? firstPosition + events.length - 1 : undefined;
   puts.push(...logPuts);
@@ -292,12 +306,10 @@ const planAppend = (
   }
   return {
     commit: { checks, puts },
-    result: {
-      version,
-      firstVersion: current + 1,
-      deduplicated: false,
-      ...(lastPosition === undefined ? {} : { position: lastPosition }),
-    },
+    result:
+      lastPosition === undefined
+        ? { version, firstVersion: current + 1, deduplicated: false }
+        : { version, firstVersion: current + 1, deduplicated: false, position: lastPosition },
   };
 };
 

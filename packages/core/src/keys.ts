@@ -16,6 +16,8 @@
  * integer), so version 10 sorts after version 9 in every backend.
  */
 
+import type { StreamId } from './errors.js';
+
 const WIDTH = 16;
 
 export const encodeNumber = (n: number): string => n.toString().padStart(WIDTH, '0');
@@ -76,8 +78,8 @@ export interface DatabaseKeys {
   readonly logHead: string;
   readonly logPrefix: string;
   log(position: number): string;
+  /** An index entry is this prefix + `{time}/{position}`, both as `encodeNumber` writes them. */
   indexPrefix(index: IndexName, value: string): string;
-  index(index: IndexName, value: string, time: number, position: number): string;
 }
 
 export const databaseKeys = (database: string): DatabaseKeys => {
@@ -89,7 +91,57 @@ export const databaseKeys = (database: string): DatabaseKeys => {
     logPrefix,
     log: (position) => logPrefix + encodeNumber(position),
     indexPrefix,
-    index: (index, value, time, position) =>
-      `${indexPrefix(index, value)}${encodeNumber(time)}/${encodeNumber(position)}`,
   };
+};
+
+/** A validated stream reference with its keys, as `stream()` and queries use them. */
+export interface StreamSlot {
+  readonly stream: StreamId;
+  readonly keys: StreamKeys;
+  readonly dbKeys: DatabaseKeys;
+}
+
+// Command handlers open a handle per call (`store.stream(ref).append(...)`), and queries
+// resolve every event's stream: both would rebuild the same key strings each time, and
+// hash them afresh in the backend. The slots of recently used streams are kept instead,
+// keyed by the names as given (so a hit also means they were validated). The cache is
+// bounded: past CACHE_LIMIT streams it starts over, which costs only a rebuild.
+const CACHE_LIMIT = 4096;
+let cachedSlots = 0;
+let slots = new Map<string, Map<string, Map<string, StreamSlot>>>();
+const databases = new Map<string, DatabaseKeys>();
+
+/** The cached slot of a stream whose names were validated before, if any. */
+export const cachedSlot = (database: unknown, type: unknown, id: unknown): StreamSlot | undefined =>
+  slots
+    .get(database as string)
+    ?.get(type as string)
+    ?.get(id as string);
+
+/** The slot of a stream whose names are valid (`validateName`), cached for the next call. */
+export const streamSlot = (database: string, type: string, id: string): StreamSlot => {
+  const hit = cachedSlot(database, type, id);
+  if (hit) return hit;
+  if (cachedSlots >= CACHE_LIMIT) {
+    slots = new Map();
+    databases.clear();
+    cachedSlots = 0;
+  }
+  let dbKeys = databases.get(database);
+  if (!dbKeys) {
+    dbKeys = databaseKeys(database);
+    databases.set(database, dbKeys);
+  }
+  const slot: StreamSlot = {
+    stream: Object.freeze({ database, type, id }),
+    keys: streamKeys(database, type, id),
+    dbKeys,
+  };
+  let byType = slots.get(database);
+  if (!byType) slots.set(database, (byType = new Map()));
+  let byId = byType.get(type);
+  if (!byId) byType.set(type, (byId = new Map()));
+  byId.set(id, slot);
+  cachedSlots++;
+  return slot;
 };

@@ -8,7 +8,7 @@ import {
 } from './errors.js';
 import { type SessionState, sessionGuard } from './guard.js';
 import { kvCommit, kvGet } from './io.js';
-import { streamKeys } from './keys.js';
+import { streamSlot } from './keys.js';
 import { log } from './logger.js';
 import type { Context } from './options.js';
 import { asLease, type LeaseRecord } from './records.js';
@@ -117,7 +117,7 @@ export const openSession = async <E extends EventShape>(
   sessionTimeoutMs: number,
   openTimeoutMs: number,
 ): Promise<Session<E>> => {
-  const key = streamKeys(ref.database, ref.type, ref.id).lease;
+  const key = streamSlot(ref.database, ref.type, ref.id).keys.lease;
   const sessionId = ctx.generateId();
   const deadline = ctx.clock.now() + openTimeoutMs;
   for (;;) {
@@ -177,7 +177,7 @@ export const resumeSession = async <E extends EventShape>(
   ref: StreamId,
   sessionId: string,
 ): Promise<Session<E>> => {
-  const key = streamKeys(ref.database, ref.type, ref.id).lease;
+  const key = streamSlot(ref.database, ref.type, ref.id).keys.lease;
   const [raw] = await kvGet(ctx, [key]);
   const held = asLease(key, raw);
   if (!held) throw new NotOpenError(ref, sessionId);

@@ -1,6 +1,6 @@
 import type { StreamId } from './errors.js';
 import { optimisticGuard } from './guard.js';
-import type { IndexName } from './keys.js';
+import { cachedSlot, type IndexName, type StreamSlot, streamSlot } from './keys.js';
 import { type Context, type EventStoreOptions, resolveOptions } from './options.js';
 import { type LogPage, queryIndex, readGlobalLog } from './queries.js';
 import { type OpenOptions, openSession, resumeSession, type Session } from './session.js';
@@ -40,14 +40,20 @@ export interface EventStore<E extends EventShape = EventShape> {
   readLog(options?: ReadLogOptions): Promise<LogPage<E>>;
 }
 
-const resolveRef = (ref: StreamRef): StreamId => {
+const resolveSlot = (ref: StreamRef): StreamSlot => {
   validateObject('ref', ref);
-  return {
-    database: ref.database === undefined ? 'default' : validateName('ref.database', ref.database),
-    type: validateName('ref.type', ref.type),
-    id: validateName('ref.id', ref.id),
-  };
+  const database = ref.database === undefined ? 'default' : ref.database;
+  return (
+    cachedSlot(database, ref.type, ref.id) ??
+    streamSlot(
+      validateName('ref.database', database),
+      validateName('ref.type', ref.type),
+      validateName('ref.id', ref.id),
+    )
+  );
 };
+
+const resolveRef = (ref: StreamRef): StreamId => resolveSlot(ref).stream;
 
 /**
  * Creates an event store over a key-value backend.
@@ -60,8 +66,8 @@ export const createEventStore = <E extends EventShape = EventShape>(
   const ctx: Context = resolveOptions(options);
   return {
     stream: (ref) => {
-      const id = resolveRef(ref);
-      return new StreamHandle<E>(ctx, id, optimisticGuard(id));
+      const slot = resolveSlot(ref);
+      return new StreamHandle<E>(ctx, slot.stream, optimisticGuard(slot.stream), slot);
     },
     open: async (ref, openOptions = {}) => {
       const id = resolveRef(ref);

@@ -9,7 +9,7 @@ import {
 } from './errors.js';
 import { type Guard, optimisticGuard } from './guard.js';
 import { kvGet, kvGetThenScan, kvScan } from './io.js';
-import { databaseKeys, decodeNumber, type StreamKeys, streamKeys } from './keys.js';
+import { decodeNumber, type StreamKeys, type StreamSlot, streamSlot } from './keys.js';
 import { log } from './logger.js';
 import type { Context } from './options.js';
 import { asEvent, asHead, asIdempotency, asSnapshot, type SnapshotRecord } from './records.js';
@@ -93,12 +93,18 @@ export class StreamHandle<E extends EventShape> implements EventStream<E> {
   protected readonly guard: Guard;
   readonly #target: AppendTarget;
 
-  constructor(ctx: Context, ref: StreamId, guard: Guard) {
+  /** `ref` holds validated names; `slot` is its keys when the caller has them at hand. */
+  constructor(
+    ctx: Context,
+    ref: StreamId,
+    guard: Guard,
+    slot: StreamSlot = streamSlot(ref.database, ref.type, ref.id),
+  ) {
     this.ctx = ctx;
     this.ref = ref;
-    this.keys = streamKeys(ref.database, ref.type, ref.id);
+    this.keys = slot.keys;
     this.guard = guard;
-    this.#target = { ctx, stream: ref, keys: this.keys, dbKeys: databaseKeys(ref.database), guard };
+    this.#target = { ctx, stream: ref, keys: slot.keys, dbKeys: slot.dbKeys, guard };
   }
 
   async append(

@@ -37,6 +37,10 @@ const describe = (value: unknown): string => {
   return `an instance of ${name || 'an unknown class'} (use the superjson codec and register the class)`;
 };
 
+/** Stored as it is: null and every primitive but a symbol. */
+const isPrimitive = (v: unknown): boolean =>
+  v === null || (typeof v !== 'object' && typeof v !== 'function' && typeof v !== 'symbol');
+
 export interface Prepared {
   readonly value: unknown;
   /** Contains a Date, Map, Set, RegExp or binary data. */
@@ -50,34 +54,50 @@ export interface Prepared {
  */
 export const prepareValue = (value: unknown, field: string, copy: boolean): Prepared => {
   let mutable = false;
-  const seen = new Map<object, unknown>();
+  // Objects already walked and what stands for them, for shared references and cycles.
+  // The first one is held in two variables: a payload that is one flat object (the
+  // common case) then allocates no Map.
+  let firstIn: object | undefined;
+  let firstOut: unknown;
+  let seen: Map<object, unknown> | undefined;
+  const remember = (v: object, out: unknown): void => {
+    if (firstIn === undefined) {
+      firstIn = v;
+      firstOut = out;
+    } else {
+      seen ??= new Map();
+      seen.set(v, out);
+    }
+  };
 
   const walk = (v: unknown, path: string): unknown => {
-    if (v === null || (typeof v !== 'object' && typeof v !== 'function' && typeof v !== 'symbol')) {
-      return v;
-    }
-    if (typeof v !== 'object') {
+    if (isPrimitive(v)) return v;
+    if (typeof v !== 'object' || v === null) {
       throw new InvalidArgumentError(path, `${describe(v)} cannot be stored`);
     }
-    const known = seen.get(v);
+    if (v === firstIn) return firstOut;
+    const known = seen?.get(v);
     if (known !== undefined) return known;
 
     if (Array.isArray(v)) {
       const out: unknown[] | undefined = copy ? new Array(v.length) : undefined;
-      seen.set(v, out ?? v);
+      remember(v, out ?? v);
       for (let i = 0; i < v.length; i++) {
-        const item = walk(v[i], `${path}[${i}]`);
+        const source = v[i];
+        // The path is only built for what is walked: primitives need none.
+        const item = isPrimitive(source) ? source : walk(source, `${path}[${i}]`);
         if (out) out[i] = item;
       }
       return out ? Object.freeze(out) : v;
     }
     if (isPlainObject(v)) {
       const out: Record<string, unknown> | undefined = copy ? {} : undefined;
-      seen.set(v, out ?? v);
+      remember(v, out ?? v);
       const source = v as Record<string, unknown>;
       for (const key in source) {
         if (!Object.hasOwn(source, key)) continue;
-        const item = walk(source[key], `${path}.${key}`);
+        const field = source[key];
+        const item = isPrimitive(field) ? field : walk(field, `${path}.${key}`);
         if (out) out[key] = item;
       }
       return out ? Object.freeze(out) : v;
@@ -88,7 +108,7 @@ export const prepareValue = (value: unknown, field: string, copy: boolean): Prep
     mutable = true;
     if (v instanceof Map) {
       const out = copy ? new Map() : undefined;
-      seen.set(v, out ?? v);
+      remember(v, out ?? v);
       for (const [k, item] of v) {
         const ck = walk(k, `${path}<key>`);
         const ci = walk(item, `${path}.get(${String(k)})`);
@@ -98,7 +118,7 @@ export const prepareValue = (value: unknown, field: string, copy: boolean): Prep
     }
     if (v instanceof Set) {
       const out = copy ? new Set() : undefined;
-      seen.set(v, out ?? v);
+      remember(v, out ?? v);
       for (const item of v) {
         const ci = walk(item, `${path}<item>`);
         out?.add(ci);
@@ -112,7 +132,7 @@ export const prepareValue = (value: unknown, field: string, copy: boolean): Prep
         : v instanceof RegExp
           ? new RegExp(v.source, v.flags)
           : copyBinary(v as ArrayBuffer | ArrayBufferView);
-    seen.set(v, out);
+    remember(v, out);
     return out;
   };
 

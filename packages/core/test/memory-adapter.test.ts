@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createEventStore, createMemoryKv } from '../src/index.js';
+import { createEventStore, createMemoryKv, resolveRange } from '../src/index.js';
 
 // What only the memory adapter does: it shares stored records with readers instead of
 // copying them, so core freezes them, and copies those that freezing cannot protect.
@@ -32,5 +33,118 @@ describe('memory adapter: shared, frozen records', () => {
     first.data.at.setTime(5);
     first.data.seen.set('b', 2);
     expect(again?.data).toEqual({ at: new Date(1000), seen: new Map([['a', 1]]) });
+  });
+});
+
+// The adapter keeps its keys in short sorted lists that split and join as keys come and
+// go (src/kv/sorted.ts). Thousands of random puts and deletes, many landing in the same
+// few lists, must leave every scan equal to sorting the surviving keys.
+describe('memory adapter: key order under random puts and deletes', () => {
+  const prefixArb = fc.constantFrom('a/', 'a/b/', 'b!', 'e/x/', '\uffff');
+  const numbered = (prefix: string, n: number) => prefix + String(n).padStart(3, '0');
+  const keyArb = fc.oneof(
+    // Few prefixes, many suffixes: lists fill, split, empty and join.
+    {
+      arbitrary: fc
+        .tuple(prefixArb, fc.integer({ min: 0, max: 400 }))
+        .map(([p, n]) => numbered(p, n)),
+      weight: 4,
+    },
+    { arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 4 }), weight: 1 },
+  );
+  // A run of neighbouring keys: lists fill and split, or shrink, empty and are joined.
+  const runArb = (most: number) =>
+    fc
+      .tuple(prefixArb, fc.integer({ min: 0, max: 400 }), fc.integer({ min: 1, max: most }))
+      .map(([p, from, count]) => Array.from({ length: count }, (_, i) => numbered(p, from + i)));
+  const opArb = fc.oneof(
+    fc.array(keyArb, { minLength: 1, maxLength: 60 }).map((puts) => ({ puts })),
+    runArb(150).map((puts) => ({ puts })),
+    fc.array(keyArb, { minLength: 1, maxLength: 60 }).map((deletes) => ({ deletes })),
+    runArb(60).map((deletes) => ({ deletes })),
+  );
+  const scanArb = fc.record(
+    {
+      start: keyArb,
+      end: keyArb,
+      prefix: fc.constantFrom('a/', 'a/b/', 'b', 'e/', ''),
+      reverse: fc.boolean(),
+      limit: fc.integer({ min: 0, max: 300 }),
+    },
+    { requiredKeys: [] },
+  );
+
+  it('scans return exactly the stored keys in order, in both directions', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(opArb, { minLength: 1, maxLength: 60, size: 'max' }),
+        fc.array(scanArb, { minLength: 1, maxLength: 20, size: 'max' }),
+        async (ops, scans) => {
+          const kv = createMemoryKv();
+          const model = new Map<string, number>();
+          let n = 0;
+          for (const op of ops) {
+            if ('puts' in op) {
+              const puts = [...new Set(op.puts)].map((key) => ({ key, value: ++n }));
+              await kv.commit({ puts });
+              for (const { key, value } of puts) model.set(key, value);
+            } else {
+              const deletes = [...new Set(op.deletes)];
+              await kv.commit({ deletes });
+              for (const key of deletes) model.delete(key);
+            }
+          }
+          const sorted = [...model.keys()].sort();
+          expect((await kv.scan({})).map((e) => e.key)).toEqual(sorted);
+          for (const scan of scans) {
+            const { start, end } = resolveRange(scan);
+            let expected = sorted.filter(
+              (k) => (start === undefined || k >= start) && (end === undefined || k < end),
+            );
+            if (scan.reverse) expected = expected.reverse();
+            if (scan.limit !== undefined) expected = expected.slice(0, scan.limit);
+            const got = await kv.scan(scan);
+            expect(got.map((e) => e.key)).toEqual(expected);
+            expect(got.map((e) => e.value)).toEqual(expected.map((k) => model.get(k)));
+          }
+          expect(await kv.get(sorted)).toEqual(sorted.map((k) => model.get(k)));
+        },
+      ),
+      // Thousands of keys per run make shrinking take minutes: a failure reports its seed
+      // and the first counterexample instead.
+      { numRuns: 60, endOnFailure: true },
+    );
+  });
+
+  it('keeps its order while lists shrink and join at the start, the middle and the end', async () => {
+    const kv = createMemoryKv();
+    const all = Array.from({ length: 1_000 }, (_, i) => numbered('k', i));
+    // Shuffled in a fixed order, so lists split in the middle as well as at the end.
+    const shuffled = all.map((key, i) => ({ key, rank: (i * 7919) % 1_000 }));
+    shuffled.sort((a, b) => a.rank - b.rank);
+    await kv.commit({ puts: shuffled.map(({ key }, value) => ({ key, value })) });
+    const live = new Set(all);
+    const expectOrder = async () => {
+      const keys = [...live].sort();
+      expect((await kv.scan({})).map((e) => e.key)).toEqual(keys);
+      expect((await kv.scan({ reverse: true })).map((e) => e.key)).toEqual(keys.reverse());
+    };
+    await expectOrder();
+    // From the end, from the start, then every other key of the middle, then the rest.
+    const waves = [
+      all.slice(900).reverse(),
+      all.slice(0, 100),
+      all.slice(100, 900).filter((_, i) => i % 2 === 0),
+      all.slice(100, 900).filter((_, i) => i % 2 === 1),
+    ];
+    for (const wave of waves) {
+      for (let i = 0; i < wave.length; i += 7) {
+        const deletes = wave.slice(i, i + 7);
+        await kv.commit({ deletes });
+        for (const key of deletes) live.delete(key);
+        await expectOrder();
+      }
+    }
+    expect(await kv.scan({})).toEqual([]);
   });
 });

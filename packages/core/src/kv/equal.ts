@@ -33,12 +33,13 @@ export const failedChecks = (
 ): string[] => {
   const failed: string[] = [];
   checks.forEach((check, i) => {
-    const value = current[i];
-    const ok =
-      'absent' in check
-        ? value === undefined
-        : value !== undefined && kvValuesEqual(value, check.equals);
-    if (!ok) failed.push(check.key);
+    if (!checkHolds(check, current[i])) failed.push(check.key);
   });
   return failed;
 };
+
+/** Whether one check holds against the value its key holds now. */
+export const checkHolds = (check: KvCheck, value: KvValue | undefined): boolean =>
+  'absent' in check
+    ? value === undefined
+    : value !== undefined && kvValuesEqual(value, check.equals);

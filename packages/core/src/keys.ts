@@ -138,9 +138,15 @@ export const streamSlot = (database: string, type: string, id: string): StreamSl
     dbKeys,
   };
   let byType = slots.get(database);
-  if (!byType) slots.set(database, (byType = new Map()));
+  if (!byType) {
+    byType = new Map();
+    slots.set(database, byType);
+  }
   let byId = byType.get(type);
-  if (!byId) byType.set(type, (byId = new Map()));
+  if (!byId) {
+    byId = new Map();
+    byType.set(type, byId);
+  }
   byId.set(id, slot);
   cachedSlots++;
   return slot;

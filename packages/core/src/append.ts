@@ -7,6 +7,7 @@ import {
   VersionMismatchError,
 } from './errors.js';
 import type { Guard } from './guard.js';
+import { defaultIdGenerator } from './ids.js';
 import { kvGet, kvUpdate } from './io.js';
 import { type DatabaseKeys, encodeNumber, type StreamKeys } from './keys.js';
 import type { KvCheck, KvCommit, KvEntry, KvValue } from './kv/types.js';
@@ -48,6 +49,8 @@ interface PreparedEvent {
   readonly data: unknown;
   readonly mutable: boolean;
   readonly messageId: string;
+  /** The store generated the message id (so it needs no escaping in a key). */
+  readonly generated: boolean;
   readonly schemaVersion: number;
   readonly userId: string | undefined;
   readonly correlationId: string | undefined;
@@ -60,6 +63,8 @@ export interface AppendTarget {
   readonly keys: StreamKeys;
   readonly dbKeys: DatabaseKeys;
   readonly guard: Guard;
+  /** What an append reads first: the head, the lease and, with a global log, its head. */
+  readonly readKeys: readonly string[];
 }
 
 const prepareEvent = (ctx: Context, input: unknown, i: number): PreparedEvent => {
@@ -85,6 +90,9 @@ const prepareEvent = (ctx: Context, input: unknown, i: number): PreparedEvent =>
     }
   }
   const hasData = 'data' in event && event.data !== undefined;
+  // The built-in generator's ids (UUIDs, or hex digits and dashes) are valid names and
+  // need no escaping in keys by construction: neither check runs for them.
+  const builtInId = ctx.generateId === defaultIdGenerator;
   const payload = hasData
     ? encodePayload(ctx, event.data, `${field}.data`)
     : { value: undefined, mutable: false };
@@ -95,8 +103,11 @@ const prepareEvent = (ctx: Context, input: unknown, i: number): PreparedEvent =>
     mutable: payload.mutable,
     messageId:
       meta.messageId === undefined
-        ? validateName('generateId()', ctx.generateId())
+        ? builtInId
+          ? ctx.generateId()
+          : validateName('generateId()', ctx.generateId())
         : validateName(`${field}.metadata.messageId`, meta.messageId),
+    generated: meta.messageId === undefined && builtInId,
     schemaVersion:
       meta.schemaVersion === undefined
         ? 1
@@ -224,7 +235,7 @@ const planAppend = (
   ];
   for (const key of idempotencyKeys) checks.push({ key, absent: true });
   const puts: KvEntry[] = [];
-  const logPuts: KvEntry[] = [];
+  const logPuts: KvEntry[] | undefined = ctx.globalLog ? [] : undefined;
   // Shared by every index entry of this append (one timestamp, one stream).
   const time = ctx.globalLog ? encodeNumber(timestamp) : '';
   const typeIndex =
@@ -256,7 +267,7 @@ const planAppend = (
     if (ctx.globalLog) record.position = firstPosition + i;
     puts.push({ key: keys.event(version), value: sealRecord(ctx, record, e.mutable) });
     puts.push({ key: idempotencyKeys[i] as string, value: { version } });
-    if (ctx.globalLog) {
+    if (logPuts !== undefined) {
       const pointer: PointerRecord = { type: stream.type, id: stream.id, version };
       // "{time}/{position}" ends every index key of this event (see keys.ts).
       const position = encodeNumber(firstPosition + i);
@@ -279,7 +290,7 @@ const planAppend = (
   }
   const version = current + events.length;
   const lastPosition = ctx.globalLog ? firstPosition + events.length - 1 : undefined;
-  puts.push(...logPuts);
+  if (logPuts !== undefined) puts.push(...logPuts);
   if (lastPosition !== undefined) {
     checks.push(
       logHead ? { key: dbKeys.logHead, equals: logHead } : { key: dbKeys.logHead, absent: true },
@@ -318,11 +329,11 @@ export const appendEvents = async (
   events: readonly PreparedEvent[],
   expected: ExpectedVersion,
 ): Promise<AppendResult> => {
-  const { ctx, keys, dbKeys, stream } = t;
-  const readKeys = ctx.globalLog
-    ? [keys.head, keys.lease, dbKeys.logHead]
-    : [keys.head, keys.lease];
-  const idempotencyKeys = events.map((e) => keys.idempotency(e.messageId));
+  const { ctx, keys, stream } = t;
+  const readKeys = t.readKeys;
+  const idempotencyKeys = events.map((e) =>
+    e.generated ? keys.idempotencyPrefix + e.messageId : keys.idempotency(e.messageId),
+  );
 
   for (let attempt = 1; ; attempt++) {
     t.guard.assertUsable();

@@ -17,6 +17,7 @@
  */
 
 import type { StreamId } from './errors.js';
+import { type Guard, optimisticGuard } from './guard.js';
 
 const WIDTH = 16;
 
@@ -99,6 +100,11 @@ export interface StreamSlot {
   readonly stream: StreamId;
   readonly keys: StreamKeys;
   readonly dbKeys: DatabaseKeys;
+  /** What an append reads first: the head and the lease, then the log head if kept. */
+  readonly appendReads: readonly string[];
+  readonly appendReadsWithLog: readonly string[];
+  /** The guard of a session-less handle (it holds no state). */
+  readonly optimistic: Guard;
 }
 
 // Command handlers open a handle per call (`store.stream(ref).append(...)`), and queries
@@ -132,10 +138,15 @@ export const streamSlot = (database: string, type: string, id: string): StreamSl
     dbKeys = databaseKeys(database);
     databases.set(database, dbKeys);
   }
+  const stream = Object.freeze({ database, type, id });
+  const keys = streamKeys(database, type, id);
   const slot: StreamSlot = {
-    stream: Object.freeze({ database, type, id }),
-    keys: streamKeys(database, type, id),
+    stream,
+    keys,
     dbKeys,
+    appendReads: [keys.head, keys.lease],
+    appendReadsWithLog: [keys.head, keys.lease, dbKeys.logHead],
+    optimistic: optimisticGuard(stream),
   };
   let byType = slots.get(database);
   if (!byType) {

@@ -1,5 +1,4 @@
 import type { StreamId } from './errors.js';
-import { optimisticGuard } from './guard.js';
 import { cachedSlot, type IndexName, type StreamSlot, streamSlot } from './keys.js';
 import { type Context, type EventStoreOptions, resolveOptions } from './options.js';
 import { type LogPage, queryIndex, readGlobalLog } from './queries.js';
@@ -67,7 +66,7 @@ export const createEventStore = <E extends EventShape = EventShape>(
   return {
     stream: (ref) => {
       const slot = resolveSlot(ref);
-      return new StreamHandle<E>(ctx, slot.stream, optimisticGuard(slot.stream), slot);
+      return new StreamHandle<E>(ctx, slot.stream, slot.optimistic, slot);
     },
     open: async (ref, openOptions = {}) => {
       const id = resolveRef(ref);

@@ -104,7 +104,14 @@ export class StreamHandle<E extends EventShape> implements EventStream<E> {
     this.ref = ref;
     this.keys = slot.keys;
     this.guard = guard;
-    this.#target = { ctx, stream: ref, keys: slot.keys, dbKeys: slot.dbKeys, guard };
+    this.#target = {
+      ctx,
+      stream: ref,
+      keys: slot.keys,
+      dbKeys: slot.dbKeys,
+      guard,
+      readKeys: ctx.globalLog ? slot.appendReadsWithLog : slot.appendReads,
+    };
   }
 
   async append(

@@ -10,10 +10,8 @@ export interface MemoryKvOptions {
 }
 
 /**
- * The in-memory reference adapter, atomic by being synchronous. Each key's value sits in
- * a cell that a Map (point reads and commit checks in O(1)) and the sorted key lists of
- * `sorted.ts` (order, for scans) share: the order is only touched when a key appears or disappears, so overwriting
- * a stream head costs no tree work, and scans read values without a lookup per key.
+ * The in-memory reference adapter, atomic by being synchronous. Keys and values live in
+ * the sorted lists of `sorted.ts`, which serve point reads, commit checks and scans.
  * It stores the values core hands over as they are (core has frozen them) and returns
  * them without copying, which is what makes reads cheap.
  *
@@ -21,8 +19,7 @@ export interface MemoryKvOptions {
  * const store = createEventStore<BankEvent>({ kv: createMemoryKv() });
  */
 export const createMemoryKv = (options: MemoryKvOptions = {}): Kv => {
-  const cells = new Map<string, { value: KvValue }>();
-  const order = new SortedKeys<{ value: KvValue }>();
+  const order = new SortedKeys<KvValue>();
   const listeners = new Set<KvChangeListener>();
   const apply = ({ checks = [], puts = [], deletes = [] }: KvCommit): void => {
     const max = options.maxCommitKeys;
@@ -30,28 +27,17 @@ export const createMemoryKv = (options: MemoryKvOptions = {}): Kv => {
       throw new InvalidArgumentError('commit', `touches more than ${max} keys`);
     }
     for (const check of checks) {
-      if (!holds(check, cells.get(check.key)?.value)) {
+      if (!holds(check, order.get(check.key))) {
         throw new KvConditionError(
           failedChecks(
             checks,
-            checks.map((c) => cells.get(c.key)?.value),
+            checks.map((c) => order.get(c.key)),
           ),
         );
       }
     }
-    for (const { key, value } of puts) {
-      const cell = cells.get(key);
-      if (cell) {
-        cell.value = value;
-      } else {
-        const created = { value };
-        cells.set(key, created);
-        order.insert(key, created);
-      }
-    }
-    for (const key of deletes) {
-      if (cells.delete(key)) order.delete(key);
-    }
+    for (const { key, value } of puts) order.set(key, value);
+    for (const key of deletes) order.delete(key);
     if (listeners.size > 0) {
       const changed = [...puts.map((p) => p.key), ...deletes];
       for (const listener of [...listeners]) {
@@ -69,7 +55,7 @@ export const createMemoryKv = (options: MemoryKvOptions = {}): Kv => {
     const out: KvEntry[] = [];
     if (empty || limit <= 0) return out;
     order.range(start, end, scan.reverse === true, (key, cell) => {
-      out.push({ key, value: cell.value });
+      out.push({ key, value: cell });
       return out.length < limit;
     });
     return out;
@@ -81,20 +67,20 @@ export const createMemoryKv = (options: MemoryKvOptions = {}): Kv => {
       ...(options.maxCommitKeys === undefined ? {} : { maxCommitKeys: options.maxCommitKeys }),
     },
     async get(keys) {
-      return keys.map((key) => cells.get(key)?.value);
+      return keys.map((key) => order.get(key));
     },
     async scan(scan) {
       return scanNow(scan);
     },
     async getThenScan(keys, plan) {
-      const range = plan(keys.map((key) => cells.get(key)?.value));
+      const range = plan(keys.map((key) => order.get(key)));
       return range ? scanNow(range) : [];
     },
     async commit(commit) {
       apply(commit);
     },
     async update(keys, plan) {
-      const commit = plan(keys.map((key) => cells.get(key)?.value));
+      const commit = plan(keys.map((key) => order.get(key)));
       if (commit) apply(commit);
     },
     watch(listener) {

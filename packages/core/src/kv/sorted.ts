@@ -1,10 +1,16 @@
 /**
- * The memory adapter's key order: a sorted list of short sorted lists, the layout of
- * Python's SortedContainers ("list of lists" with the largest key of each list kept for
- * bisecting). Finding a key's list is a binary search over `maxes`; inserting is a
- * binary search in that list and a short `splice` (an append, when the key is its list's
+ * The memory adapter's keys and values, in key order: a sorted list of short sorted
+ * lists, the layout of Python's SortedContainers ("list of lists" with the largest key of
+ * each list kept for bisecting). Finding a key is a binary search over `maxes`, then one
+ * in its list; inserting adds a short `splice` (or a push, when the key is its list's
  * largest, which is how versions, log positions and index times arrive). Lists split at
  * twice `LOAD` and are joined with a neighbour below half of it.
+ *
+ * It is the adapter's only index. A Map beside it made point reads O(1), but every new
+ * key then cost a hash of the whole key (tens of characters, hashed once per new string)
+ * and a hash-table insert as well as the ordered insert: appends, which create several
+ * keys each, ran 1.2x to 1.6x faster without it (bench/README.md). Point reads now cost a
+ * binary search, O(log n) string comparisons.
  *
  * Why not `sorted-btree` (used before): on the store's own keys (long shared prefixes,
  * mostly ascending within a prefix) it inserted about 3x slower. Its generic comparator,
@@ -41,8 +47,17 @@ export class SortedKeys<V> {
     return lowerBound(maxes, key);
   }
 
-  /** Inserts `key`, which must not be present (the adapter's Map says whether it is). */
-  insert(key: string, value: V): void {
+  /** The value of `key`, or undefined. */
+  get(key: string): V | undefined {
+    if (this.#maxes.length === 0) return undefined;
+    const li = this.#listFor(key);
+    const keys = this.#keys[li] as string[];
+    const at = lowerBound(keys, key);
+    return keys[at] === key ? (this.#values[li] as V[])[at] : undefined;
+  }
+
+  /** Sets `key` to `value`, inserting it in order if it is new. */
+  set(key: string, value: V): void {
     if (this.#maxes.length === 0) {
       this.#keys.push([key]);
       this.#values.push([value]);
@@ -58,6 +73,10 @@ export class SortedKeys<V> {
       this.#maxes[li] = key;
     } else {
       const at = lowerBound(keys, key);
+      if (keys[at] === key) {
+        values[at] = value;
+        return;
+      }
       keys.splice(at, 0, key);
       values.splice(at, 0, value);
     }
@@ -74,8 +93,9 @@ export class SortedKeys<V> {
     this.#maxes.splice(li, 0, keys[keys.length - 1] as string);
   }
 
-  /** Removes `key`, which must be present. */
+  /** Removes `key` if present. */
   delete(key: string): void {
+    if (this.#maxes.length === 0) return;
     const li = this.#listFor(key);
     const keys = this.#keys[li] as string[];
     const values = this.#values[li] as V[];

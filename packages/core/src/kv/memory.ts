@@ -21,13 +21,23 @@ export interface MemoryKvOptions {
 export const createMemoryKv = (options: MemoryKvOptions = {}): Kv => {
   const order = new SortedKeys<KvValue>();
   const listeners = new Set<KvChangeListener>();
-  const apply = ({ checks = [], puts = [], deletes = [] }: KvCommit): void => {
+  /**
+   * Applies a commit. `update` passes the keys it read and their values: a check on one
+   * of those keys (an append checks the head and lease it read) reuses the value instead
+   * of searching for the key again. Nothing can change in between: all of it is synchronous.
+   */
+  const apply = (
+    { checks = [], puts = [], deletes = [] }: KvCommit,
+    readKeys: readonly string[] = [],
+    readValues: readonly (KvValue | undefined)[] = [],
+  ): void => {
     const max = options.maxCommitKeys;
     if (max !== undefined && checks.length + puts.length + deletes.length > max) {
       throw new InvalidArgumentError('commit', `touches more than ${max} keys`);
     }
     for (const check of checks) {
-      if (!holds(check, order.get(check.key))) {
+      const at = readKeys.indexOf(check.key);
+      if (!holds(check, at >= 0 ? readValues[at] : order.get(check.key))) {
         throw new KvConditionError(
           failedChecks(
             checks,
@@ -51,14 +61,8 @@ export const createMemoryKv = (options: MemoryKvOptions = {}): Kv => {
   };
   const scanNow = (scan: KvScan): KvEntry[] => {
     const { start, end, empty } = resolveRange(scan);
-    const limit = scan.limit ?? Number.POSITIVE_INFINITY;
-    const out: KvEntry[] = [];
-    if (empty || limit <= 0) return out;
-    order.range(start, end, scan.reverse === true, (key, cell) => {
-      out.push({ key, value: cell });
-      return out.length < limit;
-    });
-    return out;
+    if (empty) return [];
+    return order.entries(start, end, scan.reverse === true, scan.limit ?? Number.POSITIVE_INFINITY);
   };
   return {
     capabilities: {
@@ -80,8 +84,9 @@ export const createMemoryKv = (options: MemoryKvOptions = {}): Kv => {
       apply(commit);
     },
     async update(keys, plan) {
-      const commit = plan(keys.map((key) => order.get(key)));
-      if (commit) apply(commit);
+      const values = keys.map((key) => order.get(key));
+      const commit = plan(values.slice());
+      if (commit) apply(commit, keys, values);
     },
     watch(listener) {
       const entry: KvChangeListener = (keys) => listener(keys);

@@ -125,31 +125,34 @@ export class SortedKeys<V> {
   }
 
   /**
-   * Calls `visit` for the keys in [start, end) (either bound open when undefined), in
-   * ascending or, with `reverse`, descending order, until `visit` returns false.
+   * The entries with keys in [start, end) (either bound open when undefined), in
+   * ascending or, with `reverse`, descending order, at most `limit` of them. A list that
+   * lies wholly inside the range is copied without comparing its keys to the bound.
    */
-  range(
+  entries(
     start: string | undefined,
     end: string | undefined,
     reverse: boolean,
-    visit: (key: string, value: V) => boolean,
-  ): void {
+    limit: number,
+  ): { key: string; value: V }[] {
+    const out: { key: string; value: V }[] = [];
     const lists = this.#keys;
     const all = this.#values;
-    if (lists.length === 0) return;
+    if (lists.length === 0 || limit <= 0) return out;
     if (!reverse) {
       let li = start === undefined ? 0 : this.#listFor(start);
       let i = start === undefined ? 0 : lowerBound(lists[li] as string[], start);
       for (; li < lists.length; li++, i = 0) {
         const keys = lists[li] as string[];
         const values = all[li] as V[];
+        const inside = end === undefined || (this.#maxes[li] as string) < end;
         for (; i < keys.length; i++) {
           const key = keys[i] as string;
-          if (end !== undefined && key >= end) return;
-          if (!visit(key, values[i] as V)) return;
+          if (!inside && key >= (end as string)) return out;
+          if (out.push({ key, value: values[i] as V }) >= limit) return out;
         }
       }
-      return;
+      return out;
     }
     let li = end === undefined ? lists.length - 1 : this.#listFor(end);
     let i =
@@ -159,11 +162,13 @@ export class SortedKeys<V> {
     for (; li >= 0; li--, i = li >= 0 ? (lists[li] as string[]).length - 1 : 0) {
       const keys = lists[li] as string[];
       const values = all[li] as V[];
+      const inside = start === undefined || (keys[0] as string) >= start;
       for (; i >= 0; i--) {
         const key = keys[i] as string;
-        if (start !== undefined && key < start) return;
-        if (!visit(key, values[i] as V)) return;
+        if (!inside && key < (start as string)) return out;
+        if (out.push({ key, value: values[i] as V }) >= limit) return out;
       }
     }
+    return out;
   }
 }

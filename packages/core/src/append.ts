@@ -9,7 +9,7 @@ import {
 import type { Guard } from './guard.js';
 import { defaultIdGenerator } from './ids.js';
 import { kvGet, kvUpdate } from './io.js';
-import { type DatabaseKeys, encodeNumber, type StreamKeys } from './keys.js';
+import { type DatabaseKeys, encodeNumber, joinKey, type StreamKeys } from './keys.js';
 import type { KvCheck, KvCommit, KvEntry, KvValue } from './kv/types.js';
 import { log } from './logger.js';
 import type { Context } from './options.js';
@@ -272,17 +272,24 @@ const planAppend = (
       // "{time}/{position}" ends every index key of this event (see keys.ts).
       const position = encodeNumber(firstPosition + i);
       const suffix = `${time}/${position}`;
-      logPuts.push({ key: dbKeys.logPrefix + position, value: pointer });
+      logPuts.push({ key: joinKey(dbKeys.logPrefix, position), value: pointer });
       if (ctx.indexes.has('eventType')) {
-        logPuts.push({ key: dbKeys.indexPrefix('eventType', e.type) + suffix, value: pointer });
+        logPuts.push({
+          key: joinKey(dbKeys.indexPrefix('eventType', e.type), suffix),
+          value: pointer,
+        });
       }
-      if (typeIndex !== undefined) logPuts.push({ key: typeIndex + suffix, value: pointer });
+      if (typeIndex !== undefined)
+        logPuts.push({ key: joinKey(typeIndex, suffix), value: pointer });
       if (e.userId !== undefined && ctx.indexes.has('user')) {
-        logPuts.push({ key: dbKeys.indexPrefix('user', e.userId) + suffix, value: pointer });
+        logPuts.push({
+          key: joinKey(dbKeys.indexPrefix('user', e.userId), suffix),
+          value: pointer,
+        });
       }
       if (e.correlationId !== undefined && ctx.indexes.has('correlation')) {
         logPuts.push({
-          key: dbKeys.indexPrefix('correlation', e.correlationId) + suffix,
+          key: joinKey(dbKeys.indexPrefix('correlation', e.correlationId), suffix),
           value: pointer,
         });
       }
@@ -332,7 +339,7 @@ export const appendEvents = async (
   const { ctx, keys, stream } = t;
   const readKeys = t.readKeys;
   const idempotencyKeys = events.map((e) =>
-    e.generated ? keys.idempotencyPrefix + e.messageId : keys.idempotency(e.messageId),
+    e.generated ? joinKey(keys.idempotencyPrefix, e.messageId) : keys.idempotency(e.messageId),
   );
 
   for (let attempt = 1; ; attempt++) {

@@ -23,6 +23,15 @@ const WIDTH = 16;
 
 export const encodeNumber = (n: number): string => n.toString().padStart(WIDTH, '0');
 
+/**
+ * `prefix` followed by `rest`, as one flat string. Built with `+`, a long key is a rope
+ * (two strings joined by reference) that every comparison must flatten first, and keeps
+ * an extra object alive for as long as it is stored; `join` copies the characters once.
+ * On the append path this is measurably cheaper for the memory adapter, whose point
+ * reads and inserts are string comparisons.
+ */
+export const joinKey = (prefix: string, rest: string): string => [prefix, rest].join('');
+
 // Characters encodeURIComponent leaves as they are: such names skip it (same result,
 // no new string), which matters on the append path.
 const UNRESERVED = /^[A-Za-z0-9_.!~*'()-]*$/;
@@ -68,9 +77,9 @@ export const streamKeys = (database: string, type: string, id: string): StreamKe
     eventPrefix,
     snapshotPrefix,
     idempotencyPrefix,
-    event: (version) => eventPrefix + encodeNumber(version),
-    snapshot: (version) => snapshotPrefix + encodeNumber(version),
-    idempotency: (messageId) => idempotencyPrefix + encodeName(messageId),
+    event: (version) => joinKey(eventPrefix, encodeNumber(version)),
+    snapshot: (version) => joinKey(snapshotPrefix, encodeNumber(version)),
+    idempotency: (messageId) => joinKey(idempotencyPrefix, encodeName(messageId)),
   };
 };
 
@@ -90,7 +99,7 @@ export const databaseKeys = (database: string): DatabaseKeys => {
   return {
     logHead: `${db}/m/log`,
     logPrefix,
-    log: (position) => logPrefix + encodeNumber(position),
+    log: (position) => joinKey(logPrefix, encodeNumber(position)),
     indexPrefix,
   };
 };

@@ -65,11 +65,10 @@ export const createMemoryKv = (options: MemoryKvOptions = {}): Kv => {
     return order.entries(start, end, scan.reverse === true, scan.limit ?? Number.POSITIVE_INFINITY);
   };
   return {
-    capabilities: {
-      atomic: true,
-      copiesValues: false,
-      ...(options.maxCommitKeys === undefined ? {} : { maxCommitKeys: options.maxCommitKeys }),
-    },
+    capabilities:
+      options.maxCommitKeys === undefined
+        ? { atomic: true, copiesValues: false }
+        : { atomic: true, copiesValues: false, maxCommitKeys: options.maxCommitKeys },
     async get(keys) {
       return keys.map((key) => order.get(key));
     },

@@ -104,10 +104,7 @@ const prepareEvent = (ctx: Context, input: unknown, i: number): PreparedEvent =>
     messageId:
       meta.messageId === undefined
         ? builtInId
-          ? // Already lower-case: toLowerCase() only returns it as one flat string instead
-            // of the rope crypto.randomUUID() builds, which is a dozen objects kept alive
-            // with every stored event.
-            ctx.generateId().toLowerCase()
+          ? ctx.generateId()
           : validateName('generateId()', ctx.generateId())
         : validateName(`${field}.metadata.messageId`, meta.messageId),
     generated: meta.messageId === undefined && builtInId,

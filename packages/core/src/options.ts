@@ -29,7 +29,7 @@ export interface EventStoreOptions {
   readonly codec?: Codec;
   /** Time source (default the system clock). */
   readonly clock?: Clock;
-  /** Message and session id generator (default `crypto.randomUUID`). */
+  /** Message and session id generator (default `defaultIdGenerator`: random UUIDs). */
   readonly generateId?: IdGenerator;
   /**
    * Keep the database-wide global log (default `true`). Needed by `readLog()` and by

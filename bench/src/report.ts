@@ -1,5 +1,6 @@
 import { eventkv, eventkvLean } from './eventkv.js';
 import { cloneFloor, mapFloor } from './floors.js';
+import { formatRate } from './format.js';
 import { castore, emmett } from './peers.js';
 import type { Row } from './workloads.js';
 
@@ -28,12 +29,9 @@ const VERSUS = [mapFloor.name, cloneFloor.name, emmett.name, castore.name];
 const EVENTKV = [eventkv.name, eventkvLean.name];
 
 /** `-`: an eventkv variant not run there; `n/a`: the store lacks the operation. */
-const formatRate = (value: number | undefined, subject: string): string => {
+const formatCell = (value: number | undefined, subject: string): string => {
   if (value === undefined) return EVENTKV.includes(subject) ? '-' : 'n/a';
-  if (value >= 1e9) return `${(value / 1e9).toPrecision(3)}G`;
-  if (value >= 1e6) return `${(value / 1e6).toPrecision(3)}M`;
-  if (value >= 1e3) return `${(value / 1e3).toPrecision(3)}k`;
-  return value.toPrecision(3);
+  return formatRate(value);
 };
 
 const formatRatio = (value: number | undefined): string =>
@@ -130,7 +128,7 @@ export const render = (
 ): string => {
   const medians = table(
     ['Median throughput', ...subjects],
-    rows.map((row) => [rowLabel(row), ...subjects.map((s) => formatRate(row.medians[s], s))]),
+    rows.map((row) => [rowLabel(row), ...subjects.map((s) => formatCell(row.medians[s], s))]),
   );
   // Rows no reference has (W5 load) are left out: the W5 target compares them.
   const ratioLines = rows.flatMap((row) =>

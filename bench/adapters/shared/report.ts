@@ -1,3 +1,4 @@
+import { formatRate } from '../../src/format.js';
 import type { AdapterRowResult } from './run.js';
 
 /** `subject` on `row` must reach `goal` times the faster of the `versus` floors. */
@@ -22,13 +23,8 @@ export interface RatioResult {
   readonly ratio: number;
 }
 
-const formatRate = (value: number | undefined): string => {
-  if (value === undefined) return '-';
-  if (value >= 1e9) return `${(value / 1e9).toPrecision(3)}G`;
-  if (value >= 1e6) return `${(value / 1e6).toPrecision(3)}M`;
-  if (value >= 1e3) return `${(value / 1e3).toPrecision(3)}k`;
-  return value.toPrecision(3);
-};
+const formatCell = (value: number | undefined): string =>
+  value === undefined ? '-' : formatRate(value);
 
 const table = (header: readonly string[], lines: readonly (readonly string[])[]): string => {
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
@@ -80,7 +76,7 @@ export const renderAdapter = (
     ['Median throughput', ...subjects],
     rows.map((row) => [
       `${row.id.padEnd(5)}${row.title} (${row.unit})`,
-      ...subjects.map((s) => formatRate(row.medians[s])),
+      ...subjects.map((s) => formatCell(row.medians[s])),
     ]),
   );
   const versus = [...new Set(found.map((r) => r.versus))];

@@ -24,11 +24,11 @@ import {
 } from './records.js';
 import type { AppendResult, EventMetadata, ExpectedVersion } from './types.js';
 import {
+  isValidName,
   validateExpectedVersion,
   validateInteger,
   validateName,
   validateObject,
-  validateOptionalName,
 } from './validate.js';
 import { giveUpAfter } from './write.js';
 
@@ -67,24 +67,38 @@ export interface AppendTarget {
   readonly readKeys: readonly string[];
 }
 
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+// Field paths ("events[3].metadata.userId") are built only for an error: a valid event
+// is checked with predicates, without a string per field.
+const at = (i: number, path: string): string => `events[${i}]${path}`;
+const nameAt = (value: unknown, i: number, path: string): string =>
+  isValidName(value) ? value : validateName(at(i, path), value);
+const optionalNameAt = (value: unknown, i: number, path: string): string | undefined =>
+  value === undefined ? undefined : nameAt(value, i, path);
+
 const prepareEvent = (ctx: Context, input: unknown, i: number): PreparedEvent => {
-  const field = `events[${i}]`;
-  const event = validateObject(field, input);
+  const event = isRecord(input) ? input : validateObject(at(i, ''), input);
   for (const key in event) {
     if (!EVENT_KEYS.has(key)) {
       throw new InvalidArgumentError(
-        `${field}.${key}`,
+        at(i, `.${key}`),
         'is not a known event property (events are { type, data?, metadata? })',
       );
     }
   }
-  const type = validateName(`${field}.type`, event.type);
+  const type = nameAt(event.type, i, '.type');
   const meta =
-    event.metadata === undefined ? {} : validateObject(`${field}.metadata`, event.metadata);
+    event.metadata === undefined
+      ? {}
+      : isRecord(event.metadata)
+        ? event.metadata
+        : validateObject(at(i, '.metadata'), event.metadata);
   for (const key in meta) {
     if (!METADATA_KEYS.has(key)) {
       throw new InvalidArgumentError(
-        `${field}.metadata.${key}`,
+        at(i, `.metadata.${key}`),
         `is not a known metadata property (${[...METADATA_KEYS].join(', ')})`,
       );
     }
@@ -94,7 +108,7 @@ const prepareEvent = (ctx: Context, input: unknown, i: number): PreparedEvent =>
   // need no escaping in keys by construction: neither check runs for them.
   const builtInId = ctx.generateId === defaultIdGenerator;
   const payload = hasData
-    ? encodePayload(ctx, event.data, `${field}.data`)
+    ? encodePayload(ctx, event.data, () => at(i, '.data'))
     : { value: undefined, mutable: false };
   return {
     type,
@@ -106,15 +120,15 @@ const prepareEvent = (ctx: Context, input: unknown, i: number): PreparedEvent =>
         ? builtInId
           ? ctx.generateId()
           : validateName('generateId()', ctx.generateId())
-        : validateName(`${field}.metadata.messageId`, meta.messageId),
+        : nameAt(meta.messageId, i, '.metadata.messageId'),
     generated: meta.messageId === undefined && builtInId,
     schemaVersion:
       meta.schemaVersion === undefined
         ? 1
-        : validateInteger(`${field}.metadata.schemaVersion`, meta.schemaVersion, 1),
-    userId: validateOptionalName(`${field}.metadata.userId`, meta.userId),
-    correlationId: validateOptionalName(`${field}.metadata.correlationId`, meta.correlationId),
-    causationId: validateOptionalName(`${field}.metadata.causationId`, meta.causationId),
+        : validateInteger(at(i, '.metadata.schemaVersion'), meta.schemaVersion, 1),
+    userId: optionalNameAt(meta.userId, i, '.metadata.userId'),
+    correlationId: optionalNameAt(meta.correlationId, i, '.metadata.correlationId'),
+    causationId: optionalNameAt(meta.causationId, i, '.metadata.causationId'),
   };
 };
 

@@ -2,7 +2,7 @@ import { CorruptRecordError, InvalidArgumentError } from './errors.js';
 import type { Context } from './options.js';
 import { type EventRecord, MUTABLE_INSIDE, type SnapshotRecord } from './records.js';
 import type { Snapshot } from './types.js';
-import { copyValue, prepareValue } from './value.js';
+import { copyValue, pathOf, prepareValue } from './value.js';
 
 /**
  * Payloads on the way in and out. On the way in: validated (and, for backends that share
@@ -15,7 +15,11 @@ export interface EncodedPayload {
   readonly mutable: boolean;
 }
 
-export const encodePayload = (ctx: Context, value: unknown, field: string): EncodedPayload => {
+export const encodePayload = (
+  ctx: Context,
+  value: unknown,
+  field: string | (() => string),
+): EncodedPayload => {
   if (ctx.passThrough) return prepareValue(value, field, ctx.isolate);
   let encoded: unknown;
   try {
@@ -23,7 +27,7 @@ export const encodePayload = (ctx: Context, value: unknown, field: string): Enco
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     throw new InvalidArgumentError(
-      field,
+      pathOf(field),
       `cannot be encoded by the ${ctx.codec.name} codec: ${why}`,
       { cause: error },
     );

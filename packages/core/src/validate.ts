@@ -20,6 +20,13 @@ const isPlainText = (value: string): boolean => {
   return true;
 };
 
+/** Whether `validateName` would accept `value`, without building anything for an error. */
+export const isValidName = (value: unknown): value is string =>
+  typeof value === 'string' &&
+  value.length > 0 &&
+  value.length <= MAX_NAME_LENGTH &&
+  isPlainText(value);
+
 /** A name that becomes part of a key: database, aggregate type/id, message id, index value. */
 export const validateName = (field: string, value: unknown): string => {
   if (typeof value !== 'string') throw new InvalidArgumentError(field, 'must be a string');

@@ -37,6 +37,10 @@ const describe = (value: unknown): string => {
   return `an instance of ${name || 'an unknown class'} (use the superjson codec and register the class)`;
 };
 
+/** A path given as a string, or as a function that builds it when it is needed. */
+export const pathOf = (path: string | (() => string)): string =>
+  typeof path === 'string' ? path : path();
+
 /** Stored as it is: null and every primitive but a symbol. */
 const isPrimitive = (v: unknown): boolean =>
   v === null || (typeof v !== 'object' && typeof v !== 'function' && typeof v !== 'symbol');
@@ -52,7 +56,11 @@ export interface Prepared {
  * every plain object and array frozen, in the same single walk. Shared references and
  * cycles are preserved. Throws `InvalidArgumentError` naming `field` and the path.
  */
-export const prepareValue = (value: unknown, field: string, copy: boolean): Prepared => {
+export const prepareValue = (
+  value: unknown,
+  field: string | (() => string),
+  copy: boolean,
+): Prepared => {
   let mutable = false;
   // Objects already walked and what stands for them, for shared references and cycles.
   // The first one is held in two variables: a payload that is one flat object (the
@@ -70,10 +78,11 @@ export const prepareValue = (value: unknown, field: string, copy: boolean): Prep
     }
   };
 
-  const walk = (v: unknown, path: string): unknown => {
+  // The root's path may come as a function: it is built only for an error or a child.
+  const walk = (v: unknown, lazyPath: string | (() => string)): unknown => {
     if (isPrimitive(v)) return v;
     if (typeof v !== 'object' || v === null) {
-      throw new InvalidArgumentError(path, `${describe(v)} cannot be stored`);
+      throw new InvalidArgumentError(pathOf(lazyPath), `${describe(v)} cannot be stored`);
     }
     if (v === firstIn) return firstOut;
     const known = seen?.get(v);
@@ -85,7 +94,7 @@ export const prepareValue = (value: unknown, field: string, copy: boolean): Prep
       for (let i = 0; i < v.length; i++) {
         const source = v[i];
         // The path is only built for what is walked: primitives need none.
-        const item = isPrimitive(source) ? source : walk(source, `${path}[${i}]`);
+        const item = isPrimitive(source) ? source : walk(source, `${pathOf(lazyPath)}[${i}]`);
         if (out) out[i] = item;
       }
       return out ? Object.freeze(out) : v;
@@ -97,21 +106,21 @@ export const prepareValue = (value: unknown, field: string, copy: boolean): Prep
       for (const key in source) {
         if (!Object.hasOwn(source, key)) continue;
         const field = source[key];
-        const item = isPrimitive(field) ? field : walk(field, `${path}.${key}`);
+        const item = isPrimitive(field) ? field : walk(field, `${pathOf(lazyPath)}.${key}`);
         if (out) out[key] = item;
       }
       return out ? Object.freeze(out) : v;
     }
     if (!hasMutableInternals(v)) {
-      throw new InvalidArgumentError(path, `${describe(v)} cannot be stored`);
+      throw new InvalidArgumentError(pathOf(lazyPath), `${describe(v)} cannot be stored`);
     }
     mutable = true;
     if (v instanceof Map) {
       const out = copy ? new Map() : undefined;
       remember(v, out ?? v);
       for (const [k, item] of v) {
-        const ck = walk(k, `${path}<key>`);
-        const ci = walk(item, `${path}.get(${String(k)})`);
+        const ck = walk(k, `${pathOf(lazyPath)}<key>`);
+        const ci = walk(item, `${pathOf(lazyPath)}.get(${String(k)})`);
         out?.set(ck, ci);
       }
       return out ?? v;
@@ -120,7 +129,7 @@ export const prepareValue = (value: unknown, field: string, copy: boolean): Prep
       const out = copy ? new Set() : undefined;
       remember(v, out ?? v);
       for (const item of v) {
-        const ci = walk(item, `${path}<item>`);
+        const ci = walk(item, `${pathOf(lazyPath)}<item>`);
         out?.add(ci);
       }
       return out ?? v;

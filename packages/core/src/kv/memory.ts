@@ -4,6 +4,8 @@ import { resolveRange } from './range.js';
 import { SortedKeys } from './sorted.js';
 import type { Kv, KvChangeListener, KvCommit, KvEntry, KvScan, KvValue } from './types.js';
 
+const NONE: readonly never[] = [];
+
 export interface MemoryKvOptions {
   /** Largest number of keys one commit may touch (default: unlimited). */
   readonly maxCommitKeys?: number;
@@ -27,7 +29,7 @@ export const createMemoryKv = (options: MemoryKvOptions = {}): Kv => {
    * of searching for the key again. Nothing can change in between: all of it is synchronous.
    */
   const apply = (
-    { checks = [], puts = [], deletes = [] }: KvCommit,
+    { checks = NONE, puts = NONE, deletes = NONE }: KvCommit,
     readKeys: readonly string[] = [],
     readValues: readonly (KvValue | undefined)[] = [],
   ): void => {

@@ -150,6 +150,7 @@ export const render = (
         : t.goal.endsWith('%')
           ? `${t.value.toFixed(2)}%`
           : `${t.value.toFixed(2)}x`;
+    if (t.value === undefined) return `----  ${t.name}: not measured in this run`;
     if (t.pass === undefined) return `      ${t.name}: ${value}`;
     return `${t.pass ? 'PASS' : 'MISS'}  ${t.name}: ${value} (target ${t.goal})`;
   });

@@ -60,6 +60,10 @@ describe('memory adapter: key order under random puts and deletes', () => {
   const opArb = fc.oneof(
     fc.array(keyArb, { minLength: 1, maxLength: 60 }).map((puts) => ({ puts })),
     runArb(150).map((puts) => ({ puts })),
+    // Point reads between writes (the adapter remembers where its last read looked).
+    fc.array(keyArb, { minLength: 1, maxLength: 5 }).map((gets) => ({ gets })),
+    // Conditional puts: each key is looked up by its check, then written, as appends do.
+    fc.array(keyArb, { minLength: 1, maxLength: 20 }).map((puts) => ({ puts, checked: true })),
     fc.array(keyArb, { minLength: 1, maxLength: 60 }).map((deletes) => ({ deletes })),
     runArb(60).map((deletes) => ({ deletes })),
   );
@@ -86,8 +90,18 @@ describe('memory adapter: key order under random puts and deletes', () => {
           for (const op of ops) {
             if ('puts' in op) {
               const puts = [...new Set(op.puts)].map((key) => ({ key, value: ++n }));
-              await kv.commit({ puts });
+              const checks =
+                'checked' in op
+                  ? puts.map(({ key }) =>
+                      model.has(key)
+                        ? { key, equals: model.get(key) }
+                        : { key, absent: true as const },
+                    )
+                  : [];
+              await kv.commit({ checks, puts });
               for (const { key, value } of puts) model.set(key, value);
+            } else if ('gets' in op) {
+              expect(await kv.get(op.gets)).toEqual(op.gets.map((key) => model.get(key)));
             } else {
               const deletes = [...new Set(op.deletes)];
               await kv.commit({ deletes });
@@ -146,5 +160,30 @@ describe('memory adapter: key order under random puts and deletes', () => {
       }
     }
     expect(await kv.scan({})).toEqual([]);
+  });
+
+  it('puts a key in order after reading it, whatever was written or deleted in between', async () => {
+    const kv = createMemoryKv();
+    const even = Array.from({ length: 600 }, (_, i) => numbered('k', 2 * i));
+    await kv.commit({ puts: even.map((key, value) => ({ key, value })) });
+    const below = (key: string, by: number) => numbered('k', Number(key.slice(1)) - by);
+    // Read an absent key, change its neighbourhood, then write it.
+    const changes: ((key: string) => Promise<void>)[] = [
+      async () => {},
+      async (key) => kv.commit({ deletes: [below(key, 1)] }),
+      async (key) => kv.commit({ deletes: even.filter((k) => k < key).slice(-9) }),
+      async (key) => kv.commit({ puts: [{ key: `${below(key, 1)}~`, value: 0 }] }),
+      async (key) => kv.commit({ puts: [{ key: `${key}~`, value: 0 }] }),
+    ];
+    for (const [i, change] of changes.entries()) {
+      const key = numbered('k', 101 + 200 * i);
+      expect(await kv.get([key])).toEqual([undefined]);
+      await change(key);
+      await kv.commit({ puts: [{ key, value: 1 }] });
+      const keys = (await kv.scan({})).map((e) => e.key);
+      expect(keys).toEqual([...keys].sort());
+      expect(keys).toContain(key);
+      expect(await kv.get([key])).toEqual([1]);
+    }
   });
 });

@@ -47,17 +47,45 @@ export class SortedKeys<V> {
     return lowerBound(maxes, key);
   }
 
+  // Where the last `get` looked: a commit checks that a new key is absent, then puts it,
+  // and `set` can then insert it with two comparisons instead of a search. The position
+  // is used only when the keys around it still bracket the key (see `set`), so whatever
+  // changed in between, it is never used wrongly.
+  #lastKey: string | undefined;
+  #lastList = 0;
+  #lastAt = 0;
+
   /** The value of `key`, or undefined. */
   get(key: string): V | undefined {
     if (this.#maxes.length === 0) return undefined;
     const li = this.#listFor(key);
     const keys = this.#keys[li] as string[];
     const at = lowerBound(keys, key);
+    this.#lastKey = key;
+    this.#lastList = li;
+    this.#lastAt = at;
     return keys[at] === key ? (this.#values[li] as V[])[at] : undefined;
+  }
+
+  /** Inserts `key` at the position the last `get` found for it, if still right there. */
+  #insertWhereLastFound(key: string, value: V): boolean {
+    if (key !== this.#lastKey) return false;
+    this.#lastKey = undefined;
+    const li = this.#lastList;
+    const at = this.#lastAt;
+    const keys = this.#keys[li];
+    // Strictly inside a list: its neighbours there prove the list and the position.
+    if (keys === undefined || at <= 0 || at >= keys.length) return false;
+    if (!((keys[at - 1] as string) < key && key < (keys[at] as string))) return false;
+    keys.splice(at, 0, key);
+    (this.#values[li] as V[]).splice(at, 0, value);
+    if (keys.length > 2 * LOAD) this.#split(li);
+    return true;
   }
 
   /** Sets `key` to `value`, inserting it in order if it is new. */
   set(key: string, value: V): void {
+    if (this.#insertWhereLastFound(key, value)) return;
     if (this.#maxes.length === 0) {
       this.#keys.push([key]);
       this.#values.push([value]);

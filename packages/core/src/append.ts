@@ -24,6 +24,7 @@ import {
 } from './records.js';
 import type { AppendResult, EventMetadata, ExpectedVersion } from './types.js';
 import {
+  isRecord,
   isValidName,
   validateExpectedVersion,
   validateInteger,
@@ -66,9 +67,6 @@ export interface AppendTarget {
   /** What an append reads first: the head, the lease and, with a global log, its head. */
   readonly readKeys: readonly string[];
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 // Field paths ("events[3].metadata.userId") are built only for an error: a valid event
 // is checked with predicates, without a string per field.

@@ -116,11 +116,12 @@ export interface StreamSlot {
   readonly optimistic: Guard;
 }
 
-// Command handlers open a handle per call (`store.stream(ref).append(...)`), and queries
-// resolve every event's stream: both would rebuild the same key strings each time, and
-// hash them afresh in the backend. The slots of recently used streams are kept instead,
-// keyed by the names as given (so a hit also means they were validated). The cache is
-// bounded: past CACHE_LIMIT streams it starts over, which costs only a rebuild.
+// Command handlers open a handle per call (`store.stream(ref).append(...)`), which would
+// validate the names and build the same key strings every time. The slots of recently
+// used streams are kept instead, keyed by the names as given: only validated names are
+// ever cached, so a hit needs no validation. (Names read back from storage, as queries
+// do, are not validated and do not come here.) The cache is bounded: past CACHE_LIMIT
+// streams it starts over, which costs only a rebuild.
 const CACHE_LIMIT = 4096;
 let cachedSlots = 0;
 let slots = new Map<string, Map<string, Map<string, StreamSlot>>>();

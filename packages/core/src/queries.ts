@@ -8,7 +8,7 @@ import {
   encodeNumber,
   INDEX_NAMES,
   type IndexName,
-  streamSlot,
+  streamKeys,
 } from './keys.js';
 import type { KvEntry } from './kv/types.js';
 import type { Context } from './options.js';
@@ -39,7 +39,7 @@ const resolvePointers = async <E extends EventShape>(
 ): Promise<RecordedEvent<E>[]> => {
   const pointers = entries.map((entry) => ({ entry, pointer: asPointer(entry.key, entry.value) }));
   const keys = pointers.map(({ pointer }) =>
-    streamSlot(database, pointer.type, pointer.id).keys.event(pointer.version),
+    streamKeys(database, pointer.type, pointer.id).event(pointer.version),
   );
   const raws = await kvGet(ctx, keys);
   return pointers.map(({ entry, pointer }, i) => {

@@ -83,9 +83,11 @@ export const validateTime = (field: string, value: unknown): number | undefined 
   return ms;
 };
 
+/** Whether `validateObject` would accept `value`. */
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
 export const validateObject = (field: string, value: unknown): Record<string, unknown> => {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidArgumentError(field, 'must be an object');
-  }
-  return value as Record<string, unknown>;
+  if (!isRecord(value)) throw new InvalidArgumentError(field, 'must be an object');
+  return value;
 };

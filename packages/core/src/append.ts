@@ -248,7 +248,7 @@ const planAppend = (
   for (const key of idempotencyKeys) checks.push({ key, absent: true });
   const puts: KvEntry[] = [];
   const logPuts: KvEntry[] | undefined = ctx.globalLog ? [] : undefined;
-  // Shared by every index entry of this append (one timestamp, one stream).
+  // The same for every event of this append (one timestamp, one stream).
   const time = ctx.globalLog ? encodeNumber(timestamp) : '';
   const typeIndex =
     ctx.globalLog && ctx.indexes.has('aggregateType')
@@ -281,29 +281,18 @@ const planAppend = (
     puts.push({ key: idempotencyKeys[i] as string, value: { version } });
     if (logPuts !== undefined) {
       const pointer: PointerRecord = { type: stream.type, id: stream.id, version };
-      // "{time}/{position}" ends every index key of this event (see keys.ts).
       const position = encodeNumber(firstPosition + i);
-      const suffix = `${time}/${position}`;
-      logPuts.push({ key: joinKey(dbKeys.logPrefix, position), value: pointer });
-      if (ctx.indexes.has('eventType')) {
-        logPuts.push({
-          key: joinKey(dbKeys.indexPrefix('eventType', e.type), suffix),
-          value: pointer,
-        });
-      }
-      if (typeIndex !== undefined)
-        logPuts.push({ key: joinKey(typeIndex, suffix), value: pointer });
+      const suffix = dbKeys.indexSuffix(time, position);
+      const entry = (prefix: string): KvEntry => ({ key: joinKey(prefix, suffix), value: pointer });
+      logPuts.push({ key: dbKeys.log(position), value: pointer });
+      if (ctx.indexes.has('eventType'))
+        logPuts.push(entry(dbKeys.indexPrefix('eventType', e.type)));
+      if (typeIndex !== undefined) logPuts.push(entry(typeIndex));
       if (e.userId !== undefined && ctx.indexes.has('user')) {
-        logPuts.push({
-          key: joinKey(dbKeys.indexPrefix('user', e.userId), suffix),
-          value: pointer,
-        });
+        logPuts.push(entry(dbKeys.indexPrefix('user', e.userId)));
       }
       if (e.correlationId !== undefined && ctx.indexes.has('correlation')) {
-        logPuts.push({
-          key: joinKey(dbKeys.indexPrefix('correlation', e.correlationId), suffix),
-          value: pointer,
-        });
+        logPuts.push(entry(dbKeys.indexPrefix('correlation', e.correlationId)));
       }
     }
   }

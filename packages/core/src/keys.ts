@@ -87,9 +87,15 @@ export const streamKeys = (database: string, type: string, id: string): StreamKe
 export interface DatabaseKeys {
   readonly logHead: string;
   readonly logPrefix: string;
-  log(position: number): string;
-  /** An index entry is this prefix + `{time}/{position}`, both as `encodeNumber` writes them. */
+  /** A log entry's key; `position` as a number, or as `encodeNumber` already wrote it. */
+  log(position: number | string): string;
   indexPrefix(index: IndexName, value: string): string;
+  /**
+   * The `{time}/{position}` tail of an event's index entries, from `encodeNumber`'s
+   * strings (an append encodes its time once and each position once): each entry's key
+   * is `joinKey(indexPrefix(index, value), indexSuffix(time, position))`.
+   */
+  indexSuffix(time: string, position: string): string;
 }
 
 export const databaseKeys = (database: string): DatabaseKeys => {
@@ -99,8 +105,10 @@ export const databaseKeys = (database: string): DatabaseKeys => {
   return {
     logHead: `${db}/m/log`,
     logPrefix,
-    log: (position) => joinKey(logPrefix, encodeNumber(position)),
+    log: (position) =>
+      joinKey(logPrefix, typeof position === 'string' ? position : encodeNumber(position)),
     indexPrefix,
+    indexSuffix: (time, position) => `${time}/${position}`,
   };
 };
 

@@ -49,9 +49,6 @@ export const validateName = (field: string, value: unknown): string => {
   return value;
 };
 
-export const validateOptionalName = (field: string, value: unknown): string | undefined =>
-  value === undefined ? undefined : validateName(field, value);
-
 /** A non-negative (or positive, with `min` 1) safe integer. */
 export const validateInteger = (field: string, value: unknown, min: number): number => {
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) {

@@ -9,6 +9,7 @@ import {
   type QueryPage,
   type ReadLogOptions,
   type StreamId,
+  type StoreCapabilities,
   type StreamRef,
 } from '@eventkv/core';
 import { openHttpSession, resumeHttpSession } from './session.js';
@@ -26,7 +27,18 @@ export interface HttpEventStoreOptions {
   readonly database?: string;
   /** The `fetch` to send requests with (default the global one). */
   readonly fetch?: FetchLike;
+  /**
+   * What the Worker serves beyond streams (default: the global log and every index, as a
+   * Worker with `ROUTING=database` does). Declare `{ readLog: false, indexes: [] }` for a
+   * Worker with the default `stream` routing, which answers those routes with an error.
+   */
+  readonly capabilities?: StoreCapabilities;
 }
+
+const ALL_CAPABILITIES: StoreCapabilities = Object.freeze({
+  readLog: true,
+  indexes: Object.freeze(['eventType', 'aggregateType', 'user', 'correlation'] as const),
+});
 
 const claimedDatabase = (token: string): string | undefined => {
   try {
@@ -83,6 +95,7 @@ export const createHttpEventStore = <E extends EventShape = EventShape>(
     `/${API_VERSION}/${encodeSegment(databaseOf(database, 'options.database'))}`;
 
   return {
+    capabilities: options.capabilities ?? ALL_CAPABILITIES,
     stream: (ref) => new HttpStream<E>({ transport, ref: resolve(ref) }),
     open: (ref, openOptions: OpenOptions = {}) =>
       openHttpSession<E>(transport, resolve(ref), openOptions),

@@ -86,5 +86,6 @@ export type {
   ReadOptions,
   RecordedEvent,
   Snapshot,
+  StoreCapabilities,
   StreamRef,
 } from './types.js';

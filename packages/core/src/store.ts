@@ -4,11 +4,20 @@ import { type Context, type EventStoreOptions, resolveOptions } from './options.
 import { type LogPage, queryIndex, readGlobalLog } from './queries.js';
 import { type OpenOptions, openSession, resumeSession, type Session } from './session.js';
 import { type EventStream, StreamHandle } from './stream.js';
-import type { EventShape, QueryOptions, QueryPage, ReadLogOptions, StreamRef } from './types.js';
+import type {
+  EventShape,
+  QueryOptions,
+  QueryPage,
+  ReadLogOptions,
+  StoreCapabilities,
+  StreamRef,
+} from './types.js';
 import { validateInteger, validateName, validateObject } from './validate.js';
 
 /** The provider: opens streams and answers database-wide queries. */
 export interface EventStore<E extends EventShape = EventShape> {
+  /** What this store serves beyond the stream API (the global log, which indexes). */
+  readonly capabilities: StoreCapabilities;
   /**
    * A session-less handle: optimistic concurrency only (expected versions). Writes fail
    * with `StreamLockedError` while a session holds the stream.
@@ -63,7 +72,12 @@ export const createEventStore = <E extends EventShape = EventShape>(
   options: EventStoreOptions,
 ): EventStore<E> => {
   const ctx: Context = resolveOptions(options);
+  const capabilities: StoreCapabilities = Object.freeze({
+    readLog: ctx.globalLog,
+    indexes: Object.freeze([...ctx.indexes]),
+  });
   return {
+    capabilities,
     stream: (ref) => {
       const slot = resolveSlot(ref);
       return new StreamHandle<E>(ctx, slot.stream, slot.optimistic, slot);

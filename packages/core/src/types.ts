@@ -115,6 +115,19 @@ export interface StreamRef {
 
 export type { IndexName };
 
+/**
+ * What a store can do beyond the stream API, so that callers (and the store conformance
+ * suite) can tell before they call: the global log (`readLog`) and which secondary indexes
+ * `query` serves. A store that answers neither (a Durable Object store with one object per
+ * stream) declares `readLog: false, indexes: []`.
+ */
+export interface StoreCapabilities {
+  /** `readLog()` is served. */
+  readonly readLog: boolean;
+  /** The indexes `query()` serves. */
+  readonly indexes: readonly IndexName[];
+}
+
 export interface QueryOptions {
   readonly database?: string;
   /** Inclusive lower bound on the event timestamp (ms since epoch, or a Date). */

@@ -4,6 +4,7 @@ import {
   InvalidArgumentError,
   type LogPage,
   type QueryPage,
+  type StoreCapabilities,
 } from '@eventkv/core';
 import type { SessionInfo } from '../object/calls.js';
 import {
@@ -15,6 +16,9 @@ import {
 import { callObject, type EventStoreObjectNamespace } from './object-caller.js';
 import { RemoteSession } from './remote-session.js';
 import { RemoteStream, type RemoteTarget } from './remote-stream.js';
+
+// What an object serves under 'database' routing with the hosted store's default settings.
+const ALL_INDEXES = ['eventType', 'aggregateType', 'user', 'correlation'] as const;
 
 export interface DurableObjectEventStoreOptions {
   /**
@@ -64,7 +68,13 @@ export const createDurableObjectEventStore = <E extends EventShape = EventShape>
     }
     return databaseObjectName(database);
   };
+  const capabilities: StoreCapabilities = Object.freeze(
+    routing === 'database'
+      ? { readLog: true, indexes: Object.freeze([...ALL_INDEXES]) }
+      : { readLog: false, indexes: Object.freeze([]) },
+  );
   return {
+    capabilities,
     stream: (ref) => new RemoteStream<E>(target(ref)),
     open: async (ref, openOptions) => {
       const to = target(ref);

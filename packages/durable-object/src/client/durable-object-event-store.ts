@@ -3,8 +3,11 @@ import {
   type EventStore,
   InvalidArgumentError,
   type LogPage,
+  type QueryOptions,
   type QueryPage,
+  type ReadLogOptions,
   type StoreCapabilities,
+  type StreamRef,
 } from '@eventkv/core';
 import type { SessionInfo } from '../object/calls.js';
 import {
@@ -28,7 +31,43 @@ export interface DurableObjectEventStoreOptions {
    * `readLog` too, and is the one writer of all its streams.
    */
   readonly routing?: Routing;
+  /**
+   * The database refs, `query` and `readLog` use when they name none (default
+   * `'default'`): a Worker serving one tenant sets it once instead of naming it in every ref.
+   */
+  readonly database?: string;
 }
+
+// The rules core applies to every name (database, type, id): 1-256 characters of
+// well-formed UTF-16 without control characters.
+const MAX_NAME_LENGTH = 256;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+const CONTROL = /[\u0000-\u001F\u007F]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+const validateDatabase = (field: string, value: unknown): string => {
+  if (typeof value !== 'string') throw new InvalidArgumentError(field, 'must be a string');
+  if (value.length === 0) throw new InvalidArgumentError(field, 'must not be empty');
+  if (value.length > MAX_NAME_LENGTH) {
+    throw new InvalidArgumentError(
+      field,
+      `must be at most ${MAX_NAME_LENGTH} characters (got ${value.length})`,
+    );
+  }
+  if (LONE_SURROGATE.test(value)) {
+    throw new InvalidArgumentError(
+      field,
+      'must be well-formed UTF-16 (it contains a lone surrogate)',
+    );
+  }
+  if (CONTROL.test(value)) {
+    throw new InvalidArgumentError(field, 'must not contain control characters');
+  }
+  return value;
+};
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null;
 
 /**
  * The event store API over `EventStoreObject`s, for a Worker (or another object) that
@@ -49,14 +88,24 @@ export const createDurableObjectEventStore = <E extends EventShape = EventShape>
   if (routing !== 'stream' && routing !== 'database') {
     throw new InvalidArgumentError('options.routing', "must be 'stream' or 'database'");
   }
+  const defaultDatabase =
+    options.database === undefined
+      ? 'default'
+      : validateDatabase('options.database', options.database);
   if (typeof namespace?.idFromName !== 'function') {
     throw new InvalidArgumentError(
       'namespace',
       'must be the Durable Object namespace binding of an EventStoreObject class',
     );
   }
-  const target = (ref: Parameters<typeof toStreamId>[0]): RemoteTarget => {
-    const id = toStreamId(ref);
+  // A ref or options object that names no database gets the default one; anything else
+  // (a malformed argument included) is passed on as it is, to be refused where it is checked.
+  const withDatabase = <T>(value: T): T =>
+    isObject(value) && value.database === undefined
+      ? ({ ...value, database: defaultDatabase } as T)
+      : value;
+  const target = (ref: StreamRef): RemoteTarget => {
+    const id = toStreamId(withDatabase(ref));
     return { namespace, objectName: objectNameFor(id, routing), ref: id };
   };
   const databaseWide = (operation: string, database: string | undefined): string => {
@@ -91,19 +140,17 @@ export const createDurableObjectEventStore = <E extends EventShape = EventShape>
       return new RemoteSession<E>(to, info);
     },
     query: async (index, value, queryOptions) => {
-      const name = databaseWide('query', queryOptions?.database);
+      const resolved: QueryOptions = withDatabase(queryOptions ?? {});
+      const name = databaseWide('query', resolved.database);
       return callObject<QueryPage<E>>(namespace, name, 'query', (stub) =>
-        stub.query({
-          index,
-          value,
-          ...(queryOptions === undefined ? {} : { options: queryOptions }),
-        }),
+        stub.query({ index, value, options: resolved }),
       );
     },
     readLog: async (logOptions) => {
-      const name = databaseWide('readLog', logOptions?.database);
+      const resolved: ReadLogOptions = withDatabase(logOptions ?? {});
+      const name = databaseWide('readLog', resolved.database);
       return callObject<LogPage<E>>(namespace, name, 'readLog', (stub) =>
-        stub.readLog(logOptions === undefined ? {} : { options: logOptions }),
+        stub.readLog({ options: resolved }),
       );
     },
   };

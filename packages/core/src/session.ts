@@ -1,3 +1,5 @@
+// `preserve` keeps this in the emitted .d.ts, so consumers get AsyncDisposable without a lib setting.
+/// <reference lib="esnext.disposable" preserve="true" />
 import {
   InvalidSessionError,
   isKvConditionError,

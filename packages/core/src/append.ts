@@ -49,6 +49,8 @@ interface PreparedEvent {
   readonly hasData: boolean;
   readonly data: unknown;
   readonly mutable: boolean;
+  /** The payload's size as stored. */
+  readonly size: number;
   readonly messageId: string;
   /** The store generated the message id (so it needs no escaping in a key). */
   readonly generated: boolean;
@@ -75,6 +77,8 @@ const nameAt = (value: unknown, i: number, path: string): string =>
   isValidName(value) ? value : validateName(at(i, path), value);
 const optionalNameAt = (value: unknown, i: number, path: string): string | undefined =>
   value === undefined ? undefined : nameAt(value, i, path);
+
+const NO_DATA = { value: undefined, mutable: false, size: 0 } as const;
 
 const prepareEvent = (ctx: Context, input: unknown, i: number): PreparedEvent => {
   const event = isRecord(input) ? input : validateObject(at(i, ''), input);
@@ -106,13 +110,14 @@ const prepareEvent = (ctx: Context, input: unknown, i: number): PreparedEvent =>
   // need no escaping in keys by construction: neither check runs for them.
   const builtInId = ctx.generateId === defaultIdGenerator;
   const payload = hasData
-    ? encodePayload(ctx, event.data, () => at(i, '.data'))
-    : { value: undefined, mutable: false };
+    ? encodePayload(ctx, event.data, () => at(i, '.data'), ctx.maxEventBytes, 'maxEventBytes')
+    : NO_DATA;
   return {
     type,
     hasData,
     data: payload.value,
     mutable: payload.mutable,
+    size: payload.size,
     messageId:
       meta.messageId === undefined
         ? builtInId
@@ -143,6 +148,14 @@ export const prepareAppend = (ctx: Context, input: unknown, options: unknown) =>
   const opts = options === undefined ? {} : validateObject('options', options);
   const expected = validateExpectedVersion(opts.expectedVersion);
   const events = list.map((event, i) => prepareEvent(ctx, event, i));
+  let total = 0;
+  for (const event of events) total += event.size;
+  if (total > ctx.maxAppendBytes) {
+    throw new InvalidArgumentError(
+      'events',
+      `carry ${total} bytes of data, more than the limit of ${ctx.maxAppendBytes} per append (maxAppendBytes); append fewer events at a time`,
+    );
+  }
   if (events.length === 1) return { events, expected };
   const ids = new Set<string>();
   events.forEach((e, i) => {

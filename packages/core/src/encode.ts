@@ -1,8 +1,8 @@
 import { CorruptRecordError, InvalidArgumentError } from './errors.js';
 import type { Context } from './options.js';
+import { copyValue, pathOf, preparePayload } from './payload.js';
 import { type EventRecord, MUTABLE_INSIDE, type SnapshotRecord } from './records.js';
 import type { Snapshot } from './types.js';
-import { copyValue, pathOf, prepareValue } from './value.js';
 
 /**
  * Payloads on the way in and out. On the way in: validated (and, for backends that share
@@ -13,14 +13,23 @@ import { copyValue, pathOf, prepareValue } from './value.js';
 export interface EncodedPayload {
   readonly value: unknown;
   readonly mutable: boolean;
+  /** Its size as stored (`payloadSize`). */
+  readonly size: number;
 }
 
+/**
+ * Checks a payload against the contract (`payload.ts`) as it will be stored: the value
+ * itself with the structured codec, the codec's output otherwise. `maxBytes` is the limit
+ * it must fit, named `limitName` in the error.
+ */
 export const encodePayload = (
   ctx: Context,
   value: unknown,
   field: string | (() => string),
+  maxBytes: number,
+  limitName: string,
 ): EncodedPayload => {
-  if (ctx.passThrough) return prepareValue(value, field, ctx.isolate);
+  if (ctx.passThrough) return preparePayload(value, field, ctx.isolate, maxBytes, limitName);
   let encoded: unknown;
   try {
     encoded = ctx.codec.encode(value);
@@ -32,7 +41,7 @@ export const encodePayload = (
       { cause: error },
     );
   }
-  return prepareValue(encoded, field, ctx.isolate);
+  return preparePayload(encoded, field, ctx.isolate, maxBytes, limitName);
 };
 
 /** Freezes a record built by core before a sharing backend keeps it. */

@@ -61,7 +61,11 @@ export type {
 } from './kv/types.js';
 export type { Logger, LogLevel } from './logger.js';
 export type { EventStoreOptions } from './options.js';
+export type { PreparedPayload } from './payload.js';
+export { DEFAULT_PAYLOAD_LIMITS, MAX_PAYLOAD_DEPTH, payloadSize } from './payload.js';
 export type { LogPage } from './queries.js';
+export type { RemoteAppend } from './remote.js';
+export { checkName, checkSnapshotState, prepareRemoteAppend } from './remote.js';
 export type { OpenOptions, Session } from './session.js';
 export type { SnapshotSource } from './snapshot-every.js';
 export { snapshotInChunks } from './snapshot-every.js';
@@ -89,3 +93,4 @@ export type {
   StoreCapabilities,
   StreamRef,
 } from './types.js';
+export { fromWireJson, toWireJson } from './wire-json.js';

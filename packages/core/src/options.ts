@@ -9,6 +9,7 @@ import { INDEX_NAMES, type IndexName } from './keys.js';
 import type { Kv } from './kv/types.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
+import { DEFAULT_PAYLOAD_LIMITS } from './payload.js';
 import { validateInteger } from './validate.js';
 
 export interface EventStoreOptions {
@@ -43,6 +44,12 @@ export interface EventStoreOptions {
   readonly indexes?: boolean | readonly IndexName[];
   /** Largest number of events one append may carry (default 1 000). */
   readonly maxEventsPerAppend?: number;
+  /** Largest event payload (`data`), in `payloadSize` units (default 256 KiB). */
+  readonly maxEventBytes?: number;
+  /** Largest total of the payloads of one append (default 1 MiB). */
+  readonly maxAppendBytes?: number;
+  /** Largest snapshot state (default 1 MiB). */
+  readonly maxSnapshotBytes?: number;
 }
 
 /** Settings resolved once per store and shared by every handle. */
@@ -58,6 +65,9 @@ export interface Context {
   readonly globalLog: boolean;
   readonly indexes: ReadonlySet<IndexName>;
   readonly maxEventsPerAppend: number;
+  readonly maxEventBytes: number;
+  readonly maxAppendBytes: number;
+  readonly maxSnapshotBytes: number;
   /** The backend shares stored values with readers: core copies and freezes on write. */
   readonly isolate: boolean;
   /** Payloads are stored unchanged (the structured codec): reads decode nothing. */
@@ -127,6 +137,21 @@ export const resolveOptions = (options: EventStoreOptions): Context => {
     maxEventsPerAppend: validateInteger(
       'options.maxEventsPerAppend',
       options.maxEventsPerAppend ?? 1000,
+      1,
+    ),
+    maxEventBytes: validateInteger(
+      'options.maxEventBytes',
+      options.maxEventBytes ?? DEFAULT_PAYLOAD_LIMITS.maxEventBytes,
+      1,
+    ),
+    maxAppendBytes: validateInteger(
+      'options.maxAppendBytes',
+      options.maxAppendBytes ?? DEFAULT_PAYLOAD_LIMITS.maxAppendBytes,
+      1,
+    ),
+    maxSnapshotBytes: validateInteger(
+      'options.maxSnapshotBytes',
+      options.maxSnapshotBytes ?? DEFAULT_PAYLOAD_LIMITS.maxSnapshotBytes,
       1,
     ),
     isolate: !kv.capabilities.copiesValues,

@@ -224,7 +224,13 @@ export class StreamHandle<E extends EventShape> implements EventStream<E> {
   async saveSnapshot<S>(version: number, state: S): Promise<void> {
     this.guard.assertUsable();
     validateInteger('version', version, 1);
-    const payload = encodePayload(this.ctx, state, 'state');
+    const payload = encodePayload(
+      this.ctx,
+      state,
+      'state',
+      this.ctx.maxSnapshotBytes,
+      'maxSnapshotBytes',
+    );
     const key = this.keys.snapshot(version);
     await writeGuarded(
       this.ctx,

@@ -6,16 +6,16 @@ export const MAX_NAME_LENGTH = 256;
 // Lone surrogates cannot be encoded into keys (and would sort differently per backend).
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-const CONTROL = /[\u0000-\u001F\u007F]/;
+const CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
 
 /**
- * No control character and no surrogate at all: what nearly every name is. One pass over
+ * No control character (C0, DEL or C1) and no surrogate at all: what nearly every name is. One pass over
  * the characters, cheaper than the two patterns below, which run only when it fails.
  */
 const isPlainText = (value: string): boolean => {
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f || (c >= 0xd800 && c <= 0xdfff)) return false;
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || (c >= 0xd800 && c <= 0xdfff)) return false;
   }
   return true;
 };

@@ -1,18 +1,16 @@
-import { SuperJSON } from 'superjson';
+import { fromWireJson, toWireJson } from '../wire-json.js';
 import type { Codec } from './types.js';
-
-const text = new SuperJSON();
 
 /**
  * The default codec: values are stored as structured-clone data, unchanged (core only
- * validates and, for non-copying backends, freezes a copy). Dates, BigInt, Map, Set,
- * RegExp and binary data round-trip; class instances are refused. Its text form is
- * superjson, so the same values also cross the HTTP wire.
+ * validates them against the payload contract and, for non-copying backends, freezes a
+ * copy). Dates, BigInt, Map, Set, RegExp and binary data round-trip; class instances are
+ * refused. Its text form is wire JSON (`wire-json.ts`), so the same values cross HTTP.
  */
 export const structuredCodec: Codec = {
   name: 'structured',
   encode: (value) => value,
   decode: (data) => data,
-  stringify: (value) => text.stringify(value),
-  parse: (data) => text.parse(data),
+  stringify: toWireJson,
+  parse: fromWireJson,
 };

@@ -103,9 +103,7 @@ describe('pnpm start', () => {
         'Content-Type': 'application/json',
         Origin: origin,
       },
-      body: JSON.stringify({
-        json: { events: [{ type: 'FundsDeposited', data: { amount: 100 } }] },
-      }),
+      body: JSON.stringify({ events: [{ type: 'FundsDeposited', data: { amount: 100 } }] }),
     });
     expect(response.status).toBe(201);
     // The demo's origin may call the Worker from the browser.

@@ -34,8 +34,8 @@ const eventsOnWorker = async (id: string): Promise<WireEvent[]> => {
     headers: { Authorization: `Bearer ${token}` },
   });
   expect(response.status).toBe(200);
-  // The wire format is a superjson document: the value is under `json`.
-  return ((await response.json()) as { json: { events: WireEvent[] } }).json.events;
+  // The wire format is JSON (Dates and other non-JSON values as `{"$date": ...}` tags).
+  return ((await response.json()) as { events: WireEvent[] }).events;
 };
 
 /** A loopback port nothing listens on. */

@@ -65,6 +65,6 @@ export const unauthorizedFetch: typeof fetch = async () =>
     { status: 401, headers: { 'Content-Type': 'application/json' } },
   );
 
-/** A successful superjson response, as the Worker sends them. */
+/** A successful wire JSON response, as the Worker sends them. */
 export const okResponse = (value: unknown, status = 200) =>
   new Response(toWire(value), { status, headers: { 'Content-Type': 'application/json' } });

@@ -13,14 +13,14 @@ const appendWith = (db: string, authorization: string | undefined) =>
       'Content-Type': 'application/json',
       ...(authorization === undefined ? {} : { Authorization: authorization }),
     },
-    body: JSON.stringify({ json: { events: [{ type: 'Opened' }] } }),
+    body: JSON.stringify({ events: [{ type: 'Opened' }] }),
   });
 
 const versionOf = async (db: string) => {
   const res = await call(`/v1/${db}/streams/Account/1/version`, {
     headers: { Authorization: `Bearer ${await tokenFor(db)}` },
   });
-  return (JSON.parse(await res.text()) as { json: { version: number } }).json.version;
+  return (JSON.parse(await res.text()) as { version: number }).version;
 };
 
 describe('authentication', () => {

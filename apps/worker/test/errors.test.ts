@@ -30,9 +30,15 @@ describe('error responses', () => {
     expect(await outside.json()).toMatchObject({ error: { code: 'ROUTE_NOT_FOUND' } });
   });
 
-  it('answers 400 to malformed JSON, a non-superjson body and invalid fields, writing nothing', async () => {
+  it('answers 400 to malformed JSON, bad wire JSON tags and invalid fields, writing nothing', async () => {
     const db = freshDatabase();
-    const bodies = ['{"json": ', '[1, 2]', '{"events": []}', '\u00ff'];
+    const bodies = [
+      '{"events": ',
+      '\u00ff',
+      '{"$nope": 1}',
+      '{"events": [{"type": "A", "data": {"$date": "never"}}]}',
+      '{"events": [{"type": "A", "data": {"$x": 1, "y": 2}}]}',
+    ];
     for (const body of bodies) {
       const res = await raw(db, `${S}/events`, {
         method: 'POST',
@@ -148,9 +154,9 @@ describe('error responses', () => {
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
         if (sent === 0)
-          controller.enqueue(new TextEncoder().encode('{"json":{"events":[{"type":"A","data":"'));
+          controller.enqueue(new TextEncoder().encode('{"events":[{"type":"A","data":"'));
         if (sent >= 40) {
-          controller.enqueue(new TextEncoder().encode('"}]}}'));
+          controller.enqueue(new TextEncoder().encode('"}]}'));
           controller.close();
           return;
         }

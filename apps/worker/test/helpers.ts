@@ -66,7 +66,7 @@ export const authed = async (db: string, init: RequestInit = {}): Promise<Reques
 export interface ApiResponse {
   readonly status: number;
   readonly headers: Headers;
-  /** The superjson-decoded body of a success, the plain JSON of an error, or undefined. */
+  /** The wire-JSON-decoded body of a success, the plain JSON of an error, or undefined. */
   readonly body: unknown;
 }
 

@@ -99,25 +99,23 @@ const append = async (stream: number): Promise<boolean> => {
     method: 'POST',
     headers: { authorization, 'content-type': 'application/json' },
     body: JSON.stringify({
-      json: {
-        events: deposits,
-        expectedVersion: versions[stream] === 0 ? 'no-stream' : versions[stream],
-      },
+      events: deposits,
+      expectedVersion: versions[stream] === 0 ? 'no-stream' : versions[stream],
     }),
   });
-  const body = (await response.json()) as { json?: { version?: number } };
-  if (response.status !== 201 || body.json?.version !== versions[stream]! + 1) {
+  const body = (await response.json()) as { version?: number };
+  if (response.status !== 201 || body.version !== versions[stream]! + 1) {
     log(`append ${stream}: ${response.status} ${JSON.stringify(body).slice(0, 200)}`);
     return false;
   }
-  versions[stream] = body.json.version;
+  versions[stream] = body.version;
   return true;
 };
 const read = async (stream: number): Promise<boolean> => {
   const response = await fetch(streamUrl(stream), { headers: { authorization } });
-  const body = (await response.json()) as { json?: { events?: unknown[] } };
+  const body = (await response.json()) as { events?: unknown[] };
   // Every event appended to that stream must come back.
-  return response.status === 200 && body.json?.events?.length === versions[stream];
+  return response.status === 200 && body.events?.length === versions[stream];
 };
 
 try {

@@ -8,8 +8,8 @@ import {
   type QueryOptions,
   type QueryPage,
   type ReadLogOptions,
-  type StreamId,
   type StoreCapabilities,
+  type StreamId,
   type StreamRef,
 } from '@eventkv/core';
 import { openHttpSession, resumeHttpSession } from './session.js';

@@ -9,7 +9,7 @@ export interface RequestSpec {
   readonly method: 'GET' | 'POST' | 'DELETE';
   readonly path: string;
   readonly query?: Readonly<Record<string, string | number | undefined>>;
-  /** Sent as a superjson body when present. */
+  /** Sent as a wire JSON body when present. */
   readonly body?: unknown;
   readonly sessionId?: string;
   readonly headers?: Readonly<Record<string, string>>;
@@ -89,7 +89,7 @@ export const createTransport = (baseUrl: string, token: string, fetchFn: FetchLi
         throw new HttpError(
           'BAD_RESPONSE',
           response.status,
-          `${operation}: the response body is not a superjson document`,
+          `${operation}: the response body is not wire JSON`,
           { cause },
         );
       }

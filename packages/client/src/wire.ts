@@ -1,30 +1,22 @@
-import { InvalidArgumentError } from '@eventkv/core';
-import { SuperJSON } from 'superjson';
+import { fromWireJson, InvalidArgumentError, toWireJson } from '@eventkv/core';
 
 /**
  * The wire format shared by the Worker and this client. Request and response bodies are
- * superjson documents (`{ "json": ..., "meta": ... }`, content type `application/json`), so
- * Dates, BigInt, Map, Set, `undefined` and more round-trip. Error responses are plain JSON
- * `{ "error": ErrorJSON }`.
+ * wire JSON (content type `application/json`): plain JSON, with the values JSON lacks
+ * (Dates, BigInt, Map, Set, `undefined`, binary data, NaN...) as `{"$date": ...}`-style
+ * tagged objects; see `toWireJson` in `@eventkv/core`. A plain JSON document is a valid
+ * body. Error responses are plain JSON `{ "error": ErrorJSON }`.
  */
 export const API_VERSION = 'v1';
 
 /** Names the session a request acts in (its id from `POST .../sessions`). */
 export const SESSION_HEADER = 'Eventkv-Session';
 
-const wire = new SuperJSON();
-
 /** A value as a wire body. */
-export const toWire = (value: unknown): string => wire.stringify(value);
+export const toWire = (value: unknown): string => toWireJson(value);
 
-/** A wire body as a value. Throws on text that is not a superjson document. */
-export const fromWire = (text: string): unknown => {
-  const doc: unknown = JSON.parse(text);
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc) || !('json' in doc)) {
-    throw new SyntaxError('body is not a superjson document ({ "json": ..., "meta"?: ... })');
-  }
-  return wire.deserialize(doc as Parameters<typeof wire.deserialize>[0]);
-};
+/** A wire body as a value. Throws (`SyntaxError`, `RangeError`) on text that is not wire JSON. */
+export const fromWire = (text: string): unknown => fromWireJson(text);
 
 /** Encodes one name as one path segment (`/` and `%` included, so it stays one segment). */
 export const encodeSegment = (name: string): string => encodeURIComponent(name);

@@ -357,7 +357,8 @@ export const appendEvents = async (
   );
 
   for (let attempt = 1; ; attempt++) {
-    t.guard.assertUsable();
+    const pending = t.guard.assertUsable();
+    if (pending) await pending;
     let planned: Planned | undefined;
     try {
       await kvUpdate(ctx, readKeys, (values) => {

@@ -284,13 +284,21 @@ export class KvConditionError extends EventKvError {
   }
 }
 
+/**
+ * An error from any realm (an iframe, a worker, a vm context: `instanceof Error` fails
+ * there) or an error rebuilt as plain data with a message.
+ */
+const isErrorLike = (error: object): boolean =>
+  Object.prototype.toString.call(error) === '[object Error]' ||
+  typeof (error as { message?: unknown }).message === 'string';
+
 const guard =
   <T extends EventKvError>(code: T['code']) =>
   (error: unknown): error is T =>
     typeof error === 'object' &&
     error !== null &&
     (error as { code?: unknown }).code === code &&
-    error instanceof Error;
+    isErrorLike(error);
 
 const CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'VERSION_MISMATCH',
@@ -314,7 +322,10 @@ const CODES: ReadonlySet<string> = new Set<ErrorCode>([
 /** An eventkv error: one of the codes above (a backend's `ENOENT` or `QuotaExceededError` is not). */
 export const isEventKvError = (error: unknown): error is EventKvError =>
   error instanceof EventKvError ||
-  (error instanceof Error && CODES.has((error as { code?: unknown }).code as string));
+  (typeof error === 'object' &&
+    error !== null &&
+    CODES.has((error as { code?: unknown }).code as string) &&
+    isErrorLike(error));
 export const isVersionMismatchError = guard<VersionMismatchError>('VERSION_MISMATCH');
 export const isNotOpenError = guard<NotOpenError>('NOT_OPEN');
 export const isSessionExpiredError = guard<SessionExpiredError>('SESSION_EXPIRED');

@@ -3,6 +3,7 @@ import { systemClock } from './clock.js';
 import { structuredCodec } from './codec/structured.js';
 import type { Codec } from './codec/types.js';
 import { InvalidArgumentError } from './errors.js';
+import type { SessionState } from './guard.js';
 import type { IdGenerator } from './ids.js';
 import { defaultIdGenerator } from './ids.js';
 import { INDEX_NAMES, type IndexName } from './keys.js';
@@ -72,6 +73,8 @@ export interface Context {
   readonly isolate: boolean;
   /** Payloads are stored unchanged (the structured codec): reads decode nothing. */
   readonly passThrough: boolean;
+  /** State shared by the handles of each session (`sessionState` in guard.ts). */
+  readonly sessions: Map<string, SessionState>;
 }
 
 export const resolveOptions = (options: EventStoreOptions): Context => {
@@ -156,5 +159,6 @@ export const resolveOptions = (options: EventStoreOptions): Context => {
     ),
     isolate: !kv.capabilities.copiesValues,
     passThrough: codec === structuredCodec,
+    sessions: new Map(),
   };
 };

@@ -8,7 +8,7 @@ import {
   SessionExpiredError,
   type StreamId,
 } from './errors.js';
-import { type SessionState, sessionGuard } from './guard.js';
+import { forgetSession, type SessionState, sessionGuard, sessionState } from './guard.js';
 import { kvCommit, kvGet } from './io.js';
 import { streamSlot } from './keys.js';
 import { log } from './logger.js';
@@ -48,8 +48,14 @@ class SessionHandle<E extends EventShape> extends StreamHandle<E> implements Ses
   readonly #timeoutMs: number;
   #released = false;
 
-  constructor(ctx: Context, ref: StreamId, state: SessionState, timeoutMs: number) {
-    super(ctx, ref, sessionGuard(ctx, ref, state));
+  constructor(
+    ctx: Context,
+    ref: StreamId,
+    state: SessionState,
+    timeoutMs: number,
+    leaseKey: string,
+  ) {
+    super(ctx, ref, sessionGuard(ctx, ref, state, leaseKey));
     this.#state = state;
     this.#timeoutMs = timeoutMs;
   }
@@ -65,7 +71,7 @@ class SessionHandle<E extends EventShape> extends StreamHandle<E> implements Ses
   }
 
   async renew(): Promise<void> {
-    this.guard.assertUsable();
+    await this.guard.assertUsable();
     const check = await readLeaseCheck(this.ctx, this.guard, this.keys.lease);
     const lease: LeaseRecord = {
       sessionId: this.#state.sessionId,
@@ -101,6 +107,7 @@ class SessionHandle<E extends EventShape> extends StreamHandle<E> implements Ses
       }
     }
     this.#released = true;
+    forgetSession(this.ctx, this.keys.lease, this.#state.sessionId);
     log(this.ctx.logger, 'info', 'store.closed', 'session closed', {
       ...this.ref,
       sessionId: this.sessionId,
@@ -164,8 +171,9 @@ export const openSession = async <E extends EventShape>(
     return new SessionHandle<E>(
       ctx,
       ref,
-      { sessionId, expiresAt: lease.expiresAt, closed: false },
+      sessionState(ctx, key, sessionId, lease.expiresAt),
       sessionTimeoutMs,
+      key,
     );
   }
 };
@@ -190,7 +198,8 @@ export const resumeSession = async <E extends EventShape>(
   return new SessionHandle<E>(
     ctx,
     ref,
-    { sessionId, expiresAt: held.expiresAt, closed: false },
+    sessionState(ctx, key, sessionId, held.expiresAt),
     held.timeoutMs ?? ctx.sessionTimeoutMs,
+    key,
   );
 };

@@ -118,7 +118,8 @@ export class StreamHandle<E extends EventShape> implements EventStream<E> {
     events: EventInput<E> | readonly EventInput<E>[],
     options?: AppendOptions,
   ): Promise<AppendResult> {
-    this.guard.assertUsable();
+    const pending = this.guard.assertUsable();
+    if (pending) await pending;
     const prepared = prepareAppend(this.ctx, events, options);
     return appendEvents(this.#target, prepared.events, prepared.expected);
   }
@@ -133,7 +134,7 @@ export class StreamHandle<E extends EventShape> implements EventStream<E> {
   }
 
   async read(options: ReadOptions = {}): Promise<RecordedEvent<E>[]> {
-    this.guard.assertUsable();
+    await this.guard.assertUsable();
     const opts = validateObject('options', options);
     for (const key in opts) {
       if (!READ_KEYS.has(key))
@@ -203,7 +204,7 @@ export class StreamHandle<E extends EventShape> implements EventStream<E> {
   }
 
   async version(): Promise<number> {
-    this.guard.assertUsable();
+    await this.guard.assertUsable();
     return this.currentVersion();
   }
 
@@ -213,7 +214,7 @@ export class StreamHandle<E extends EventShape> implements EventStream<E> {
   }
 
   async versionOf(messageId: string): Promise<number> {
-    this.guard.assertUsable();
+    await this.guard.assertUsable();
     const key = this.keys.idempotency(validateName('messageId', messageId));
     const [raw] = await kvGet(this.ctx, [key]);
     const entry = asIdempotency(key, raw);
@@ -222,7 +223,7 @@ export class StreamHandle<E extends EventShape> implements EventStream<E> {
   }
 
   async saveSnapshot<S>(version: number, state: S): Promise<void> {
-    this.guard.assertUsable();
+    await this.guard.assertUsable();
     validateInteger('version', version, 1);
     const payload = encodePayload(
       this.ctx,
@@ -255,7 +256,7 @@ export class StreamHandle<E extends EventShape> implements EventStream<E> {
   }
 
   async latestSnapshot<S = unknown>(): Promise<Snapshot<S> | undefined> {
-    this.guard.assertUsable();
+    await this.guard.assertUsable();
     const [entry] = await kvScan(this.ctx, {
       prefix: this.keys.snapshotPrefix,
       reverse: true,
@@ -265,7 +266,7 @@ export class StreamHandle<E extends EventShape> implements EventStream<E> {
   }
 
   async snapshotAt<S = unknown>(version: number): Promise<Snapshot<S>> {
-    this.guard.assertUsable();
+    await this.guard.assertUsable();
     validateInteger('version', version, 1);
     const key = this.keys.snapshot(version);
     const [raw] = await kvGet(this.ctx, [key]);
@@ -274,7 +275,7 @@ export class StreamHandle<E extends EventShape> implements EventStream<E> {
   }
 
   async snapshotVersions(): Promise<number[]> {
-    this.guard.assertUsable();
+    await this.guard.assertUsable();
     const entries = await kvScan(this.ctx, { prefix: this.keys.snapshotPrefix });
     return entries.map((entry) => this.snapshotVersionOf(entry.key));
   }
@@ -300,7 +301,7 @@ export class StreamHandle<E extends EventShape> implements EventStream<E> {
     every: number,
     fold: (state: S | undefined, events: RecordedEvent<E>[]) => S | Promise<S>,
   ): Promise<number[]> {
-    this.guard.assertUsable();
+    await this.guard.assertUsable();
     validateInteger('every', every, 1);
     if (typeof fold !== 'function') throw new InvalidArgumentError('fold', 'must be a function');
     // Fail on a lock before running the caller's fold for nothing (each save re-checks).
@@ -309,7 +310,7 @@ export class StreamHandle<E extends EventShape> implements EventStream<E> {
   }
 
   async deleteSnapshot(version: number): Promise<void> {
-    this.guard.assertUsable();
+    await this.guard.assertUsable();
     validateInteger('version', version, 1);
     const key = this.keys.snapshot(version);
     await writeGuarded(this.ctx, this.guard, this.keys.lease, [key], ([raw], leaseCheck) => {
@@ -319,7 +320,7 @@ export class StreamHandle<E extends EventShape> implements EventStream<E> {
   }
 
   async clearSnapshots(): Promise<number> {
-    this.guard.assertUsable();
+    await this.guard.assertUsable();
     const keys = (await kvScan(this.ctx, { prefix: this.keys.snapshotPrefix })).map((e) => e.key);
     if (keys.length === 0) return 0;
     // Snapshots are derived data, so a backend's per-commit key limit may split this.

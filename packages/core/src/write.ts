@@ -40,7 +40,7 @@ export const writeGuarded = async (
   build: (values: (KvValue | undefined)[], leaseCheck: KvCheck) => KvCommit | undefined,
 ): Promise<void> => {
   for (let attempt = 1; ; attempt++) {
-    guard.assertUsable();
+    await guard.assertUsable();
     const [rawLease, ...values] = await kvGet(ctx, [leaseKey, ...keys]);
     const leaseCheck = guard.leaseCheck(leaseKey, asLease(leaseKey, rawLease), ctx.clock.now());
     const plan = build(values, leaseCheck);

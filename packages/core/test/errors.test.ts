@@ -1,3 +1,4 @@
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import * as eventkv from '../src/index.js';
 
@@ -87,6 +88,13 @@ describe('errors', () => {
       expect(guard(new Error('x'))).toBe(false);
       expect(guard({ code })).toBe(false);
       expect(guard(null)).toBe(false);
+      // An Error made in another realm (a vm context here; an iframe in a browser).
+      const foreign = runInNewContext(`Object.assign(new Error('far'), { code: '${code}' })`);
+      expect(foreign instanceof Error).toBe(false);
+      expect(guard(foreign)).toBe(true);
+      expect(eventkv.isEventKvError(foreign)).toBe(true);
+      // Rebuilt as plain data with a message (what errorToJSON gives).
+      expect(guard({ code, message: 'as data' })).toBe(true);
     },
   );
 

@@ -55,6 +55,42 @@ export const resumeTests = (options: ConformanceOptions): void => {
       await expect(resumed.append(deposit(1))).resolves.toMatchObject({ version: 1 });
     });
 
+    it('a renewal through any handle of a session is seen by every other handle', async () => {
+      const h = await harness();
+      // Same store: the handles share the session's state.
+      const store = h.store();
+      const opened = await store.open(REF, { sessionTimeoutMs: 5_000 });
+      h.clock.advance(4_000);
+      const resumed = await store.resume(REF, opened.sessionId);
+      await resumed.renew();
+      expect(opened.expiresAt).toBe(resumed.expiresAt);
+      h.clock.advance(4_000); // past the deadline the opening handle was given
+      await expect(opened.append(deposit(1))).resolves.toMatchObject({ version: 1 });
+      await expect(opened.version()).resolves.toBe(1);
+
+      // Another store over the same storage (another tab, another request): the opening
+      // handle reads the renewed deadline from the lease before declaring itself expired.
+      const elsewhere = await h.store().resume(REF, opened.sessionId);
+      h.clock.advance(500);
+      await elsewhere.renew();
+      h.clock.advance(4_800); // past what `opened` last knew, within the renewal
+      await expect(opened.append(deposit(2))).resolves.toMatchObject({ version: 2 });
+      expect(opened.expiresAt).toBe(elsewhere.expiresAt);
+      h.clock.advance(5_000); // past the renewal too: expired for every handle
+      await caught(opened.append(deposit(3)), isSessionExpiredError);
+      await caught(elsewhere.append(deposit(3)), isSessionExpiredError);
+    });
+
+    it('closing one handle of a session closes its other handles in the same store', async () => {
+      const h = await harness();
+      const store = h.store();
+      const opened = await store.open(REF);
+      const resumed = await store.resume(REF, opened.sessionId);
+      await resumed.close();
+      expect(opened.closed).toBe(true);
+      await caught(opened.append(deposit(1)), isNotOpenError);
+    });
+
     it('closing a resumed session releases the lease for the next opener', async () => {
       const h = await harness();
       const opened = await h.store().open(REF);

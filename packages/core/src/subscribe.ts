@@ -10,11 +10,16 @@ export interface SubscribeOptions {
    */
   readonly from?: number;
   /**
-   * Called when reading fails or `listener` throws. The subscription stays active: it
-   * reads again on the next change, from where it stopped, so no event is skipped.
+   * Called when reading fails or `listener` throws. The subscription stays active and
+   * nothing is skipped: the batch that failed (or could not be read) is delivered again,
+   * from its first event, at the next change or after `pollIntervalMs`, whichever comes
+   * first. A listener that throws on every delivery of a batch holds the tail there.
    */
   readonly onError?: (error: unknown) => void;
-  /** How often to look for new events when the backend has no change feed (default 1000 ms). */
+  /**
+   * How often to look for new events when the backend has no change feed, and how long to
+   * wait before delivering a failed batch again (default 1000 ms).
+   */
   readonly pollIntervalMs?: number;
 }
 
@@ -74,6 +79,19 @@ export const followStream = <E extends EventShape>(
     }
   };
 
+  // With a change feed nothing else would read again after a failure until the next
+  // change: a retry is scheduled instead (a polling tail retries at its next poll).
+  let retrying = false;
+  let polling = false;
+  const retryLater = (): void => {
+    if (polling || retrying || stopped) return;
+    retrying = true;
+    void trigger.sleep(pollIntervalMs).then(() => {
+      retrying = false;
+      if (!stopped) void catchUp();
+    });
+  };
+
   const catchUp = async (): Promise<void> => {
     if (running) {
       again = true; // the running pass reads once more when it is done
@@ -87,17 +105,23 @@ export const followStream = <E extends EventShape>(
         for (;;) {
           const events = await source.read({ from: next, limit: PAGE });
           if (stopped || events.length === 0) break;
-          next = (events.at(-1) as RecordedEvent<E>).version + 1;
           try {
             listener(events);
           } catch (error) {
+            // The cursor stays at this batch: it is delivered again, not skipped.
             report(error);
+            retryLater();
+            return;
           }
+          next = (events.at(-1) as RecordedEvent<E>).version + 1;
           if (events.length < PAGE) break;
         }
       } while (again && !stopped);
     } catch (error) {
-      if (!stopped) report(error);
+      if (!stopped) {
+        report(error);
+        retryLater();
+      }
     } finally {
       running = false;
     }
@@ -107,6 +131,7 @@ export const followStream = <E extends EventShape>(
     if (!stopped) void catchUp();
   });
   if (!unwatch) {
+    polling = true;
     void (async () => {
       while (!stopped) {
         await trigger.sleep(pollIntervalMs);

@@ -151,26 +151,31 @@ export const subscriptionTests = (options: ConformanceOptions): void => {
       expect(seen.versions()).toEqual([1]);
     });
 
-    it('a listener that throws is reported to onError and the tail goes on', async () => {
+    it('a listener that throws gets the failed batch again, from its first event, and the tail goes on', async () => {
       const h = await harness();
       const errors: unknown[] = [];
-      const delivered: number[] = [];
+      const batches: number[][] = [];
       const stream = h.store({ clock: yieldingClock(h) }).stream(REF);
       const stop = stream.subscribe(
         (events) => {
-          delivered.push(...events.map((e) => e.version));
-          if (delivered.length === 1) throw new Error('render failed');
+          batches.push(events.map((e) => e.version));
+          if (batches.length === 1) throw new Error('render failed');
         },
         { from: 1, onError: (error) => errors.push(error) },
       );
       try {
-        await stream.append(deposit(1));
-        await until(h, () => delivered.length === 1);
-        await stream.append(deposit(2));
-        await until(h, () => delivered.length === 2);
-        expect(delivered).toEqual([1, 2]);
+        await stream.append([deposit(1), deposit(2)]);
+        // Redelivered without waiting for another append.
+        await until(h, () => batches.length === 2);
+        expect(batches).toEqual([
+          [1, 2],
+          [1, 2],
+        ]);
         expect(errors).toHaveLength(1);
         expect((errors[0] as Error).message).toBe('render failed');
+        await stream.append(deposit(3));
+        await until(h, () => batches.length === 3);
+        expect(batches[2]).toEqual([3]);
       } finally {
         stop();
       }

@@ -3,7 +3,27 @@ import { fail } from './failures.js';
 
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
 
-/** Reads at most `limit` bytes, failing with 413 as soon as more arrive (chunked bodies). */
+/** How much of an over-limit body is read and thrown away before answering 413. */
+export const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads the rest of an over-limit body and discards it, up to `MAX_DRAIN_BYTES`; a body
+ * larger still is cancelled.
+ */
+const drain = async (reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> => {
+  let drained = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    drained += value.byteLength;
+    if (drained > MAX_DRAIN_BYTES) {
+      await reader.cancel();
+      return;
+    }
+  }
+};
+
+/** Reads at most `limit` bytes, failing with 413 once more arrive (chunked bodies). */
 const readLimited = async (
   stream: ReadableStream<Uint8Array>,
   limit: number,
@@ -16,7 +36,8 @@ const readLimited = async (
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
-      await reader.cancel();
+      // Drained, not cancelled: a 413 sent while the client is still uploading makes the proxy of `wrangler dev` lose its connection to the Worker and exit.
+      await drain(reader);
       return fail('PAYLOAD_TOO_LARGE', `The request body is larger than ${limit} bytes.`);
     }
     chunks.push(value);

@@ -66,6 +66,14 @@ export { DEFAULT_PAYLOAD_LIMITS, MAX_PAYLOAD_DEPTH, payloadSize } from './payloa
 export type { LogPage } from './queries.js';
 export type { RemoteAppend } from './remote.js';
 export { checkName, checkSnapshotState, prepareRemoteAppend } from './remote.js';
+export type { RetryOptions, RetryPolicy, RetryVerdict } from './retry.js';
+export {
+  backoffDelay,
+  DEFAULT_RETRY_POLICY,
+  parseRetryAfter,
+  resolveRetryPolicy,
+  withRetries,
+} from './retry.js';
 export type { OpenOptions, Session } from './session.js';
 export type { SnapshotSource } from './snapshot-every.js';
 export { snapshotInChunks } from './snapshot-every.js';

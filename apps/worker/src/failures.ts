@@ -15,7 +15,9 @@ const STORE_STATUS: Record<ErrorCode, number> = {
   STREAM_LOCKED: 423,
   OPEN_FAILED: 423,
   INVALID_SESSION: 423,
-  CORRUPT_RECORD: 500,
+  // Stored data the store cannot return: permanent (not retryable), and not the caller's
+  // request at fault either; 422 keeps it apart from the retryable 5xx statuses.
+  CORRUPT_RECORD: 422,
   STORAGE_FAILURE: 503,
   STORAGE_BLOCKED: 503,
   STORAGE_FULL: 507,

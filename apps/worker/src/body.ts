@@ -52,9 +52,9 @@ const readLimited = async (
 };
 
 /**
- * The superjson body of a request, or `undefined` when it has none (and none is required).
+ * The wire JSON body of a request, or `undefined` when it has none (and none is required).
  * Checks the content type, the size (from `Content-Length` before reading, and while
- * reading), UTF-8 and the superjson shape.
+ * reading), UTF-8 and the wire JSON form.
  */
 export const readBody = async (
   request: Request,
@@ -72,7 +72,7 @@ export const readBody = async (
   if (!JSON_TYPE.test(request.headers.get('Content-Type') ?? '')) {
     return fail(
       'UNSUPPORTED_MEDIA_TYPE',
-      'Request bodies must be superjson documents with Content-Type: application/json.',
+      'Request bodies must be JSON with Content-Type: application/json.',
     );
   }
   const bytes = await readLimited(request.body as ReadableStream<Uint8Array>, limit);
@@ -90,7 +90,7 @@ export const readBody = async (
   } catch (error) {
     return fail(
       'MALFORMED_BODY',
-      `The request body is not a superjson document: ${(error as Error).message}`,
+      `The request body is not wire JSON: ${(error as Error).message}`,
     );
   }
 };

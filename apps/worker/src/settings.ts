@@ -18,7 +18,13 @@ export interface ApiSettings {
   readonly corsOrigins: readonly string[];
 }
 
-export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * Large enough for the largest append the store accepts (1 MiB of payload as stored, see
+ * `DEFAULT_PAYLOAD_LIMITS`) in its JSON text, where escapes can take up to 6 bytes for a
+ * stored character: the store's limits, measured on what is stored, decide; this bounds
+ * what one request can make the Worker read.
+ */
+export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;
 export const DEFAULT_ISSUER = 'eventkv';
 export const DEFAULT_AUDIENCE = 'eventkv-api';

@@ -174,7 +174,7 @@ describe('settingsFromEnv', () => {
   it('reads secrets and vars, with defaults for what is unset or mistyped', () => {
     expect(settingsFromEnv({ AUTH_SECRET: 's' } as Env)).toEqual({
       auth: { secret: 's', issuer: 'eventkv', audience: 'eventkv-api' },
-      maxBodyBytes: 1024 * 1024,
+      maxBodyBytes: 8 * 1024 * 1024,
       rateLimitPerMinute: 600,
       corsOrigins: [],
     });
@@ -194,7 +194,7 @@ describe('settingsFromEnv', () => {
     expect(
       settingsFromEnv({ MAX_BODY_BYTES: 'lots', RATE_LIMIT_PER_MINUTE: '-5' } as Env),
     ).toMatchObject({
-      maxBodyBytes: 1024 * 1024,
+      maxBodyBytes: 8 * 1024 * 1024,
       rateLimitPerMinute: 600,
     });
   });

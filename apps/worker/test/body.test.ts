@@ -3,7 +3,7 @@ import { MAX_DRAIN_BYTES } from '../src/body';
 import { api, freshDatabase, send, tokenFor } from './helpers';
 
 const S = '/streams/Account/1';
-const LIMIT = 1024 * 1024; // MAX_BODY_BYTES in wrangler.jsonc
+const LIMIT = 8 * 1024 * 1024; // MAX_BODY_BYTES in wrangler.jsonc
 const CHUNK = 64 * 1024;
 
 /**

@@ -136,7 +136,7 @@ describe('error responses', () => {
 
   it('answers 413 to a body over the limit by Content-Length, before reading it', async () => {
     const db = freshDatabase();
-    const big = toWire({ events: [{ type: 'Opened', data: 'x'.repeat(1024 * 1024) }] });
+    const big = toWire({ events: [{ type: 'Opened', data: 'x'.repeat(8 * 1024 * 1024) }] });
     const res = await raw(db, `${S}/events`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'Content-Length': String(big.length) },
@@ -155,7 +155,7 @@ describe('error responses', () => {
       pull(controller) {
         if (sent === 0)
           controller.enqueue(new TextEncoder().encode('{"events":[{"type":"A","data":"'));
-        if (sent >= 40) {
+        if (sent >= 8 * 16 + 8) {
           controller.enqueue(new TextEncoder().encode('"}]}'));
           controller.close();
           return;

@@ -143,6 +143,8 @@ const BAD_INPUT: readonly BadInput[] = [
   ['reading from version 0', (st) => s(st).read({ from: 0 }), 'options.from'],
   ['reading from after to', (st) => s(st).read({ from: 5, to: 3 }), 'options.from'],
   ['reading a limit of 0', (st) => s(st).read({ limit: 0 }), 'options.limit'],
+  ['reading a fractional limit', (st) => s(st).read({ limit: 2.5 }), 'options.limit'],
+  ['reading from a negative version', (st) => s(st).read({ from: -1 }), 'options.from'],
   [
     'reading in no direction',
     (st) => s(st).read({ direction: 'sideways' as 'forward' }),

@@ -12,6 +12,7 @@ import {
 } from './harness.js';
 import { idempotencyTests } from './idempotency.js';
 import { modelTests } from './model.js';
+import { payloadTests } from './payload.js';
 import { queryTests } from './queries.js';
 import { resumeTests } from './resume.js';
 import { sessionExpiryTests } from './session-expiry.js';
@@ -38,6 +39,7 @@ const GROUPS: readonly StoreTestGroup[] = [
   subscriptionTests,
   errorTests,
   concurrencyTests,
+  payloadTests,
   modelTests,
 ];
 

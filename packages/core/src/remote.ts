@@ -26,7 +26,9 @@ const checks = (generateId: IdGenerator): Context =>
   ({
     codec: structuredCodec,
     passThrough: true,
-    isolate: false,
+    // Copies: what is sent (and re-sent by a retry) is exactly what was checked, with plain
+    // prototypes (Workers RPC cannot carry null-prototype objects).
+    isolate: true,
     generateId,
     maxEventsPerAppend: 1000,
     maxEventBytes: DEFAULT_PAYLOAD_LIMITS.maxEventBytes,
@@ -48,17 +50,16 @@ export const prepareRemoteAppend = <E extends EventShape = EventShape>(
   generateId: IdGenerator = defaultIdGenerator,
 ): RemoteAppend<E> => {
   const prepared = prepareAppend(checks(generateId), events, options);
-  const list = Array.isArray(events) ? events : [events];
   return {
     expectedVersion: prepared.expected,
-    events: prepared.events.map((e, i) => {
+    events: prepared.events.map((e) => {
       const metadata: Writable<EventMetadataInput> = { messageId: e.messageId };
       if (e.schemaVersion !== 1) metadata.schemaVersion = e.schemaVersion;
       if (e.userId !== undefined) metadata.userId = e.userId;
       if (e.correlationId !== undefined) metadata.correlationId = e.correlationId;
       if (e.causationId !== undefined) metadata.causationId = e.causationId;
       const event: Record<string, unknown> = { type: e.type, metadata };
-      if (e.hasData) event.data = (list[i] as { data: unknown }).data;
+      if (e.hasData) event.data = e.data;
       return event as unknown as EventInput<E>;
     }),
   };

@@ -41,7 +41,10 @@ export const isHttpErrorCode = (code: unknown): code is HttpErrorCode =>
 export class HttpError extends Error {
   readonly code: HttpErrorCode;
   readonly status: number;
-  /** Seconds to wait before retrying, from `Retry-After` (429, 503). */
+  /**
+   * Seconds to wait before retrying, from `Retry-After` (429, 503): its delay-seconds, or
+   * the seconds left until its HTTP-date.
+   */
   readonly retryAfter: number | undefined;
 
   constructor(

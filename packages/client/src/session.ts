@@ -52,9 +52,11 @@ class HttpSession<E extends EventShape> extends HttpStream<E> implements Session
 
   async renew(): Promise<void> {
     if (this.#closed) throw new NotOpenError(this.ref, this.sessionId);
+    // Renewing twice extends the lease from the later of the two: retried when it fails.
     const info = (await this.#transport.request({
       method: 'POST',
       path: `${this.#sessionPath()}/renew`,
+      idempotent: true,
     })) as SessionInfo;
     this.#expiresAt = info.expiresAt;
   }
@@ -65,7 +67,12 @@ class HttpSession<E extends EventShape> extends HttpStream<E> implements Session
     // close() (until then the lease runs out at its expiry).
     this.#closed = true;
     try {
-      await this.#transport.request({ method: 'DELETE', path: this.#sessionPath() });
+      // A repeated release finds nothing to release (NOT_OPEN, below): retried when it fails.
+      await this.#transport.request({
+        method: 'DELETE',
+        path: this.#sessionPath(),
+        idempotent: true,
+      });
     } catch (error) {
       // Released already, or taken over after it expired: nothing of ours to release.
       const code = (error as { code?: unknown }).code;
@@ -86,6 +93,8 @@ export const openHttpSession = async <E extends EventShape>(
   ref: StreamId,
   options: OpenOptions,
 ): Promise<Session<E>> => {
+  // Not idempotent: a repeated open whose first attempt took the lease would find the
+  // stream locked by a session nobody knows. Retried only after a 429 (nothing processed).
   const info = (await transport.request({
     method: 'POST',
     path: `${streamPath(ref.database, ref.type, ref.id)}/sessions`,

@@ -1,4 +1,6 @@
 import {
+  type Clock,
+  checkName,
   type EventShape,
   type EventStore,
   type IndexName,
@@ -8,12 +10,13 @@ import {
   type QueryOptions,
   type QueryPage,
   type ReadLogOptions,
+  type RetryPolicy,
   type StoreCapabilities,
   type StreamId,
   type StreamRef,
 } from '@eventkv/core';
 import { openHttpSession, resumeHttpSession } from './session.js';
-import { HttpStream } from './stream.js';
+import { checkInteger, checkOptions, checkTime, HttpStream } from './stream.js';
 import { createTransport, type FetchLike, type Transport } from './transport.js';
 import { API_VERSION, encodeSegment, segmentName } from './wire.js';
 
@@ -33,12 +36,29 @@ export interface HttpEventStoreOptions {
    * Worker with the default `stream` routing, which answers those routes with an error.
    */
   readonly capabilities?: StoreCapabilities;
+  /**
+   * How failed requests are retried (default `{ maxAttempts: 5, baseDelayMs: 100,
+   * maxDelayMs: 5000, maxElapsedMs: 20000 }`); `false` never retries. Only what is safe
+   * is retried: see the package README.
+   */
+  readonly retry?: RetryPolicy | false;
+  /** The time retries wait and measure with (default the system clock). */
+  readonly clock?: Clock;
 }
+
+/** The largest page `query` and `readLog` answer, as in a local store. */
+const MAX_PAGE = 1000;
 
 const ALL_CAPABILITIES: StoreCapabilities = Object.freeze({
   readLog: true,
   indexes: Object.freeze(['eventType', 'aggregateType', 'user', 'correlation'] as const),
 });
+
+/**
+ * A name as a local store checks it (no raw `URIError` from a lone surrogate), that can
+ * also travel as a path segment.
+ */
+const name = (field: string, value: unknown): string => checkName(field, segmentName(field, value));
 
 const claimedDatabase = (token: string): string | undefined => {
   try {
@@ -68,7 +88,10 @@ export const createHttpEventStore = <E extends EventShape = EventShape>(
     throw new InvalidArgumentError('options.token', 'must be a non-empty string');
   }
   const fetchFn: FetchLike = options.fetch ?? ((request) => fetch(request));
-  const transport: Transport = createTransport(String(url), options.token, fetchFn);
+  const transport: Transport = createTransport(String(url), options.token, fetchFn, {
+    retry: options.retry,
+    clock: options.clock,
+  });
   const defaultDatabase = options.database ?? claimedDatabase(options.token);
 
   const databaseOf = (named: string | undefined, field: string): string => {
@@ -79,7 +102,7 @@ export const createHttpEventStore = <E extends EventShape = EventShape>(
         'is required: the token has no db claim and options.database is not set',
       );
     }
-    return segmentName(field, database);
+    return name(field, database);
   };
   const resolve = (ref: StreamRef): StreamId => {
     if (typeof ref !== 'object' || ref === null) {
@@ -87,8 +110,8 @@ export const createHttpEventStore = <E extends EventShape = EventShape>(
     }
     return {
       database: databaseOf(ref.database, 'ref.database'),
-      type: segmentName('ref.type', ref.type),
-      id: segmentName('ref.id', ref.id),
+      type: name('ref.type', ref.type),
+      id: name('ref.id', ref.id),
     };
   };
   const dbPath = (database: string | undefined) =>
@@ -97,24 +120,37 @@ export const createHttpEventStore = <E extends EventShape = EventShape>(
   return {
     capabilities: options.capabilities ?? ALL_CAPABILITIES,
     stream: (ref) => new HttpStream<E>({ transport, ref: resolve(ref) }),
-    open: (ref, openOptions: OpenOptions = {}) =>
+    // Async, so bad input is a rejection, as in a local store.
+    open: async (ref, openOptions: OpenOptions = {}) =>
       openHttpSession<E>(transport, resolve(ref), openOptions),
-    resume: (ref, sessionId) =>
-      resumeHttpSession<E>(transport, resolve(ref), segmentName('sessionId', sessionId)),
-    async query(index: IndexName, value: string, queryOptions: QueryOptions = {}) {
-      const { database, since, until, limit, cursor } = queryOptions;
-      const time = (t: number | Date | undefined) => (t instanceof Date ? t.getTime() : t);
+    resume: async (ref, sessionId) =>
+      resumeHttpSession<E>(transport, resolve(ref), name('sessionId', sessionId)),
+    async query(index: IndexName, value: string, queryOptions?: QueryOptions) {
+      const path = `/query/${encodeSegment(name('index', index))}/${encodeSegment(name('value', value))}`;
+      const { database, since, until, limit, cursor } = checkOptions(queryOptions);
+      const from = checkTime('options.since', since);
+      const before = checkTime('options.until', until);
+      if (from !== undefined && before !== undefined && from > before) {
+        throw new InvalidArgumentError('options.since', 'must not be after options.until');
+      }
+      checkInteger('options.limit', limit, 1, MAX_PAGE);
+      if (cursor !== undefined && typeof cursor !== 'string') {
+        throw new InvalidArgumentError('options.cursor', 'must be the cursor of a previous page');
+      }
       return (await transport.request({
         method: 'GET',
-        path: `${dbPath(database)}/query/${encodeSegment(segmentName('index', index))}/${encodeSegment(segmentName('value', value))}`,
-        query: { since: time(since), until: time(until), limit, cursor },
+        path: dbPath(database) + path,
+        query: { since: from, until: before, limit, cursor },
       })) as QueryPage<E>;
     },
-    async readLog(logOptions: ReadLogOptions = {}) {
-      const { database, after, limit } = logOptions;
+    async readLog(logOptions?: ReadLogOptions) {
+      const { database, after, limit } = checkOptions(logOptions);
+      const path = `${dbPath(database)}/log`;
+      checkInteger('options.after', after, 0);
+      checkInteger('options.limit', limit, 1, MAX_PAGE);
       return (await transport.request({
         method: 'GET',
-        path: `${dbPath(database)}/log`,
+        path,
         query: { after, limit },
       })) as LogPage<E>;
     },

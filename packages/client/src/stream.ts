@@ -1,12 +1,15 @@
 import {
   type AppendOptions,
   type AppendResult,
+  checkName,
+  checkSnapshotState,
   type EventInput,
   type EventShape,
   type EventStream,
   followStream,
   InvalidArgumentError,
   type LoadResult,
+  prepareRemoteAppend,
   type ReadOptions,
   type RecordedEvent,
   type Snapshot,
@@ -15,6 +18,7 @@ import {
   snapshotInChunks,
   type Unsubscribe,
 } from '@eventkv/core';
+import { HttpError } from './http-error.js';
 import type { RequestSpec, Transport } from './transport.js';
 import { encodeSegment, segmentName, streamPath } from './wire.js';
 
@@ -28,7 +32,19 @@ export interface StreamTarget {
   readonly sessionId?: () => string;
 }
 
-/** A stream over HTTP: every method is one request (two for `snapshotEvery`'s steps). */
+/**
+ * One page of `GET .../events`: the events, and the read options of the rest of the range
+ * when one answer could not carry it all.
+ */
+interface EventsPage<E extends EventShape> {
+  readonly events: RecordedEvent<E>[];
+  readonly next?: ReadOptions;
+}
+
+/**
+ * A stream over HTTP: every method is one request (a read, one per page; `snapshotEvery`,
+ * one per step), retried by the transport when that is safe.
+ */
 export class HttpStream<E extends EventShape> implements EventStream<E> {
   readonly ref: StreamId;
   readonly #target: StreamTarget;
@@ -51,20 +67,28 @@ export class HttpStream<E extends EventShape> implements EventStream<E> {
     });
   }
 
+  /**
+   * Checked here as a local store checks it, and every event gets its message id before
+   * the first attempt: a retry is then an exact retry, which the server answers with the
+   * stored result (`deduplicated: true`) instead of appending twice.
+   */
   async append(
     events: EventInput<E> | readonly EventInput<E>[],
-    options: AppendOptions = {},
+    options?: AppendOptions,
   ): Promise<AppendResult> {
-    const list = Array.isArray(events) ? events : [events];
+    this.#target.sessionId?.(); // a closed session fails first, as in a local store
+    const prepared = prepareRemoteAppend<E>(events, options);
     return (await this.call({
       method: 'POST',
       path: '/events',
-      body: { events: list, expectedVersion: options.expectedVersion },
+      body: { events: prepared.events, expectedVersion: prepared.expectedVersion },
+      idempotent: true,
     })) as AppendResult;
   }
 
-  async read(options: ReadOptions = {}): Promise<RecordedEvent<E>[]> {
-    const { from, to, direction, limit, ...rest } = options;
+  async read(options?: ReadOptions): Promise<RecordedEvent<E>[]> {
+    this.#target.sessionId?.();
+    const { from, to, direction, limit, ...rest } = checkOptions(options);
     const unknown = Object.keys(rest)[0];
     if (unknown !== undefined) {
       throw new InvalidArgumentError(
@@ -72,12 +96,50 @@ export class HttpStream<E extends EventShape> implements EventStream<E> {
         'is not a read option (from, to, direction, limit)',
       );
     }
-    const result = (await this.call({
+    checkInteger('options.from', from, 1);
+    checkInteger('options.to', to, 1);
+    if (from !== undefined && to !== undefined && from > to) {
+      throw new InvalidArgumentError(
+        'options.from',
+        `must not be greater than options.to (${from} > ${to})`,
+      );
+    }
+    checkInteger('options.limit', limit, 1);
+    if (direction !== undefined && direction !== 'forward' && direction !== 'backward') {
+      throw new InvalidArgumentError('options.direction', "must be 'forward' or 'backward'");
+    }
+    const first = (await this.call({
       method: 'GET',
       path: '/events',
       query: { from, to, direction, limit },
-    })) as { events: RecordedEvent<E>[] };
-    return result.events;
+    })) as EventsPage<E>;
+    return this.#rest(first);
+  }
+
+  /**
+   * The events of a first page and of every page after it: the server pins the end of
+   * the range in the first page's `next`, so the pages make one consistent range.
+   */
+  async #rest(first: EventsPage<E>): Promise<RecordedEvent<E>[]> {
+    const events = [...first.events];
+    let page = first;
+    while (page.next !== undefined) {
+      const { from, to, direction, limit } = page.next;
+      page = (await this.call({
+        method: 'GET',
+        path: '/events',
+        query: { from, to, direction, limit },
+      })) as EventsPage<E>;
+      if (page.events.length === 0 && page.next !== undefined) {
+        throw new HttpError(
+          'BAD_RESPONSE',
+          200,
+          'GET events: a page without events has a next page',
+        );
+      }
+      for (const event of page.events) events.push(event);
+    }
+    return events;
   }
 
   async version(): Promise<number> {
@@ -85,15 +147,22 @@ export class HttpStream<E extends EventShape> implements EventStream<E> {
   }
 
   async versionOf(messageId: string): Promise<number> {
-    const result = await this.call({
-      method: 'GET',
-      path: `/messages/${encodeSegment(segmentName('messageId', messageId))}`,
-    });
+    this.#target.sessionId?.();
+    const id = segmentName('messageId', checkName('messageId', messageId));
+    const result = await this.call({ method: 'GET', path: `/messages/${encodeSegment(id)}` });
     return (result as { version: number }).version;
   }
 
   async saveSnapshot<S>(version: number, state: S): Promise<void> {
-    await this.call({ method: 'POST', path: '/snapshots', body: { version, state } });
+    this.#target.sessionId?.();
+    checkSnapshotState(state);
+    // Saving the same state at the same version again overwrites it with itself.
+    await this.call({
+      method: 'POST',
+      path: '/snapshots',
+      body: { version, state },
+      idempotent: true,
+    });
   }
 
   async latestSnapshot<S = unknown>(): Promise<Snapshot<S> | undefined> {
@@ -114,11 +183,13 @@ export class HttpStream<E extends EventShape> implements EventStream<E> {
   }
 
   async load<S = unknown>(): Promise<LoadResult<E, S>> {
-    return (await this.call({
+    const first = (await this.call({
       method: 'GET',
       path: '/events',
       query: { snapshot: 'true' },
-    })) as LoadResult<E, S>;
+    })) as LoadResult<E, S> & { next?: ReadOptions };
+    const events = await this.#rest(first);
+    return { snapshot: first.snapshot, events, version: first.version };
   }
 
   snapshotEvery<S>(
@@ -148,6 +219,44 @@ export class HttpStream<E extends EventShape> implements EventStream<E> {
     return followStream(reader, listener, options, { sleep });
   }
 }
+
+/** An integer option as a local store checks it (`InvalidArgumentError` naming it). */
+export const checkInteger = (
+  field: string,
+  value: unknown,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined => {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    throw new InvalidArgumentError(field, `must be an integer (got ${String(value)})`);
+  }
+  if (value < min) throw new InvalidArgumentError(field, `must be at least ${min} (got ${value})`);
+  if (value > max) throw new InvalidArgumentError(field, `must be at most ${max}`);
+  return value;
+};
+
+/** A time option (a Date or ms since the epoch) as a local store checks it. */
+export const checkTime = (field: string, value: unknown): number | undefined => {
+  if (value === undefined) return undefined;
+  const ms = value instanceof Date ? value.getTime() : value;
+  if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0) {
+    throw new InvalidArgumentError(
+      field,
+      'must be a Date or a non-negative integer of milliseconds',
+    );
+  }
+  return ms;
+};
+
+/** An options argument: an object, or nothing. */
+export const checkOptions = <T extends object>(value: T | undefined): T => {
+  if (value === undefined) return {} as T;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidArgumentError('options', 'must be an object');
+  }
+  return value;
+};
 
 const versionSegment = (version: number): string => {
   if (!Number.isSafeInteger(version) || version < 1) {

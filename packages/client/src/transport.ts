@@ -1,4 +1,13 @@
-import { errorFromJSON } from '@eventkv/core';
+import {
+  type Clock,
+  errorFromJSON,
+  parseRetryAfter,
+  type RetryPolicy,
+  type RetryVerdict,
+  resolveRetryPolicy,
+  systemClock,
+  withRetries,
+} from '@eventkv/core';
 import { HttpError, isHttpErrorCode } from './http-error.js';
 import { fromWire, SESSION_HEADER, toWire } from './wire.js';
 
@@ -13,19 +22,38 @@ export interface RequestSpec {
   readonly body?: unknown;
   readonly sessionId?: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Whether sending the request twice has the effect of sending it once (default: for
+   * `GET` only). Only such requests are retried after a failure that leaves open whether
+   * the server processed them (the network, 502, 503, 504); any request is retried after
+   * a `429`, which the server answers before processing anything.
+   */
+  readonly idempotent?: boolean;
 }
 
 export interface Transport {
   request(spec: RequestSpec): Promise<unknown>;
 }
 
-const retryAfterOf = (response: Response): number | undefined => {
-  const value = Number(response.headers.get('Retry-After'));
-  return Number.isFinite(value) && value > 0 ? value : undefined;
+export interface TransportOptions {
+  readonly retry?: RetryPolicy | false | undefined;
+  readonly clock?: Clock | undefined;
+}
+
+/** The status and server-given delay of a failed attempt, for the retry decision. */
+const attempts = new WeakMap<object, { status: number; retryAfterMs: number | undefined }>();
+
+const noted = <T extends Error>(error: T, status: number, retryAfterMs?: number): T => {
+  attempts.set(error, { status, retryAfterMs });
+  return error;
 };
 
 /** Turns an error response into core's error class, or an `HttpError` for HTTP-only codes. */
-const failure = async (response: Response, operation: string): Promise<Error> => {
+const failure = async (
+  response: Response,
+  operation: string,
+  retryAfterMs: number | undefined,
+): Promise<Error> => {
   let error: unknown;
   try {
     error = ((await response.json()) as { error?: unknown }).error;
@@ -44,55 +72,108 @@ const failure = async (response: Response, operation: string): Promise<Error> =>
       code,
       response.status,
       typeof message === 'string' ? message : `${operation}: HTTP ${response.status}`,
-      { retryAfter: retryAfterOf(response) },
+      { retryAfter: retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs / 1000) },
     );
   }
   return errorFromJSON(error, operation);
 };
 
-export const createTransport = (baseUrl: string, token: string, fetchFn: FetchLike): Transport => {
+/** Statuses of a gateway or server that could not answer this time; the request may have been processed. */
+const UNAVAILABLE: ReadonlySet<number> = new Set([502, 503, 504]);
+
+/**
+ * Whether a failed attempt may be repeated: after a `429` always (refused before any
+ * processing); after a network failure, `502`, `503` or `504` only when repeating the
+ * request is harmless; never after any other answer.
+ */
+const classify = (error: unknown, idempotent: boolean): RetryVerdict => {
+  const attempt = typeof error === 'object' && error !== null ? attempts.get(error) : undefined;
+  if (attempt === undefined) return false;
+  const { status, retryAfterMs } = attempt;
+  const retry = status === 429 || (idempotent && (status === 0 || UNAVAILABLE.has(status)));
+  if (!retry) return false;
+  return retryAfterMs === undefined ? true : { afterMs: retryAfterMs };
+};
+
+export const createTransport = (
+  baseUrl: string,
+  token: string,
+  fetchFn: FetchLike,
+  options: TransportOptions = {},
+): Transport => {
   const base = baseUrl.replace(/\/+$/, '');
+  const policy = resolveRetryPolicy(options.retry, 'options.retry');
+  const clock = options.clock ?? systemClock;
+
+  /** One attempt: the decoded answer, or the failure (noted with its status). */
+  const send = async (
+    spec: RequestSpec,
+    url: URL,
+    body: string | undefined,
+    operation: string,
+  ): Promise<unknown> => {
+    const headers = new Headers(spec.headers);
+    headers.set('Authorization', `Bearer ${token}`);
+    headers.set('Accept', 'application/json');
+    if (spec.sessionId !== undefined) headers.set(SESSION_HEADER, spec.sessionId);
+    if (body !== undefined) headers.set('Content-Type', 'application/json');
+    let response: Response;
+    try {
+      response = await fetchFn(
+        new Request(url, {
+          method: spec.method,
+          headers,
+          ...(body === undefined ? {} : { body }),
+        }),
+      );
+    } catch (cause) {
+      throw noted(
+        new HttpError('NETWORK_FAILURE', 0, `${operation}: the request failed`, { cause }),
+        0,
+      );
+    }
+    if (!response.ok) {
+      const retryAfterMs = parseRetryAfter(response.headers.get('Retry-After'), clock.now());
+      throw noted(await failure(response, operation, retryAfterMs), response.status, retryAfterMs);
+    }
+    if (response.status === 204) return undefined;
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (cause) {
+      // The answer was cut off: the request may have been processed.
+      throw noted(
+        new HttpError('NETWORK_FAILURE', 0, `${operation}: the response was cut off`, { cause }),
+        0,
+      );
+    }
+    try {
+      return fromWire(text);
+    } catch (cause) {
+      throw new HttpError(
+        'BAD_RESPONSE',
+        response.status,
+        `${operation}: the response body is not wire JSON`,
+        { cause },
+      );
+    }
+  };
+
   return {
     async request(spec) {
       const url = new URL(base + spec.path);
       for (const [key, value] of Object.entries(spec.query ?? {})) {
         if (value !== undefined) url.searchParams.set(key, String(value));
       }
-      const headers = new Headers(spec.headers);
-      headers.set('Authorization', `Bearer ${token}`);
-      headers.set('Accept', 'application/json');
-      if (spec.sessionId !== undefined) headers.set(SESSION_HEADER, spec.sessionId);
-      let body: string | undefined;
-      if (spec.body !== undefined) {
-        body = toWire(spec.body);
-        headers.set('Content-Type', 'application/json');
-      }
+      // Encoded once: every attempt sends the same bytes.
+      const body = spec.body === undefined ? undefined : toWire(spec.body);
       const operation = `${spec.method} ${url.pathname}`;
-      let response: Response;
-      try {
-        response = await fetchFn(
-          new Request(url, {
-            method: spec.method,
-            headers,
-            ...(body === undefined ? {} : { body }),
-          }),
-        );
-      } catch (cause) {
-        throw new HttpError('NETWORK_FAILURE', 0, `${operation}: the request failed`, { cause });
-      }
-      if (!response.ok) throw await failure(response, operation);
-      if (response.status === 204) return undefined;
-      const text = await response.text();
-      try {
-        return fromWire(text);
-      } catch (cause) {
-        throw new HttpError(
-          'BAD_RESPONSE',
-          response.status,
-          `${operation}: the response body is not wire JSON`,
-          { cause },
-        );
-      }
+      const idempotent = spec.idempotent ?? spec.method === 'GET';
+      return withRetries(() => send(spec, url, body, operation), {
+        policy,
+        clock,
+        classify: (error) => classify(error, idempotent),
+      });
     },
   };
 };

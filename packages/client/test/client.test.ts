@@ -73,8 +73,15 @@ describe('createHttpEventStore requests', () => {
     expect(request!.headers.get('Authorization')).toBe(`Bearer ${token({ db: 'acme' })}`);
     expect(request!.headers.get('Content-Type')).toBe('application/json');
     expect(request!.headers.has(SESSION_HEADER)).toBe(false);
+    // Each event carries the message id it was given before the first attempt.
     expect(fromWire(await request!.text())).toEqual({
-      events: [{ type: 'Opened', data: { at: new Date(1) } }],
+      events: [
+        {
+          type: 'Opened',
+          data: { at: new Date(1) },
+          metadata: { messageId: expect.stringMatching(/^[0-9a-f-]{36}$/) },
+        },
+      ],
       expectedVersion: 0,
     });
   });
@@ -133,6 +140,7 @@ describe('createHttpEventStore errors', () => {
   it('raises HttpError with the status and Retry-After for HTTP-only failures', async () => {
     const store = createHttpEventStore('https://api.example', {
       token: token({ db: 'acme' }),
+      retry: false,
       fetch: async () =>
         Response.json(
           { error: { code: 'RATE_LIMITED', message: 'slow down' } },
@@ -152,6 +160,7 @@ describe('createHttpEventStore errors', () => {
   it('raises BAD_RESPONSE for a body that is not an eventkv answer', async () => {
     const html = createHttpEventStore('https://api.example', {
       token: token({ db: 'acme' }),
+      retry: false,
       fetch: async () => new Response('<html>bad gateway</html>', { status: 502 }),
     });
     expect(await html.readLog().catch((e) => e)).toMatchObject({

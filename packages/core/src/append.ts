@@ -58,7 +58,11 @@ interface PreparedEvent {
   readonly userId: string | undefined;
   readonly correlationId: string | undefined;
   readonly causationId: string | undefined;
+  /** When another store recorded it (replication); otherwise the append's time. */
+  readonly timestamp?: number;
 }
+
+export type { PreparedEvent };
 
 export interface AppendTarget {
   readonly ctx: Context;
@@ -227,7 +231,7 @@ const resolveClash = async (
   throw new VersionMismatchError(t.stream, expected === 'any' ? current : expected, current);
 };
 
-type Planned =
+export type Planned =
   | { readonly commit: KvCommit; readonly result: AppendResult }
   | { readonly clash: number };
 
@@ -236,7 +240,7 @@ type Planned =
  * the version that clashes with the expected one. Synchronous, so a backend can run it
  * inside the transaction that read those values (`Kv.update`).
  */
-const planAppend = (
+export const planAppend = (
   t: AppendTarget,
   events: readonly PreparedEvent[],
   expected: ExpectedVersion,
@@ -252,7 +256,9 @@ const planAppend = (
   const current = head?.version ?? 0;
   if (!matches(expected, current)) return { clash: current };
 
-  const timestamp = Math.max(now, head?.timestamp ?? 0);
+  const last = events[events.length - 1] as PreparedEvent;
+  // Replicated events keep the time they were recorded with; new ones get one time.
+  const timestamp = last.timestamp ?? Math.max(now, head?.timestamp ?? 0);
   const firstPosition = (logHead?.position ?? 0) + 1;
   const checks: KvCheck[] = [
     head ? { key: keys.head, equals: head } : { key: keys.head, absent: true },
@@ -262,7 +268,7 @@ const planAppend = (
   const puts: KvEntry[] = [];
   const logPuts: KvEntry[] | undefined = ctx.globalLog ? [] : undefined;
   // The same for every event of this append (one timestamp, one stream).
-  const time = ctx.globalLog ? encodeNumber(timestamp) : '';
+  const appendTime = ctx.globalLog ? encodeNumber(timestamp) : '';
   const typeIndex =
     ctx.globalLog && ctx.indexes.has('aggregateType')
       ? dbKeys.indexPrefix('aggregateType', stream.type)
@@ -275,7 +281,7 @@ const planAppend = (
     const metadata: Writable<EventMetadata> = {
       messageId: e.messageId,
       schemaVersion: e.schemaVersion,
-      timestamp,
+      timestamp: e.timestamp ?? timestamp,
       aggregateType: stream.type,
       aggregateId: stream.id,
       database: stream.database,
@@ -295,6 +301,7 @@ const planAppend = (
     if (logPuts !== undefined) {
       const pointer: PointerRecord = { type: stream.type, id: stream.id, version };
       const position = encodeNumber(firstPosition + i);
+      const time = e.timestamp === undefined ? appendTime : encodeNumber(e.timestamp);
       const suffix = dbKeys.indexSuffix(time, position);
       const entry = (prefix: string): KvEntry => ({ key: joinKey(prefix, suffix), value: pointer });
       logPuts.push({ key: dbKeys.log(position), value: pointer });

@@ -48,7 +48,7 @@ export interface EventStore<E extends EventShape = EventShape> {
   readLog(options?: ReadLogOptions): Promise<LogPage<E>>;
 }
 
-const resolveSlot = (ref: StreamRef): StreamSlot => {
+export const resolveSlot = (ref: StreamRef): StreamSlot => {
   validateObject('ref', ref);
   const database = ref.database === undefined ? 'default' : ref.database;
   return (
@@ -61,7 +61,7 @@ const resolveSlot = (ref: StreamRef): StreamSlot => {
   );
 };
 
-const resolveRef = (ref: StreamRef): StreamId => resolveSlot(ref).stream;
+export const resolveRef = (ref: StreamRef): StreamId => resolveSlot(ref).stream;
 
 /**
  * Creates an event store over a key-value backend.
@@ -70,8 +70,10 @@ const resolveRef = (ref: StreamRef): StreamId => resolveSlot(ref).stream;
  */
 export const createEventStore = <E extends EventShape = EventShape>(
   options: EventStoreOptions,
-): EventStore<E> => {
-  const ctx: Context = resolveOptions(options);
+): EventStore<E> => storeOver<E>(resolveOptions(options));
+
+/** The store over resolved settings (shared with a replica's own writes, see replica.ts). */
+export const storeOver = <E extends EventShape = EventShape>(ctx: Context): EventStore<E> => {
   const capabilities: StoreCapabilities = Object.freeze({
     readLog: ctx.globalLog,
     indexes: Object.freeze([...ctx.indexes]),

@@ -1,0 +1,225 @@
+import { type AppendTarget, type Planned, type PreparedEvent, planAppend } from './append.js';
+import { encodePayload } from './encode.js';
+import {
+  InvalidArgumentError,
+  isKvConditionError,
+  KvConditionError,
+  type StreamId,
+  VersionMismatchError,
+} from './errors.js';
+import type { Guard } from './guard.js';
+import { kvCommit, kvGet, kvGetThenScan, kvScan, kvUpdate } from './io.js';
+import type { StreamSlot } from './keys.js';
+import type { KvCheck, KvCommit, KvEntry, KvScan, KvValue } from './kv/types.js';
+import { type EventStoreOptions, resolveOptions } from './options.js';
+import { asEvent, asHead } from './records.js';
+import { type EventStore, resolveSlot, storeOver } from './store.js';
+import type { EventShape, RecordedEvent, StreamRef } from './types.js';
+import { validateInteger, validateName } from './validate.js';
+import { giveUpAfter } from './write.js';
+
+/**
+ * A store that also holds copies of events recorded by another store (an edge it syncs
+ * with), written verbatim, and records of its owner's own beside them, committed together
+ * with the events when needed. The sync engine is built on it; nothing else needs it.
+ *
+ * The owner's records live under keys that start with `#`, which no key of the store's own
+ * layout does (names are written with `encodeURIComponent`), so they never collide.
+ */
+export interface Replica<E extends EventShape = EventShape> {
+  /** The ordinary store over the same storage. */
+  readonly store: EventStore<E>;
+  /** The stream's version and the commit check that it is still that version. */
+  head(ref: StreamRef): Promise<{ readonly version: number; readonly check: KvCheck }>;
+  /**
+   * Writes events another store recorded, as it recorded them: their versions, types,
+   * data and metadata (message id, timestamp, user, correlation and causation ids, schema
+   * version); positions in this store's log are its own. The first event must continue
+   * the stream (events already here with the same message id are skipped, so writing the
+   * same events twice is harmless). `extra` joins the same commit. Throws
+   * `VersionMismatchError` when the stream holds other events at those versions (it
+   * diverged) or misses versions before them, and `KvConditionError` when one of
+   * `extra`'s checks fails.
+   */
+  replicate(
+    ref: StreamRef,
+    events: readonly RecordedEvent[],
+    extra?: KvCommit,
+  ): Promise<{ readonly version: number }>;
+  /** One atomic commit of the owner's records (puts and deletes of `#` keys only). */
+  commit(plan: KvCommit): Promise<void>;
+  get(keys: readonly string[]): Promise<(KvValue | undefined)[]>;
+  scan(range: KvScan): Promise<KvEntry[]>;
+}
+
+/** Replicated events are the edge's: a local lease never stands in their way. */
+const replicaGuard: Guard = {
+  assertUsable: () => undefined,
+  leaseCheck: (key, lease) => (lease ? { key, equals: lease } : { key, absent: true }),
+};
+
+const ownKeys = (plan: KvCommit): void => {
+  for (const key of [...(plan.puts ?? []).map((p) => p.key), ...(plan.deletes ?? [])]) {
+    if (!key.startsWith('#')) {
+      throw new InvalidArgumentError(
+        'plan',
+        `key '${key}' is not an owner's key (they start with #)`,
+      );
+    }
+  }
+};
+
+const merge = (commit: KvCommit, extra: KvCommit | undefined): KvCommit =>
+  extra === undefined
+    ? commit
+    : {
+        checks: [...(commit.checks ?? []), ...(extra.checks ?? [])],
+        puts: [...(commit.puts ?? []), ...(extra.puts ?? [])],
+        deletes: [...(commit.deletes ?? []), ...(extra.deletes ?? [])],
+      };
+
+/**
+ * A store with replication, over `options` (the same as `createEventStore`'s). The backend
+ * must be atomic: replicated events and the owner's records land in one commit.
+ * @example
+ * const replica = createReplica({ kv: createIndexedDbKv({ name: 'app' }) });
+ * await replica.replicate(ref, eventsFromTheEdge, { puts: [{ key: '#sync/cursor', value: cursor }] });
+ */
+export const createReplica = <E extends EventShape = EventShape>(
+  options: EventStoreOptions,
+): Replica<E> => {
+  const ctx = resolveOptions(options);
+  if (!ctx.kv.capabilities.atomic) {
+    throw new InvalidArgumentError('options.kv', 'a replica needs an atomic backend');
+  }
+  const store = storeOver<E>(ctx);
+
+  const target = (slot: StreamSlot): AppendTarget => ({
+    ctx,
+    stream: slot.stream,
+    keys: slot.keys,
+    dbKeys: slot.dbKeys,
+    guard: replicaGuard,
+    readKeys: ctx.globalLog ? slot.appendReadsWithLog : slot.appendReads,
+  });
+
+  const prepare = (stream: StreamId, recorded: RecordedEvent, i: number): PreparedEvent => {
+    const at = (path: string) => `events[${i}]${path}`;
+    const m = recorded.metadata;
+    if (m.aggregateType !== stream.type || m.aggregateId !== stream.id) {
+      throw new InvalidArgumentError(at('.metadata'), 'belongs to another stream');
+    }
+    const hasData = recorded.data !== undefined;
+    const payload = hasData
+      ? encodePayload(ctx, recorded.data, at('.data'), Number.POSITIVE_INFINITY, '')
+      : { value: undefined, mutable: false, size: 0 };
+    return {
+      type: validateName(at('.type'), recorded.type),
+      hasData,
+      data: payload.value,
+      mutable: payload.mutable,
+      size: payload.size,
+      messageId: validateName(at('.metadata.messageId'), m.messageId),
+      generated: false,
+      schemaVersion: validateInteger(at('.metadata.schemaVersion'), m.schemaVersion, 1),
+      userId: m.userId === undefined ? undefined : validateName(at('.metadata.userId'), m.userId),
+      correlationId:
+        m.correlationId === undefined
+          ? undefined
+          : validateName(at('.metadata.correlationId'), m.correlationId),
+      causationId:
+        m.causationId === undefined
+          ? undefined
+          : validateName(at('.metadata.causationId'), m.causationId),
+      timestamp: validateInteger(at('.metadata.timestamp'), m.timestamp, 0),
+    };
+  };
+
+  /** The events not yet here; throws when the stream holds others at their versions. */
+  const missing = async (
+    slot: StreamSlot,
+    events: readonly RecordedEvent[],
+  ): Promise<{ rest: readonly RecordedEvent[]; head: number }> => {
+    const first = (events[0] as RecordedEvent).version;
+    const last = first + events.length - 1;
+    let head = 0;
+    const present = await kvGetThenScan(ctx, [slot.keys.head], ([raw]) => {
+      head = asHead(slot.keys.head, raw)?.version ?? 0;
+      if (head < first) return undefined;
+      return { start: slot.keys.event(first), end: slot.keys.event(Math.min(head, last) + 1) };
+    });
+    if (head < first - 1) throw new VersionMismatchError(slot.stream, first - 1, head);
+    for (let i = 0; i < present.length; i++) {
+      const entry = present[i] as KvEntry;
+      const stored = asEvent(entry.key, entry.value, first + i);
+      if (stored.metadata.messageId !== (events[i] as RecordedEvent).metadata.messageId) {
+        throw new VersionMismatchError(slot.stream, first - 1, head);
+      }
+    }
+    return { rest: events.slice(present.length), head };
+  };
+
+  return {
+    store,
+    async head(ref) {
+      const slot = resolveSlot(ref);
+      const [raw] = await kvGet(ctx, [slot.keys.head]);
+      const head = asHead(slot.keys.head, raw);
+      return {
+        version: head?.version ?? 0,
+        check: head ? { key: slot.keys.head, equals: head } : { key: slot.keys.head, absent: true },
+      };
+    },
+    async replicate(ref, events, extra) {
+      const slot = resolveSlot(ref);
+      if (!Array.isArray(events) || events.length === 0) {
+        throw new InvalidArgumentError('events', 'must be a non-empty array of recorded events');
+      }
+      events.forEach((e, i) => {
+        validateInteger(`events[${i}].version`, e?.version, 1);
+        if (e.version !== (events[0] as RecordedEvent).version + i) {
+          throw new InvalidArgumentError(`events[${i}].version`, 'versions must be contiguous');
+        }
+      });
+      if (extra) ownKeys(extra);
+      const extraChecks = new Set((extra?.checks ?? []).map((c) => c.key));
+      for (let attempt = 1; ; attempt++) {
+        const { rest, head } = await missing(slot, events);
+        if (rest.length === 0) {
+          if (extra) await kvCommit(ctx, merge({}, extra));
+          return { version: head };
+        }
+        const prepared = rest.map((e, i) => prepare(slot.stream, e, i));
+        const t = target(slot);
+        const idKeys = prepared.map((e) => slot.keys.idempotency(e.messageId));
+        let planned: Planned | undefined;
+        try {
+          await kvUpdate(ctx, t.readKeys, (values) => {
+            planned = planAppend(t, prepared, head, idKeys, values);
+            return 'commit' in planned ? merge(planned.commit, extra) : undefined;
+          });
+        } catch (error) {
+          if (!isKvConditionError(error)) throw error;
+          if (error.keys.some((key) => extraChecks.has(key))) {
+            throw new KvConditionError(error.keys.filter((key) => extraChecks.has(key)));
+          }
+          // A message id of these events already names another version here: diverged.
+          if (error.keys.some((key) => idKeys.includes(key))) {
+            throw new VersionMismatchError(slot.stream, head, head);
+          }
+          giveUpAfter('replicate', attempt);
+          continue;
+        }
+        const outcome = planned as Planned;
+        if ('commit' in outcome) return { version: outcome.result.version };
+        giveUpAfter('replicate', attempt); // the head moved since it was read: look again
+      }
+    },
+    async commit(plan) {
+      ownKeys(plan);
+      await kvCommit(ctx, plan);
+    },
+    get: (keys) => kvGet(ctx, keys),
+    scan: (range) => kvScan(ctx, range),
+  };
+};

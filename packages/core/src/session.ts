@@ -78,7 +78,23 @@ class SessionHandle<E extends EventShape> extends StreamHandle<E> implements Ses
       expiresAt: this.ctx.clock.now() + this.#timeoutMs,
       timeoutMs: this.#timeoutMs,
     };
-    await kvCommit(this.ctx, { checks: [check], puts: [{ key: this.keys.lease, value: lease }] });
+    try {
+      await kvCommit(this.ctx, {
+        checks: [check],
+        puts: [{ key: this.keys.lease, value: lease }],
+      });
+    } catch (error) {
+      // The commit may have applied before it failed: learn the lease's real expiry, so
+      // this handle and storage agree (every handle adopts it from the lease anyway).
+      try {
+        const [raw] = await kvGet(this.ctx, [this.keys.lease]);
+        const stored = asLease(this.keys.lease, raw);
+        if (stored?.sessionId === this.#state.sessionId) this.#state.expiresAt = stored.expiresAt;
+      } catch {
+        // Storage is failing: the next lease read will tell.
+      }
+      throw error;
+    }
     this.#state.expiresAt = lease.expiresAt;
     log(this.ctx.logger, 'debug', 'session.renewed', 'session renewed', {
       ...this.ref,

@@ -589,9 +589,13 @@ export class RenewCommand extends SessionCommand {
     };
     const outcome = await attempt(r, this.fault, () => r.sessions[writer]![st]!.renew());
     if (outcome.faulted) {
-      // The lease may have been extended; the handle keeps its old expiry either way.
+      // The lease may have been extended; if it was, the handle learns it (it reads the
+      // lease back after a failed commit), and keeps its old expiry otherwise.
       const seen = await rawLease(r, st);
-      if (!refusal && kvValuesEqual(seen, renewed)) stream.lease = renewed;
+      if (!refusal && kvValuesEqual(seen, renewed)) {
+        stream.lease = renewed;
+        s.expiresAt = renewed.expiresAt;
+      }
     } else if (refusal) {
       expectFailure(outcome, refusal);
     } else {

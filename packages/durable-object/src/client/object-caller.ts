@@ -1,4 +1,4 @@
-import { StorageError } from '@eventkv/core';
+import { isStorageError, type RetryPolicy, StorageError, withRetries } from '@eventkv/core';
 import type { EventStoreObject } from '../object/event-store-object.js';
 import { type RpcResult, unwrapResult } from '../rpc/result.js';
 
@@ -46,14 +46,65 @@ export const eventStoreObjectRpc = (
 export interface EventStoreObjectNamespace {
   idFromName(name: string): DurableObjectId;
   get(id: DurableObjectId): DurableObjectStub<EventStoreObject>;
+  /**
+   * How calls through this namespace are retried (default `DEFAULT_RETRY_POLICY` of
+   * `@eventkv/core`: 5 attempts within 20 s); `false` never retries. A binding has no
+   * such property; wrap it to set one.
+   */
+  readonly retry?: RetryPolicy | false;
 }
+
+/**
+ * The operations that may run twice with the effect of once: reads, `append` (its events
+ * carry their message ids, so a repeat is an exact retry the store deduplicates),
+ * `saveSnapshot` (the same state at the same version), `renew`, `close`. Not `open` (a
+ * repeat whose first attempt took the lease finds the stream locked), `deleteSnapshot`
+ * (it finds nothing to delete) or `clearSnapshots` (it counts nothing).
+ */
+const REPEATABLE: ReadonlySet<string> = new Set([
+  'append',
+  'read',
+  'load',
+  'version',
+  'versionOf',
+  'saveSnapshot',
+  'latestSnapshot',
+  'snapshotAt',
+  'snapshotVersions',
+  'resume',
+  'renew',
+  'close',
+  'query',
+  'readLog',
+]);
+
+/** Failures of the call itself, with the platform's error as `cause`. */
+const callFailures = new WeakSet<object>();
+
+/**
+ * Whether the platform says a failed call may be retried: `.retryable` set, and not
+ * `.overloaded` (retrying an overloaded object only adds to its load).
+ */
+const isTransient = (error: unknown): boolean => {
+  const flags = error as { retryable?: unknown; overloaded?: unknown } | null;
+  return (
+    typeof flags === 'object' &&
+    flags !== null &&
+    flags.retryable === true &&
+    flags.overloaded !== true
+  );
+};
 
 /**
  * Calls one RPC method of the object named `name` and returns its value, or throws the
  * eventkv error it reported (rebuilt as its class). A failure of the call itself (the
  * object was reset, overloaded, unreachable) becomes a `StorageError` with the platform's
- * error as `cause`: the call may or may not have been applied, and retrying an append
- * with the same message ids is safe.
+ * error as `cause`: the call may or may not have been applied.
+ *
+ * Repeatable operations (`REPEATABLE`) are retried with `retry` (default the namespace's
+ * `retry`, else `DEFAULT_RETRY_POLICY`) after a failure of the call the platform marks
+ * `retryable` and not `overloaded`, and after a `STORAGE_FAILURE` the object reports;
+ * every other failure is final.
  */
 export const callObject = async <T>(
   namespace: EventStoreObjectNamespace,
@@ -61,13 +112,26 @@ export const callObject = async <T>(
   operation: string,
   // The object's results are typed for the base event shape; callers name their own `T`.
   invoke: (rpc: EventStoreObjectRpc) => Promise<RpcResult<unknown>>,
+  retry: RetryPolicy | false | undefined = namespace.retry,
 ): Promise<T> => {
-  let result: RpcResult<unknown>;
-  try {
-    // A fresh stub per call: a stub that saw the object fail may stay broken.
-    result = await invoke(eventStoreObjectRpc(namespace.get(namespace.idFromName(name))));
-  } catch (error) {
-    throw new StorageError(`${operation} (Durable Object call)`, { cause: error });
-  }
-  return unwrapResult(result, operation) as T;
+  const repeatable = REPEATABLE.has(operation);
+  const attempt = async (): Promise<T> => {
+    let result: RpcResult<unknown>;
+    try {
+      // A fresh stub per attempt: a stub that saw the object fail may stay broken.
+      result = await invoke(eventStoreObjectRpc(namespace.get(namespace.idFromName(name))));
+    } catch (error) {
+      const failure = new StorageError(`${operation} (Durable Object call)`, { cause: error });
+      callFailures.add(failure);
+      throw failure;
+    }
+    return unwrapResult(result, operation) as T;
+  };
+  return withRetries(attempt, {
+    policy: repeatable ? retry : false,
+    classify: (error) =>
+      callFailures.has(error as object)
+        ? isTransient((error as StorageError).cause)
+        : isStorageError(error),
+  });
 };

@@ -1,19 +1,24 @@
 import {
   type AppendOptions,
   type AppendResult,
+  checkName,
+  checkSnapshotState,
   type EventInput,
   type EventShape,
   type EventStream,
   followStream,
   type LoadResult,
+  prepareRemoteAppend,
   type ReadOptions,
   type RecordedEvent,
   type Snapshot,
+  StorageError,
   type StreamId,
   type SubscribeOptions,
   snapshotInChunks,
   type Unsubscribe,
 } from '@eventkv/core';
+import type { LoadPage, ReadPage } from '../object/calls.js';
 import type { RpcResult } from '../rpc/result.js';
 import {
   callObject,
@@ -39,7 +44,12 @@ export class RemoteStream<E extends EventShape> implements EventStream<E> {
   readonly ref: StreamId;
   protected readonly target: RemoteTarget;
 
+  /** The names of `target.ref` are checked here, as a local store's `stream()` checks them. */
   constructor(target: RemoteTarget) {
+    const { database, type, id } = target.ref;
+    checkName('ref.database', database);
+    checkName('ref.type', type);
+    checkName('ref.id', id);
     this.target = target;
     this.ref = target.ref;
   }
@@ -67,19 +77,46 @@ export class RemoteStream<E extends EventShape> implements EventStream<E> {
     );
   }
 
+  /**
+   * Checked here as a local store checks it, and every event gets its message id before
+   * the first attempt: a retried call is then an exact retry, which the object answers
+   * with the stored result (`deduplicated: true`) instead of appending twice.
+   */
   async append(
     events: EventInput<E> | readonly EventInput<E>[],
     options?: AppendOptions,
   ): Promise<AppendResult> {
+    this.assertUsable();
+    const { events: prepared, expectedVersion } = prepareRemoteAppend<E>(events, options);
     return this.call('append', (stub, call) =>
-      stub.append({ ...call, events, ...(options === undefined ? {} : { options }) }),
+      stub.append({ ...call, events: prepared, options: { expectedVersion } }),
     );
   }
 
+  /** The whole range, read a page (`ReadPage`) per call. */
   async read(options?: ReadOptions): Promise<RecordedEvent<E>[]> {
-    return this.call('read', (stub, call) =>
+    const first = await this.call<ReadPage<E>>('read', (stub, call) =>
       stub.read({ ...call, ...(options === undefined ? {} : { options }) }),
     );
+    return this.#rest(first);
+  }
+
+  /**
+   * The events of a first page and of every page after it. The object pins the end of the
+   * range in the first page's `next`, so the pages make one consistent range.
+   */
+  async #rest(first: ReadPage<E>): Promise<RecordedEvent<E>[]> {
+    const events = [...first.events];
+    let page = first;
+    while (page.next !== undefined) {
+      const options = page.next;
+      page = await this.call<ReadPage<E>>('read', (stub, call) => stub.read({ ...call, options }));
+      if (page.events.length === 0 && page.next !== undefined) {
+        throw new StorageError('read', { detail: 'the object answered a page without events' });
+      }
+      for (const event of page.events) events.push(event);
+    }
+    return events;
   }
 
   async version(): Promise<number> {
@@ -87,10 +124,14 @@ export class RemoteStream<E extends EventShape> implements EventStream<E> {
   }
 
   async versionOf(messageId: string): Promise<number> {
+    this.assertUsable();
+    checkName('messageId', messageId);
     return this.call('versionOf', (stub, call) => stub.versionOf({ ...call, messageId }));
   }
 
   async saveSnapshot<S>(version: number, state: S): Promise<void> {
+    this.assertUsable();
+    checkSnapshotState(state);
     return this.call('saveSnapshot', (stub, call) =>
       stub.saveSnapshot({ ...call, version, state }),
     );
@@ -108,8 +149,11 @@ export class RemoteStream<E extends EventShape> implements EventStream<E> {
     return this.call('snapshotVersions', (stub, call) => stub.snapshotVersions(call));
   }
 
+  /** The latest snapshot and the events after it: a first page, then `read` pages. */
   async load<S = unknown>(): Promise<LoadResult<E, S>> {
-    return this.call('load', (stub, call) => stub.load(call));
+    const first = await this.call<LoadPage<E, S>>('load', (stub, call) => stub.load(call));
+    const events = await this.#rest(first);
+    return { snapshot: first.snapshot, events, version: first.version };
   }
 
   /**

@@ -3,10 +3,12 @@ import type {
   EventInput,
   EventShape,
   IndexName,
+  LoadResult,
   OpenOptions,
   QueryOptions,
   ReadLogOptions,
   ReadOptions,
+  RecordedEvent,
   StreamRef,
 } from '@eventkv/core';
 
@@ -62,4 +64,28 @@ export interface QueryCall {
 
 export interface ReadLogCall {
   readonly options?: ReadLogOptions;
+}
+
+/**
+ * One page of `read`: a result never outgrows what one RPC may carry. `next` holds the
+ * read options of the rest of the range, its end pinned on the first page so that the
+ * pages make one consistent range; it is absent on the last page.
+ */
+export interface ReadPage<E extends EventShape = EventShape> {
+  readonly events: RecordedEvent<E>[];
+  readonly next?: ReadOptions;
+}
+
+/**
+ * `load` in pages: the latest snapshot, the stream's version, and the first page of the
+ * events after the snapshot; `next` reads the rest (up to `version`) with `read`.
+ */
+export interface LoadPage<E extends EventShape = EventShape, S = unknown> extends LoadResult<E, S> {
+  readonly next?: ReadOptions;
+}
+
+/** How large one page may grow: events, and bytes of events (about what they weigh in storage). */
+export interface PageLimits {
+  readonly maxEvents: number;
+  readonly maxBytes: number;
 }

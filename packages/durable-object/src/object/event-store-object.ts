@@ -1,7 +1,9 @@
 import { DurableObject } from 'cloudflare:workers';
 import {
   type AppendResult,
+  checkName,
   createEventStore,
+  DEFAULT_PAYLOAD_LIMITS,
   type EventShape,
   type EventStore,
   type EventStoreOptions,
@@ -10,9 +12,9 @@ import {
   isInvalidSessionError,
   isNotOpenError,
   isSessionExpiredError,
-  type LoadResult,
   type LogPage,
   type QueryPage,
+  type ReadOptions,
   type RecordedEvent,
   type Snapshot,
   type StreamRef,
@@ -22,10 +24,13 @@ import { databaseObjectName, streamObjectName, toStreamId } from '../routing/obj
 import { type RpcResult, settle } from '../rpc/result.js';
 import type {
   AppendCall,
+  LoadPage,
   OpenCall,
+  PageLimits,
   QueryCall,
   ReadCall,
   ReadLogCall,
+  ReadPage,
   SaveSnapshotCall,
   SessionCall,
   SessionInfo,
@@ -36,6 +41,155 @@ import type {
 
 /** Store settings an `EventStoreObject` subclass may set (everything but the storage). */
 export type EventStoreObjectOptions = Omit<EventStoreOptions, 'kv'>;
+
+/**
+ * The largest page `read` and `load` answer: 500 events, 8 MiB of events. Workers RPC
+ * carries at most 32 MiB per result; a page stays well under it, the largest event
+ * included (a Durable Object entry holds at most about 2 MB).
+ */
+export const READ_PAGE_LIMITS: PageLimits = Object.freeze({
+  maxEvents: 500,
+  maxBytes: 8 * 1024 * 1024,
+});
+
+const WIDE = /[\u0100-\uffff]/;
+
+/**
+ * About the bytes a value weighs in an RPC result, in the units of core's `payloadSize`,
+ * for any value the hosted store hands out (the instances a superjson codec rebuilds
+ * included, counted by their own properties): a value met at several places counts at
+ * each, a value inside itself once.
+ */
+export const approximateSize = (root: unknown): number => {
+  const sizes = new Map<object, number>();
+  const size = (value: unknown): number => {
+    switch (typeof value) {
+      case 'string':
+        return 2 + (WIDE.test(value) ? 2 * value.length : value.length);
+      case 'number':
+      case 'bigint':
+        return 9 + (typeof value === 'bigint' ? Math.ceil(value.toString(16).length / 2) : 0);
+      case 'object':
+        if (value !== null) break;
+        return 1;
+      default:
+        return 1;
+    }
+    const known = sizes.get(value);
+    if (known !== undefined) return known;
+    sizes.set(value, 1); // while inside it: a cycle counts once
+    let total = 1;
+    if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) total += value.byteLength;
+    else if (value instanceof Date) total += 8;
+    else if (value instanceof RegExp) total += size(value.source) + size(value.flags);
+    else if (value instanceof Map) for (const [k, v] of value) total += size(k) + size(v);
+    else if (value instanceof Set || Array.isArray(value)) for (const v of value) total += size(v);
+    else {
+      for (const [k, v] of Object.entries(value)) total += size(k) + size(v);
+    }
+    sizes.set(value, total);
+    return total;
+  };
+  return size(root);
+};
+
+const isCount = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 1;
+
+/**
+ * One page of `stream.read(options)`: at most `limits.maxEvents` events and, past the
+ * first event, `limits.maxBytes` of them (`approximateSize`), read in chunks sized from
+ * what the events weigh so far. When the range goes on, `next` reads the rest: a forward
+ * range without an end gets the stream's version as its end, so every page belongs to
+ * one range. The options reach the store as the caller gave them (it checks them).
+ */
+export const readPage = async <E extends EventShape>(
+  stream: Pick<EventStream<E>, 'read' | 'version'>,
+  options: ReadOptions = {},
+  limits: PageLimits = READ_PAGE_LIMITS,
+): Promise<ReadPage<E>> => {
+  if (
+    typeof options !== 'object' ||
+    options === null ||
+    (options.limit !== undefined && !isCount(options.limit))
+  ) {
+    // Not options a page can be cut from: the store refuses them as a local read does.
+    return { events: await stream.read(options) };
+  }
+  const backward = options.direction === 'backward';
+  const limit = options.limit ?? Number.POSITIVE_INFINITY;
+  let from = options.from ?? 1;
+  let to = options.to;
+  // The first chunk holds as many of the largest events the default limits allow as fit.
+  let chunk = Math.floor(limits.maxBytes / DEFAULT_PAYLOAD_LIMITS.maxEventBytes);
+  let request: ReadOptions = options;
+  const events: RecordedEvent<E>[] = [];
+  let bytes = 0;
+  let heaviest = 1;
+  for (;;) {
+    const want = Math.max(
+      1,
+      Math.min(limit - events.length, limits.maxEvents - events.length, chunk),
+    );
+    const got = await stream.read({ ...request, limit: want });
+    let full = false;
+    for (const event of got) {
+      const size = approximateSize(event);
+      if (events.length > 0 && bytes + size > limits.maxBytes) {
+        full = true;
+        break;
+      }
+      events.push(event);
+      bytes += size;
+      heaviest = Math.max(heaviest, size);
+    }
+    const last = events.at(-1);
+    if ((!full && got.length < want) || last === undefined) return { events };
+    if (backward) to = last.version - 1;
+    else from = last.version + 1;
+    const left = limit - events.length;
+    if (left === 0 || (to !== undefined && from > to)) return { events };
+    if (full || events.length >= limits.maxEvents) {
+      to ??= await stream.version();
+      if (from > to) return { events };
+      const next: ReadOptions = {
+        from,
+        to,
+        ...(backward ? { direction: 'backward' as const } : {}),
+        ...(left === Number.POSITIVE_INFINITY ? {} : { limit: left }),
+      };
+      return { events, next };
+    }
+    request = {
+      from,
+      ...(to === undefined ? {} : { to }),
+      ...(backward ? { direction: 'backward' } : {}),
+    };
+    chunk = Math.floor((limits.maxBytes - bytes) / heaviest);
+  }
+};
+
+/**
+ * One page of `stream.load()`: the latest snapshot, then a page (`readPage`) of the events
+ * after it, the snapshot's state counted in the page's bytes. `version` is the stream's
+ * version the whole load stands for (the end `next` reads up to).
+ */
+export const loadPage = async <E extends EventShape, S>(
+  stream: Pick<EventStream<E>, 'read' | 'version' | 'latestSnapshot'>,
+  limits: PageLimits = READ_PAGE_LIMITS,
+): Promise<LoadPage<E, S>> => {
+  const snapshot = await stream.latestSnapshot<S>();
+  const page = await readPage(
+    stream,
+    { from: (snapshot?.version ?? 0) + 1 },
+    {
+      maxEvents: limits.maxEvents,
+      maxBytes: Math.max(0, limits.maxBytes - (snapshot ? approximateSize(snapshot.state) : 0)),
+    },
+  );
+  const version = page.next?.to ?? page.events.at(-1)?.version ?? snapshot?.version ?? 0;
+  return { snapshot, events: page.events, version, ...(page.next ? { next: page.next } : {}) };
+};
 
 /**
  * A Durable Object hosting an event store on its own SQLite-backed storage, served over
@@ -87,6 +241,7 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
     const name = this.ctx.id.name;
     if (name === undefined) return;
     if (ref === undefined) {
+      if (database !== undefined) checkName('options.database', database);
       if (name === databaseObjectName(database)) return;
       throw new InvalidArgumentError(
         'routing',
@@ -94,7 +249,11 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
           `'${databaseObjectName(database)}' ('database' routing), not '${name}'`,
       );
     }
-    const { database: db } = toStreamId(ref);
+    const { database: db, type, id } = toStreamId(ref);
+    // Checked before they are encoded into an object name (a lone surrogate cannot be).
+    checkName('ref.database', db);
+    checkName('ref.type', type);
+    checkName('ref.id', id);
     if (name === streamObjectName(ref) || name === databaseObjectName(db)) return;
     throw new InvalidArgumentError(
       'ref',
@@ -108,8 +267,19 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
     );
   }
 
-  read(call: ReadCall): Promise<RpcResult<RecordedEvent[]>> {
-    return settle('read', async () => (await this.#stream(call)).read(call.options));
+  /**
+   * The settings of the pages `read` and `load` answer (default `READ_PAGE_LIMITS`);
+   * the callers of `createDurableObjectEventStore` page through them.
+   */
+  protected pageLimits(): PageLimits {
+    return READ_PAGE_LIMITS;
+  }
+
+  /** A page of the range (`ReadPage`): its `next` reads the rest. */
+  read(call: ReadCall): Promise<RpcResult<ReadPage>> {
+    return settle('read', async () =>
+      readPage(await this.#stream(call), call.options, this.pageLimits()),
+    );
   }
 
   version(call: StreamCall): Promise<RpcResult<number>> {
@@ -120,8 +290,9 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
     return settle('versionOf', async () => (await this.#stream(call)).versionOf(call.messageId));
   }
 
-  load(call: StreamCall): Promise<RpcResult<LoadResult<EventShape, unknown>>> {
-    return settle('load', async () => (await this.#stream(call)).load());
+  /** The latest snapshot and a page of the events after it (`LoadPage`): `next` reads the rest. */
+  load(call: StreamCall): Promise<RpcResult<LoadPage>> {
+    return settle('load', async () => loadPage(await this.#stream(call), this.pageLimits()));
   }
 
   saveSnapshot(call: SaveSnapshotCall): Promise<RpcResult<void>> {

@@ -1,0 +1,163 @@
+import { env } from 'cloudflare:workers';
+import type { AppendResult, RecordedEvent } from '@eventkv/core';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createDurableObjectEventStore, type EventStoreObjectNamespace } from '../src/index.js';
+
+/**
+ * Appends through a namespace whose calls fail at random: before they reach the object,
+ * or after it ran them (the answer lost), as the platform reports a dropped call
+ * (`retryable`), or refused as overloaded (not retried). Whatever the client acknowledged
+ * must be stored exactly once, where the acknowledgement says.
+ */
+
+type Event = { type: 'Appended'; data: { op: number; i: number } };
+
+interface Faults {
+  calls: number;
+  before: number;
+  after: number;
+  overloaded: number;
+}
+const total: Faults & { runs: number; appends: number; acked: number; deduplicated: number } = {
+  calls: 0,
+  before: 0,
+  after: 0,
+  overloaded: 0,
+  runs: 0,
+  appends: 0,
+  acked: 0,
+  deduplicated: 0,
+};
+
+/** A small seeded generator (mulberry32), so a run's faults follow from its seed. */
+const seeded = (seed: number) => {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+};
+
+const dropped = (overloaded = false) =>
+  Object.assign(
+    new Error(overloaded ? 'Durable Object is overloaded.' : 'Network connection lost.'),
+    {
+      retryable: !overloaded,
+      overloaded,
+    },
+  );
+
+const faultyNamespace = (random: () => number): EventStoreObjectNamespace => ({
+  idFromName: (name) => env.STORE.idFromName(name),
+  get: (id) => {
+    const real = env.STORE.get(id) as unknown as Record<string, (arg: unknown) => Promise<unknown>>;
+    return new Proxy(
+      {},
+      {
+        get:
+          (_target, method: string) =>
+          async (arg: unknown): Promise<unknown> => {
+            total.calls++;
+            const roll = random();
+            if (roll < 0.25) {
+              total.before++;
+              throw dropped();
+            }
+            if (roll < 0.45) {
+              await real[method]!(arg);
+              total.after++;
+              throw dropped();
+            }
+            if (roll < 0.48) {
+              total.overloaded++;
+              throw dropped(true);
+            }
+            return real[method]!(arg);
+          },
+      },
+    ) as ReturnType<EventStoreObjectNamespace['get']>;
+  },
+  retry: { maxAttempts: 5, baseDelayMs: 1, maxDelayMs: 4 },
+});
+
+const op = fc.record({
+  stream: fc.nat(2),
+  count: fc.integer({ min: 1, max: 3 }),
+  expected: fc.boolean(),
+  ownIds: fc.boolean(),
+});
+
+describe('appends over calls that fail at random', () => {
+  afterAll(() => {
+    console.log(
+      `durable-object fault runs: ${total.runs} runs, ${total.appends} appends (${total.acked} acknowledged, ${total.deduplicated} of them deduplicated), ${total.calls} calls: ${total.before} failed before the object, ${total.after} lost after it ran, ${total.overloaded} overloaded`,
+    );
+  });
+
+  it('every acknowledged append is stored exactly once, where its acknowledgement says', async () => {
+    const clean = createDurableObjectEventStore<Event>(env.STORE);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(op, { minLength: 1, maxLength: 12 }),
+        fc.integer(),
+        async (ops, seed) => {
+          total.runs++;
+          total.appends += ops.length;
+          const run = crypto.randomUUID();
+          const refs = [0, 1, 2].map((i) => ({ type: 'Faulty', id: `${run}-${i}` }));
+          const store = createDurableObjectEventStore<Event>(faultyNamespace(seeded(seed)));
+          const outcomes = await Promise.allSettled(
+            ops.map(async (o, k): Promise<AppendResult> => {
+              const stream = store.stream(refs[o.stream]!);
+              const events = Array.from({ length: o.count }, (_, i) => ({
+                type: 'Appended' as const,
+                data: { op: k, i },
+                ...(o.ownIds ? { metadata: { messageId: `${run}-${k}-${i}` } } : {}),
+              }));
+              const options = o.expected ? { expectedVersion: await stream.version() } : {};
+              return stream.append(events, options);
+            }),
+          );
+          const streams = await Promise.all(refs.map((ref) => clean.stream(ref).read()));
+          for (const events of streams) {
+            // Versions 1..n, and no message id twice.
+            expect(events.map((e) => e.version)).toEqual(events.map((_, i) => i + 1));
+            const ids = events.map((e) => e.metadata.messageId);
+            expect(new Set(ids).size).toBe(ids.length);
+          }
+          ops.forEach((o, k) => {
+            const stored = streams[o.stream]!.filter((e) => e.data.op === k);
+            const outcome = outcomes[k]!;
+            if (outcome.status === 'fulfilled') {
+              total.acked++;
+              if (outcome.value.deduplicated) total.deduplicated++;
+              const { firstVersion, version } = outcome.value;
+              expect(version - firstVersion + 1).toBe(o.count);
+              expect(stored.map((e) => e.version)).toEqual(
+                Array.from({ length: o.count }, (_, i) => firstVersion + i),
+              );
+              expect(stored.map((e) => e.data.i)).toEqual(
+                Array.from({ length: o.count }, (_, i) => i),
+              );
+            } else {
+              // A final failure left its events at most once: none, or all in one run.
+              expect([0, o.count]).toContain(stored.length);
+              const first = stored[0]?.version ?? 0;
+              expect(stored.map((e: RecordedEvent<Event>) => e.version)).toEqual(
+                stored.map((_, i) => first + i),
+              );
+            }
+          });
+        },
+      ),
+      { numRuns: 150 },
+    );
+    expect(total.after).toBeGreaterThan(0);
+    expect(total.before).toBeGreaterThan(0);
+    expect(total.deduplicated).toBeGreaterThan(0);
+  }, 60_000);
+});

@@ -9,7 +9,7 @@ import {
 } from './errors.js';
 import type { Guard } from './guard.js';
 import { kvCommit, kvGet, kvGetThenScan, kvScan, kvUpdate } from './io.js';
-import type { StreamSlot } from './keys.js';
+import { databaseKeys, type StreamSlot } from './keys.js';
 import type { KvCheck, KvCommit, KvEntry, KvScan, KvValue } from './kv/types.js';
 import { type EventStoreOptions, resolveOptions } from './options.js';
 import { asEvent, asHead } from './records.js';
@@ -46,6 +46,8 @@ export interface Replica<E extends EventShape = EventShape> {
     events: readonly RecordedEvent[],
     extra?: KvCommit,
   ): Promise<{ readonly version: number }>;
+  /** The streams of a database that hold events here, in key order. */
+  streams(database?: string): Promise<StreamId[]>;
   /** One atomic commit of the owner's records (puts and deletes of `#` keys only). */
   commit(plan: KvCommit): Promise<void>;
   get(keys: readonly string[]): Promise<(KvValue | undefined)[]>;
@@ -214,6 +216,14 @@ export const createReplica = <E extends EventShape = EventShape>(
         if ('commit' in outcome) return { version: outcome.result.version };
         giveUpAfter('replicate', attempt); // the head moved since it was read: look again
       }
+    },
+    async streams(database = 'default') {
+      const prefix = `${databaseKeys(validateName('database', database)).logPrefix.slice(0, -2)}h/`;
+      const heads = await kvScan(ctx, { prefix });
+      return heads.map(({ key }) => {
+        const [type = '', id = ''] = key.slice(prefix.length).split('/').map(decodeURIComponent);
+        return { database, type, id };
+      });
     },
     async commit(plan) {
       ownKeys(plan);

@@ -126,3 +126,13 @@ describe('replica', () => {
     );
   });
 });
+
+describe('replica streams', () => {
+  it('lists the streams of a database that hold events, names decoded', async () => {
+    const replica = createReplica({ kv: createMemoryKv() });
+    await replica.store.stream({ type: 'A/b', id: 'é 1' }).append({ type: 'T' });
+    await replica.store.stream({ database: 'other', type: 'A', id: '2' }).append({ type: 'T' });
+    expect(await replica.streams()).toEqual([{ database: 'default', type: 'A/b', id: 'é 1' }]);
+    expect(await replica.streams('other')).toEqual([{ database: 'other', type: 'A', id: '2' }]);
+  });
+});

@@ -1,0 +1,222 @@
+import {
+  defaultIdGenerator,
+  type EventStream,
+  errorToJSON,
+  InvalidArgumentError,
+  isDuplicateIdempotencyIdError,
+  isInvalidArgumentError,
+  isKvConditionError,
+  isStreamLockedError,
+  isVersionMismatchError,
+  type RecordedEvent,
+} from '@eventkv/core';
+import type { Replica } from '@eventkv/core/replica';
+import {
+  type PullResponse,
+  type PushEntry,
+  type PushResponse,
+  type StreamResult,
+  SYNC_PROTOCOL,
+  type SyncPrincipal,
+} from '../protocol.js';
+import {
+  type ClientRecord,
+  clientKey,
+  digestOf,
+  ensureServerId,
+  type StoredResult,
+} from './records.js';
+import { validatePull, validatePush } from './validate.js';
+
+export interface SyncEdgeOptions {
+  /** The database's store with room for the edge's own records (`createReplica`). */
+  readonly replica: Replica;
+  /** Makes this database's identity on first use (default: random UUIDs). */
+  readonly generateId?: () => string;
+  /** How many of the edge's events a conflict carries (default 100; the rest are pulled). */
+  readonly conflictPage?: number;
+}
+
+/** The edge side of the sync protocol, over one store. Host it where the store lives. */
+export interface SyncEdge {
+  /** Applies a push (`PushRequest`) for a verified principal. */
+  push(principal: SyncPrincipal, request: unknown): Promise<PushResponse>;
+  /** Answers a pull (`PullRequest`) for a verified principal. */
+  pull(principal: SyncPrincipal, request: unknown): Promise<PullResponse>;
+}
+
+/**
+ * The edge of the sync protocol (PROTOCOL.md): per-stream appends with expected versions,
+ * two layers of idempotency (message ids per stream, and the client's (epoch, seq) with
+ * the results it got), conflicts that carry the edge's events, and pulls of the log.
+ * @example
+ * const edge = createSyncEdge({ replica: createReplica({ kv }) });
+ * const response = await edge.push({ database: 'acme', user: 'ann' }, await request.json());
+ */
+export const createSyncEdge = (options: SyncEdgeOptions): SyncEdge => {
+  const { replica } = options;
+  const generateId = options.generateId ?? defaultIdGenerator;
+  const conflictPage = options.conflictPage ?? 100;
+  const store = replica.store;
+
+  const streamOf = (database: string, entry: { stream: PushEntry['stream'] }): EventStream =>
+    store.stream({ database, type: entry.stream.type, id: entry.stream.id });
+
+  /** Appends one entry; a failure that is the entry's own becomes its result. */
+  const apply = async (database: string, entry: PushEntry): Promise<StoredResult> => {
+    const stream = streamOf(database, entry);
+    try {
+      const result = await stream.append(entry.events, {
+        expectedVersion: entry.expectedVersion,
+      });
+      return {
+        status: result.deduplicated ? 'duplicate' : 'accepted',
+        stream: entry.stream,
+        firstVersion: result.firstVersion,
+        version: result.version,
+      };
+    } catch (error) {
+      if (isVersionMismatchError(error)) {
+        return {
+          status: 'conflict',
+          stream: entry.stream,
+          expected: entry.expectedVersion,
+          actual: error.actual,
+        };
+      }
+      if (isInvalidArgumentError(error) || isDuplicateIdempotencyIdError(error)) {
+        return { status: 'rejected', stream: entry.stream, error: errorToJSON(error) };
+      }
+      if (isStreamLockedError(error)) {
+        return { status: 'deferred', stream: entry.stream, error: errorToJSON(error) };
+      }
+      // Storage failed: the whole push fails and is not recorded; its retry re-applies
+      // it, and the entries that landed answer as duplicates (their message ids).
+      throw error;
+    }
+  };
+
+  /** A stored result with the events it refers to, read now. */
+  const answer = async (database: string, stored: StoredResult): Promise<StreamResult> => {
+    const stream = streamOf(database, stored);
+    if (stored.status === 'accepted' || stored.status === 'duplicate') {
+      const events = await stream.read({ from: stored.firstVersion, to: stored.version });
+      return { status: stored.status, stream: stored.stream, events };
+    }
+    if (stored.status === 'conflict') {
+      const events: RecordedEvent[] =
+        stored.actual > stored.expected
+          ? await stream.read({ from: stored.expected + 1, limit: conflictPage })
+          : [];
+      const actual = Math.max(stored.actual, events.at(-1)?.version ?? 0);
+      return {
+        ...stored,
+        actual,
+        events,
+        more: actual > stored.expected + events.length,
+      };
+    }
+    return stored as StreamResult;
+  };
+
+  return {
+    async push(principal, message) {
+      const request = validatePush(message);
+      const { database, user } = principal;
+      const serverId = await ensureServerId(replica, database, generateId);
+      const key = clientKey(database, request.clientId);
+      const [raw] = await replica.get([key]);
+      const known = raw as ClientRecord | undefined;
+      if (known && known.user !== user) {
+        throw new InvalidArgumentError('clientId', 'belongs to another user: make a new one');
+      }
+      const digest = digestOf(request.entries);
+      const base = { protocol: SYNC_PROTOCOL, serverId } as const;
+      if (known) {
+        const fenced = { ...base, outcome: 'fenced', epoch: known.epoch, seq: known.seq } as const;
+        if (request.epoch < known.epoch) return fenced;
+        if (request.epoch === known.epoch) {
+          if (request.seq === known.seq) {
+            if (digest !== known.digest) return fenced;
+            const results = await Promise.all(known.results.map((r) => answer(database, r)));
+            return { ...base, outcome: 'applied', seq: known.seq, replayed: true, results };
+          }
+          if (request.seq < known.seq) return fenced;
+          if (request.seq > known.seq + 1) {
+            return { ...base, outcome: 'gap', expectedSeq: known.seq + 1 };
+          }
+        } else if (request.seq !== 1) {
+          return { ...base, outcome: 'gap', expectedSeq: 1 };
+        }
+      }
+      const stored: StoredResult[] = [];
+      for (const entry of request.entries) stored.push(await apply(database, entry));
+      const record: ClientRecord = {
+        user,
+        epoch: request.epoch,
+        seq: request.seq,
+        digest,
+        results: stored,
+      };
+      // Checked against what was read: two pushes of one client racing cannot both count.
+      try {
+        await replica.commit({
+          checks: [known ? { key, equals: known } : { key, absent: true }],
+          puts: [{ key, value: record }],
+        });
+      } catch (error) {
+        if (!isKvConditionError(error)) throw error;
+        // A copy of this push (a retry sent while the first was in flight) was recorded
+        // first: both applied the same message ids, so its results are these too.
+        const [now] = await replica.get([key]);
+        const winner = now as ClientRecord | undefined;
+        if (
+          winner?.epoch !== request.epoch ||
+          winner.seq !== request.seq ||
+          winner.digest !== digest
+        ) {
+          return { ...base, outcome: 'fenced', epoch: winner?.epoch ?? 0, seq: winner?.seq ?? 0 };
+        }
+      }
+      const results = await Promise.all(stored.map((r) => answer(database, r)));
+      return { ...base, outcome: 'applied', seq: request.seq, replayed: false, results };
+    },
+
+    async pull(principal, message) {
+      const request = validatePull(message);
+      const { database } = principal;
+      if (!store.capabilities.readLog) {
+        throw new InvalidArgumentError(
+          'pull',
+          "this edge keeps no global log (a Durable Object per stream): pull needs 'database' routing",
+        );
+      }
+      const serverId = await ensureServerId(replica, database, generateId);
+      const base = { protocol: SYNC_PROTOCOL, serverId } as const;
+      const start = { serverId, position: 0 };
+      if (request.cursor && request.cursor.serverId !== serverId) {
+        return { ...base, reset: 'server-changed', cursor: start };
+      }
+      const after = request.cursor?.position ?? 0;
+      const page = await store.readLog({ database, after, limit: request.limit });
+      if (page.events.length === 0 && after > 0) {
+        const [atCursor] = (await store.readLog({ database, after: after - 1, limit: 1 })).events;
+        if (atCursor === undefined) return { ...base, reset: 'past-end', cursor: start };
+      }
+      const wanted = request.streams
+        ? new Set(request.streams.map((s) => JSON.stringify([s.type, s.id])))
+        : undefined;
+      const events = wanted
+        ? page.events.filter((e) =>
+            wanted.has(JSON.stringify([e.metadata.aggregateType, e.metadata.aggregateId])),
+          )
+        : page.events;
+      return {
+        ...base,
+        events,
+        cursor: { serverId, position: page.position },
+        more: page.events.length === request.limit,
+      };
+    },
+  };
+};

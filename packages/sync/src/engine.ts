@@ -1,0 +1,354 @@
+import {
+  type EventInput,
+  type EventShape,
+  isVersionMismatchError,
+  payloadSize,
+  type RecordedEvent,
+  type StreamId,
+} from '@eventkv/core';
+import { conflictOf } from './conflicts.js';
+import { refIn, type SyncContext } from './context.js';
+import {
+  INFLIGHT_KEY,
+  META_KEY,
+  OUTBOX_PREFIX,
+  outboxKey,
+  STATE_PREFIX,
+  STATUS_KEY,
+  stateKey,
+} from './keys.js';
+import { readPending } from './outbox.js';
+import {
+  MAX_PUSH_ENTRIES,
+  type PullResponse,
+  type PushEntry,
+  type StreamKey,
+  type StreamResult,
+  SYNC_PROTOCOL,
+} from './protocol.js';
+import type { InflightRecord, MetaRecord, StatusRecord, StreamState } from './records.js';
+
+/** A push carries at most this much payload (well under the edge's body limit). */
+const MAX_PUSH_BYTES = 512 * 1024;
+/** And at most this many events per stream (the edge's per-append limit). */
+const MAX_EVENTS_PER_ENTRY = 1000;
+/** A stream the edge deferred (a session held it) waits this long before it is pushed again. */
+const DEFER_MS = 5_000;
+/** Pull pages. */
+const PULL_LIMIT = 500;
+/** Resets answered in one sync before it stops (a reset persists its cursor: never a loop). */
+const MAX_RESETS = 2;
+
+/** This replica's identity, made on first use. */
+export const ensureMeta = async (ctx: SyncContext): Promise<MetaRecord> => {
+  for (;;) {
+    const [raw] = await ctx.replica.get([META_KEY]);
+    if (raw) return raw as MetaRecord;
+    const meta: MetaRecord = { clientId: ctx.generateId(), epoch: 1, seq: 0 };
+    try {
+      await ctx.replica.commit({
+        checks: [{ key: META_KEY, absent: true }],
+        puts: [{ key: META_KEY, value: meta }],
+      });
+      return meta;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'KV_CONDITION_FAILED') throw error;
+    }
+  }
+};
+
+const streamKeyOf = (ref: StreamId): StreamKey => ({ type: ref.type, id: ref.id });
+
+/** The next push: the oldest pending events of each stream that may go, within the limits. */
+const buildPush = async (
+  ctx: SyncContext,
+  meta: MetaRecord,
+): Promise<InflightRecord | undefined> => {
+  const states = await ctx.replica.scan({ prefix: STATE_PREFIX });
+  const now = ctx.clock.now();
+  const entries: PushEntry[] = [];
+  const covers: { ref: StreamId; numbers: number[] }[] = [];
+  let bytes = 0;
+  for (const { value } of states) {
+    if (entries.length >= MAX_PUSH_ENTRIES) break;
+    const state = value as StreamState;
+    if (state.conflict || (state.deferredUntil ?? 0) > now) continue;
+    const pending = await readPending(ctx.replica, state.ref);
+    const events: EventInput<EventShape>[] = [];
+    const numbers: number[] = [];
+    for (const entry of pending.entries) {
+      const size = entry.events.reduce(
+        (sum, e) => sum + payloadSize((e as { data?: unknown }).data),
+        0,
+      );
+      const fits =
+        events.length + entry.events.length <= MAX_EVENTS_PER_ENTRY &&
+        bytes + size <= MAX_PUSH_BYTES;
+      // One append always goes, alone if need be: it was checked against the same limits.
+      if (!fits && (numbers.length > 0 || entries.length > 0)) break;
+      events.push(...entry.events);
+      numbers.push(entry.n);
+      bytes += size;
+    }
+    const first = pending.entries[0];
+    if (!first || numbers.length === 0) continue;
+    entries.push({ stream: streamKeyOf(state.ref), expectedVersion: first.from - 1, events });
+    covers.push({ ref: state.ref, numbers });
+    if (bytes >= MAX_PUSH_BYTES) break;
+  }
+  if (entries.length === 0) return undefined;
+  return { epoch: meta.epoch, seq: meta.seq + 1, entries, covers };
+};
+
+const sameIds = (
+  a: readonly { metadata?: { messageId?: string } }[],
+  b: readonly RecordedEvent[],
+) => a.length === b.length && a.every((e, i) => e.metadata?.messageId === b[i]?.metadata.messageId);
+
+/** Records what the edge answered for one stream; returns the number of events it confirmed. */
+const settle = async (
+  ctx: SyncContext,
+  cover: InflightRecord['covers'][number],
+  entry: PushEntry,
+  result: StreamResult,
+): Promise<number> => {
+  const ref = cover.ref;
+  const pending = await readPending(ctx.replica, ref);
+  const remaining = pending.entries.filter((e) => !cover.numbers.includes(e.n));
+  const state = pending.state ?? { ref, next: 1 };
+  const now = ctx.clock.now();
+  const keepState = (next: StreamState) =>
+    remaining.length === 0 && !next.conflict
+      ? { deletes: [stateKey(ref)] }
+      : { puts: [{ key: stateKey(ref), value: next }] };
+
+  if (
+    (result.status === 'accepted' || result.status === 'duplicate') &&
+    sameIds(entry.events, result.events)
+  ) {
+    const { conflict: _, deferredUntil: __, ...rest } = state;
+    const next = keepState(rest);
+    await ctx.replica.replicate(ref, result.events, {
+      checks: [pending.stateCheck],
+      puts: next.puts ?? [],
+      deletes: [...cover.numbers.map((n) => outboxKey(ref, n)), ...(next.deletes ?? [])],
+    });
+    return result.events.length;
+  }
+  if (result.status === 'deferred') {
+    await ctx.replica.commit({
+      checks: [pending.stateCheck],
+      puts: [{ key: stateKey(ref), value: { ...state, deferredUntil: now + DEFER_MS } }],
+    });
+    return 0;
+  }
+  // The edge's events this stream had not seen are confirmed: keep them.
+  if (result.status === 'conflict' && result.events.length > 0) {
+    await replicateOrDiverge(ctx, ref, result.events);
+  }
+  const kind =
+    result.status === 'conflict'
+      ? 'conflict'
+      : result.status === 'rejected'
+        ? 'rejected'
+        : 'diverged';
+  const conflicted: StreamState = {
+    ...state,
+    conflict: {
+      kind,
+      detectedAt: now,
+      ...(result.status === 'rejected' ? { error: result.error } : {}),
+    },
+  };
+  await ctx.replica.commit({
+    checks: [(await readPending(ctx.replica, ref)).stateCheck],
+    puts: [{ key: stateKey(ref), value: conflicted }],
+  });
+  const conflict = await conflictOf(ctx, ref);
+  if (conflict) ctx.emit({ type: 'conflict', conflict });
+  return 0;
+};
+
+/** Writes the edge's events here; a stream whose copy differs is marked diverged. */
+const replicateOrDiverge = async (
+  ctx: SyncContext,
+  ref: StreamId,
+  events: readonly RecordedEvent[],
+): Promise<boolean> => {
+  try {
+    await ctx.replica.replicate(ref, events);
+    return true;
+  } catch (error) {
+    if (!isVersionMismatchError(error)) throw error;
+    const pending = await readPending(ctx.replica, ref);
+    if (pending.state?.conflict?.kind === 'diverged') return false;
+    await ctx.replica.commit({
+      checks: [pending.stateCheck],
+      puts: [
+        {
+          key: stateKey(ref),
+          value: {
+            ...(pending.state ?? { ref, next: 1 }),
+            conflict: { kind: 'diverged', detectedAt: ctx.clock.now() },
+          },
+        },
+      ],
+    });
+    const conflict = await conflictOf(ctx, ref);
+    if (conflict) ctx.emit({ type: 'conflict', conflict });
+    return false;
+  }
+};
+
+/** Pushes until nothing can go; returns how many events the edge confirmed. */
+export const pushAll = async (ctx: SyncContext): Promise<number> => {
+  let confirmed = 0;
+  for (;;) {
+    const meta = await ensureMeta(ctx);
+    let [inflight] = (await ctx.replica.get([INFLIGHT_KEY])) as (InflightRecord | undefined)[];
+    if (!inflight) {
+      const built = await buildPush(ctx, meta);
+      if (!built) return confirmed;
+      // The seq is spent and the push kept before it leaves: a crash re-sends this one.
+      await ctx.replica.commit({
+        checks: [
+          { key: META_KEY, equals: meta },
+          { key: INFLIGHT_KEY, absent: true },
+        ],
+        puts: [
+          { key: INFLIGHT_KEY, value: built },
+          { key: META_KEY, value: { ...meta, seq: built.seq } },
+        ],
+      });
+      inflight = built;
+    }
+    const response = await ctx.remote.push({
+      protocol: SYNC_PROTOCOL,
+      clientId: meta.clientId,
+      epoch: inflight.epoch,
+      seq: inflight.seq,
+      entries: inflight.entries,
+    });
+    if (response.outcome === 'fenced') {
+      // An old copy of this replica, or a restored one: start a new epoch. The pending
+      // events go again under it; their message ids keep them from landing twice.
+      await ctx.replica.commit({
+        checks: [{ key: INFLIGHT_KEY, equals: inflight }],
+        puts: [
+          {
+            key: META_KEY,
+            value: { ...meta, epoch: Math.max(meta.epoch, response.epoch) + 1, seq: 0 },
+          },
+        ],
+        deletes: [INFLIGHT_KEY],
+      });
+      continue;
+    }
+    if (response.outcome === 'gap') {
+      const again: InflightRecord = { ...inflight, seq: response.expectedSeq };
+      await ctx.replica.commit({
+        checks: [{ key: INFLIGHT_KEY, equals: inflight }],
+        puts: [
+          { key: INFLIGHT_KEY, value: again },
+          { key: META_KEY, value: { ...meta, seq: response.expectedSeq } },
+        ],
+      });
+      continue;
+    }
+    for (let i = 0; i < inflight.entries.length; i++) {
+      const result = response.results[i];
+      const entry = inflight.entries[i] as PushEntry;
+      const cover = inflight.covers[i] as InflightRecord['covers'][number];
+      if (result) confirmed += await settle(ctx, cover, entry, result);
+    }
+    await ctx.replica.commit({
+      checks: [{ key: INFLIGHT_KEY, equals: inflight }],
+      deletes: [INFLIGHT_KEY],
+    });
+  }
+};
+
+/** The streams a `held`-scope replica pulls: those it has events of, or pending ones. */
+const heldStreams = async (ctx: SyncContext): Promise<StreamKey[] | undefined> => {
+  if (ctx.scope === 'database') return undefined;
+  const held = new Map<string, StreamKey>();
+  for (const ref of await ctx.replica.streams(ctx.database))
+    held.set(JSON.stringify(ref), streamKeyOf(ref));
+  for (const { value } of await ctx.replica.scan({ prefix: STATE_PREFIX })) {
+    const ref = (value as StreamState).ref;
+    held.set(JSON.stringify(ref), streamKeyOf(ref));
+  }
+  // Past the protocol's limit, the whole database (a superset) is pulled instead.
+  return held.size <= 1000 ? [...held.values()] : undefined;
+};
+
+/** Pulls until the edge has nothing more; returns how many events arrived. */
+export const pullAll = async (ctx: SyncContext): Promise<number> => {
+  let pulled = 0;
+  let resets = 0;
+  const streams = await heldStreams(ctx);
+  for (;;) {
+    const meta = await ensureMeta(ctx);
+    const response: PullResponse = await ctx.remote.pull({
+      protocol: SYNC_PROTOCOL,
+      limit: PULL_LIMIT,
+      ...(meta.cursor === undefined ? {} : { cursor: meta.cursor }),
+      ...(streams === undefined ? {} : { streams }),
+    });
+    if ('reset' in response) {
+      // Persisted at once: the next pull starts from the new cursor, never from the old.
+      await ctx.replica.commit({
+        checks: [{ key: META_KEY, equals: meta }],
+        puts: [{ key: META_KEY, value: { ...meta, cursor: response.cursor } }],
+      });
+      if (++resets >= MAX_RESETS) return pulled;
+      continue;
+    }
+    // Each stream's events in log order, written stream by stream.
+    const byStream = new Map<string, { ref: StreamId; events: RecordedEvent[] }>();
+    for (const event of response.events) {
+      const ref = refIn(ctx.database, {
+        type: event.metadata.aggregateType,
+        id: event.metadata.aggregateId,
+      });
+      const key = JSON.stringify(ref);
+      const group = byStream.get(key) ?? { ref, events: [] };
+      group.events.push(event);
+      byStream.set(key, group);
+    }
+    for (const { ref, events } of byStream.values()) {
+      const { version } = await ctx.replica.head(ref);
+      if (await replicateOrDiverge(ctx, ref, events)) {
+        pulled += events.filter((e) => e.version > version).length;
+      }
+    }
+    await ctx.replica.commit({
+      checks: [{ key: META_KEY, equals: meta }],
+      puts: [{ key: META_KEY, value: { ...meta, cursor: response.cursor } }],
+    });
+    if (!response.more) return pulled;
+  }
+};
+
+/** Remembers the outcome of a sync for `status()`. */
+export const recordOutcome = async (ctx: SyncContext, error?: unknown): Promise<void> => {
+  const [raw] = await ctx.replica.get([STATUS_KEY]);
+  const status = (raw as StatusRecord | undefined) ?? {};
+  const at = ctx.clock.now();
+  const next: StatusRecord =
+    error === undefined
+      ? { ...status, lastSuccessAt: at }
+      : {
+          ...status,
+          lastError: {
+            at,
+            message: error instanceof Error ? error.message : String(error),
+            ...(typeof (error as { code?: unknown })?.code === 'string'
+              ? { code: (error as { code: string }).code }
+              : {}),
+          },
+        };
+  await ctx.replica.commit({ puts: [{ key: STATUS_KEY, value: next }] });
+};
+
+export { OUTBOX_PREFIX };

@@ -1,0 +1,231 @@
+import {
+  type AppendResult,
+  type Clock,
+  defaultIdGenerator,
+  type EventInput,
+  type EventShape,
+  type EventStore,
+  type EventStoreOptions,
+  type EventStream,
+  type IdGenerator,
+  InvalidArgumentError,
+  type ReadOptions,
+  type StreamId,
+  type StreamRef,
+  systemClock,
+} from '@eventkv/core';
+import { createReplica } from '@eventkv/core/replica';
+import { conflictOf, listConflicts, type Resolution, resolveConflict } from './conflicts.js';
+import {
+  type Conflict,
+  refIn,
+  type SyncContext,
+  type SyncEvent,
+  type SyncedEvent,
+} from './context.js';
+import { ensureMeta, pullAll, pushAll, recordOutcome } from './engine.js';
+import { STATE_PREFIX, STATUS_KEY } from './keys.js';
+import { readPending } from './outbox.js';
+import type { StatusRecord, StreamState } from './records.js';
+import type { SyncRemote } from './remote.js';
+import { type SyncedAppendOptions, SyncedStream } from './synced-stream.js';
+
+export interface SyncedStoreOptions
+  extends Omit<EventStoreOptions, 'clock' | 'generateId' | 'globalLog'> {
+  /** Where pushes and pulls go (`createHttpSyncRemote`, or an edge in process). */
+  readonly remote: SyncRemote;
+  /**
+   * `'database'` (default): pull every stream of the database. `'held'`: only the streams
+   * this replica already has events of or pending events for.
+   */
+  readonly scope?: 'database' | 'held';
+  readonly clock?: Clock;
+  /** Message ids and this replica's client id (default: random UUIDs). */
+  readonly generateId?: IdGenerator;
+}
+
+/** What a synced store reports about itself. */
+export interface SyncStatus {
+  readonly clientId: string;
+  /** Events appended here that the edge has not confirmed. */
+  readonly pending: number;
+  /** When the oldest of them was appended (ms since epoch): how long data has been at risk. */
+  readonly oldestPendingAt: number | undefined;
+  /** Streams whose pending events wait for the app (`conflicts()`). */
+  readonly conflicts: number;
+  readonly lastSuccessAt: number | undefined;
+  readonly lastError: StatusRecord['lastError'];
+}
+
+/** The sync controls of a synced store. */
+export interface SyncControls<E extends EventShape = EventShape> {
+  /**
+   * Pushes the pending events and pulls the edge's new ones, once. Concurrent calls share
+   * one run. Rejects when the edge cannot be reached (nothing is lost: the next run
+   * resumes), after recording the error for `status()`.
+   */
+  syncNow(): Promise<{ readonly pushed: number; readonly pulled: number }>;
+  status(): Promise<SyncStatus>;
+  /** The conflicted streams, oldest first. */
+  conflicts(): Promise<Conflict<E>[]>;
+  /** The conflict of one stream, if it has one. */
+  conflict(ref: StreamRef): Promise<Conflict<E> | undefined>;
+  /** Settles a conflict (discard, rebase through a decider, or given events). */
+  resolve(ref: StreamRef, resolution: Resolution<E>): Promise<void>;
+  /** Hears conflicts as they are found, sync runs and errors. Returns its removal. */
+  on(listener: (event: SyncEvent<E>) => void): () => void;
+}
+
+/** A stream of a synced store: reads say which events the edge has confirmed. */
+export interface SyncedEventStream<E extends EventShape = EventShape> extends EventStream<E> {
+  append(
+    events: EventInput<E> | readonly EventInput<E>[],
+    options?: SyncedAppendOptions,
+  ): Promise<AppendResult>;
+  read(options?: ReadOptions): Promise<SyncedEvent<E>[]>;
+}
+
+/** An event store whose streams sync with an edge. */
+export interface SyncedStore<E extends EventShape = EventShape> extends EventStore<E> {
+  stream(ref: StreamRef): SyncedEventStream<E>;
+  readonly sync: SyncControls<E>;
+}
+
+/**
+ * A local store (IndexedDB in a browser, any KV) kept in sync with the edge's store of one
+ * database: the app appends and reads as usual, offline too; appends wait in an outbox
+ * until the edge confirms them; the edge's events arrive through pulls; a stream whose
+ * pending events conflict with the edge's waits for the app (`sync.conflicts()`), and every
+ * other stream syncs on.
+ * @example
+ * const store = createSyncedStore<BankEvent>({ kv: createIndexedDbKv({ name: 'bank' }), remote });
+ * await store.stream({ type: 'Account', id: '42' }).append({ type: 'Deposited', data: { amount: 5 } });
+ * await store.sync.syncNow();
+ */
+export const createSyncedStore = <E extends EventShape = EventShape>(
+  options: SyncedStoreOptions,
+): SyncedStore<E> => {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError('options', 'must be an object with at least { kv, remote }');
+  }
+  const { remote, scope = 'database', clock = systemClock } = options;
+  if (typeof remote?.push !== 'function' || typeof remote.pull !== 'function') {
+    throw new InvalidArgumentError('options.remote', 'must be a SyncRemote (push, pull)');
+  }
+  if (scope !== 'database' && scope !== 'held') {
+    throw new InvalidArgumentError('options.scope', "must be 'database' or 'held'");
+  }
+  const generateId = options.generateId ?? defaultIdGenerator;
+  const { remote: _, scope: __, ...storeOptions } = options;
+  const replica = createReplica<E>({ ...storeOptions, clock, generateId, globalLog: true });
+  const listeners = new Set<(event: SyncEvent<E>) => void>();
+  const ctx: SyncContext = {
+    replica: replica as never,
+    kv: options.kv,
+    remote,
+    database: remote.database,
+    clock,
+    generateId,
+    scope,
+    emit: (event) => {
+      for (const listener of listeners) {
+        try {
+          listener(event as SyncEvent<E>);
+        } catch {
+          // A listener's failure is its own.
+        }
+      }
+    },
+  };
+  const local = replica.store;
+
+  const resolveRef = (ref: StreamRef): StreamId => {
+    if (typeof ref !== 'object' || ref === null)
+      throw new InvalidArgumentError('ref', 'must be an object');
+    if (ref.database !== undefined && ref.database !== ctx.database) {
+      throw new InvalidArgumentError(
+        'ref.database',
+        `this store syncs database '${ctx.database}' only (got '${ref.database}')`,
+      );
+    }
+    // Validates the names as a store does.
+    return local.stream(refIn(ctx.database, ref)).ref;
+  };
+
+  const noSessions = (): never => {
+    throw new InvalidArgumentError(
+      'open',
+      'a synced store has no sessions (a lease here cannot hold the edge): use expected versions',
+    );
+  };
+
+  let running: Promise<{ pushed: number; pulled: number }> | undefined;
+  const run = async () => {
+    try {
+      await ensureMeta(ctx);
+      const pushed = await pushAll(ctx);
+      const pulled = await pullAll(ctx);
+      await recordOutcome(ctx);
+      ctx.emit({ type: 'synced', pushed, pulled });
+      return { pushed, pulled };
+    } catch (error) {
+      await recordOutcome(ctx, error).catch(() => {});
+      ctx.emit({ type: 'error', error });
+      throw error;
+    }
+  };
+
+  return {
+    capabilities: local.capabilities,
+    stream: (ref) => new SyncedStream<E>(ctx, resolveRef(ref)),
+    open: async () => noSessions(),
+    resume: async () => noSessions(),
+    query: (index, value, queryOptions) =>
+      local.query(index, value, { ...queryOptions, database: ctx.database }),
+    readLog: (logOptions) => local.readLog({ ...logOptions, database: ctx.database }),
+    sync: {
+      syncNow() {
+        running ??= run().finally(() => {
+          running = undefined;
+        });
+        return running;
+      },
+      async status() {
+        const meta = await ensureMeta(ctx);
+        const states = await replica.scan({ prefix: STATE_PREFIX });
+        let pending = 0;
+        let oldestPendingAt: number | undefined;
+        let conflicts = 0;
+        for (const { value } of states) {
+          const state = value as StreamState;
+          if (state.conflict) conflicts++;
+          const stream = await readPending(replica, state.ref);
+          pending += stream.count;
+          const first = stream.entries[0]?.appendedAt;
+          if (first !== undefined && (oldestPendingAt === undefined || first < oldestPendingAt)) {
+            oldestPendingAt = first;
+          }
+        }
+        const [raw] = await replica.get([STATUS_KEY]);
+        const status = (raw as StatusRecord | undefined) ?? {};
+        return {
+          clientId: meta.clientId,
+          pending,
+          oldestPendingAt,
+          conflicts,
+          lastSuccessAt: status.lastSuccessAt,
+          lastError: status.lastError,
+        };
+      },
+      conflicts: () => listConflicts<E>(ctx),
+      conflict: (ref) => conflictOf<E>(ctx, resolveRef(ref)),
+      async resolve(ref, resolution) {
+        await resolveConflict<E>(ctx, resolveRef(ref), resolution);
+      },
+      on(listener) {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+    },
+  };
+};

@@ -1,0 +1,14 @@
+import { defineProject } from 'vitest/config';
+import { source } from '../../vitest.shared';
+
+// The engine and the in-process edge in Node, replicas on fake-indexeddb. The edge in
+// workerd is tested by the worker project (apps/worker).
+export default defineProject({
+  ...source,
+  test: {
+    name: 'sync',
+    root: import.meta.dirname,
+    include: ['test/**/*.test.ts'],
+    setupFiles: ['fake-indexeddb/auto'],
+  },
+});

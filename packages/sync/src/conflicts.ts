@@ -120,7 +120,8 @@ export const resolveConflict = async <E extends EventShape = EventShape>(
       puts.push({ key: outboxKey(ref, state.next), value: entry });
       puts.push({ key: stateKey(ref), value: { ...rest, next: state.next + 1 } });
     } else {
-      deletes.push(stateKey(ref));
+      // Kept, not deleted: entry numbers are never reused.
+      puts.push({ key: stateKey(ref), value: rest });
     }
     try {
       await ctx.replica.commit({ checks: [head.check, pending.stateCheck], puts, deletes });

@@ -114,24 +114,21 @@ const settle = async (
 ): Promise<number> => {
   const ref = cover.ref;
   const pending = await readPending(ctx.replica, ref);
-  const remaining = pending.entries.filter((e) => !cover.numbers.includes(e.n));
   const state = pending.state ?? { ref, next: 1 };
   const now = ctx.clock.now();
-  const keepState = (next: StreamState) =>
-    remaining.length === 0 && !next.conflict
-      ? { deletes: [stateKey(ref)] }
-      : { puts: [{ key: stateKey(ref), value: next }] };
+  // The state record stays (its `next` numbers entries: a number is never used twice, so
+  // a push re-sent after a crash can only ever name the entries it carried).
+  const keepState = (next: StreamState) => ({ puts: [{ key: stateKey(ref), value: next }] });
 
   if (
     (result.status === 'accepted' || result.status === 'duplicate') &&
     sameIds(entry.events, result.events)
   ) {
     const { conflict: _, deferredUntil: __, ...rest } = state;
-    const next = keepState(rest);
     await ctx.replica.replicate(ref, result.events, {
       checks: [pending.stateCheck],
-      puts: next.puts ?? [],
-      deletes: [...cover.numbers.map((n) => outboxKey(ref, n)), ...(next.deletes ?? [])],
+      ...keepState(rest as StreamState),
+      deletes: cover.numbers.map((n) => outboxKey(ref, n)),
     });
     return result.events.length;
   }
@@ -198,6 +195,34 @@ const replicateOrDiverge = async (
     if (conflict) ctx.emit({ type: 'conflict', conflict });
     return false;
   }
+};
+
+/**
+ * Drops pending appends whose events the edge already holds (this replica pushed them, and
+ * a pull brought them back before the push's answer was handled): they are confirmed.
+ */
+const dropConfirmed = async (ctx: SyncContext, ref: StreamId): Promise<void> => {
+  const pending = await readPending(ctx.replica, ref);
+  if (pending.entries.length === 0) return;
+  const mirror = ctx.replica.store.stream(ref);
+  const confirmed: number[] = [];
+  for (const entry of pending.entries) {
+    const first = entry.events[0]?.metadata?.messageId as string;
+    let at: number;
+    try {
+      at = await mirror.versionOf(first);
+    } catch {
+      break; // entries are in order: the rest are not confirmed either
+    }
+    const stored = await mirror.read({ from: at, to: at + entry.events.length - 1 });
+    if (!sameIds(entry.events, stored)) break;
+    confirmed.push(entry.n);
+  }
+  if (confirmed.length === 0) return;
+  await ctx.replica.commit({
+    checks: [pending.stateCheck],
+    deletes: confirmed.map((n) => outboxKey(ref, n)),
+  });
 };
 
 /** Pushes until nothing can go; returns how many events the edge confirmed. */
@@ -320,6 +345,7 @@ export const pullAll = async (ctx: SyncContext): Promise<number> => {
       const { version } = await ctx.replica.head(ref);
       if (await replicateOrDiverge(ctx, ref, events)) {
         pulled += events.filter((e) => e.version > version).length;
+        await dropConfirmed(ctx, ref);
       }
     }
     await ctx.replica.commit({

@@ -6,6 +6,7 @@ export type {
   EventStoreObjectStub,
 } from './client/object-caller.js';
 export { eventStoreObjectRpc } from './client/object-caller.js';
+export { syncObject } from './client/sync-object.js';
 export type { DurableObjectKvOptions } from './kv/durable-object-kv.js';
 export { createDurableObjectKv, DURABLE_OBJECT_MAX_ENTRY_BYTES } from './kv/durable-object-kv.js';
 export type {
@@ -19,6 +20,7 @@ export type {
   SessionInfo,
   SnapshotCall,
   StreamCall,
+  SyncCall,
   VersionOfCall,
 } from './object/calls.js';
 export type { EventStoreObjectOptions } from './object/event-store-object.js';

@@ -22,6 +22,8 @@ export type EventStoreObjectRpc = Pick<
   | 'close'
   | 'query'
   | 'readLog'
+  | 'syncPush'
+  | 'syncPull'
 >;
 
 /** The stub type the caller side talks to. */
@@ -57,9 +59,11 @@ export interface EventStoreObjectNamespace {
 /**
  * The operations that may run twice with the effect of once: reads, `append` (its events
  * carry their message ids, so a repeat is an exact retry the store deduplicates),
- * `saveSnapshot` (the same state at the same version), `renew`, `close`. Not `open` (a
- * repeat whose first attempt took the lease finds the stream locked), `deleteSnapshot`
- * (it finds nothing to delete) or `clearSnapshots` (it counts nothing).
+ * `saveSnapshot` (the same state at the same version), `renew`, `close`, `syncPush` (a
+ * repeated seq is answered from the client's record, or applied again with its message
+ * ids deduplicating) and `syncPull`. Not `open` (a repeat whose first attempt took the
+ * lease finds the stream locked), `deleteSnapshot` (it finds nothing to delete) or
+ * `clearSnapshots` (it counts nothing).
  */
 const REPEATABLE: ReadonlySet<string> = new Set([
   'append',
@@ -76,6 +80,8 @@ const REPEATABLE: ReadonlySet<string> = new Set([
   'close',
   'query',
   'readLog',
+  'syncPush',
+  'syncPull',
 ]);
 
 /** Failures of the call itself, with the platform's error as `cause`. */

@@ -11,6 +11,7 @@ import type {
   RecordedEvent,
   StreamRef,
 } from '@eventkv/core';
+import type { SyncPrincipal } from '@eventkv/sync/edge';
 
 /** Names the stream a call is about and, for a call inside a session, the session. */
 export interface StreamCall {
@@ -88,4 +89,14 @@ export interface LoadPage<E extends EventShape = EventShape, S = unknown> extend
 export interface PageLimits {
   readonly maxEvents: number;
   readonly maxBytes: number;
+}
+
+/**
+ * A sync message for the database's object (`syncPush`, `syncPull`): the principal the
+ * caller verified (from the token, never from the message) and the message as received
+ * (a `PushRequest` or `PullRequest` of `@eventkv/sync`), which the edge checks.
+ */
+export interface SyncCall {
+  readonly principal: SyncPrincipal;
+  readonly request: unknown;
 }

@@ -2,7 +2,6 @@ import { DurableObject } from 'cloudflare:workers';
 import {
   type AppendResult,
   checkName,
-  createEventStore,
   DEFAULT_PAYLOAD_LIMITS,
   type EventShape,
   type EventStore,
@@ -19,6 +18,13 @@ import {
   type Snapshot,
   type StreamRef,
 } from '@eventkv/core';
+import { createReplica, type Replica } from '@eventkv/core/replica';
+import {
+  createSyncEdge,
+  type PullResponse,
+  type PushResponse,
+  type SyncEdge,
+} from '@eventkv/sync/edge';
 import { createDurableObjectKv } from '../kv/durable-object-kv.js';
 import { databaseObjectName, streamObjectName, toStreamId } from '../routing/object-names.js';
 import { type RpcResult, settle } from '../rpc/result.js';
@@ -36,6 +42,7 @@ import type {
   SessionInfo,
   SnapshotCall,
   StreamCall,
+  SyncCall,
   VersionOfCall,
 } from './calls.js';
 
@@ -210,7 +217,8 @@ export const loadPage = async <E extends EventShape, S>(
  * }
  */
 export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
-  #store: EventStore | undefined;
+  #replica: Replica | undefined;
+  #syncEdge: SyncEdge | undefined;
 
   /**
    * Settings of the hosted store (codec, indexes, timeouts, logger...). Called once, on
@@ -222,11 +230,16 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
 
   /** The hosted store, for subclasses that add methods of their own. */
   protected get store(): EventStore {
-    this.#store ??= createEventStore({
+    return this.#hosted().store;
+  }
+
+  /** The hosted store, with the sync edge's records (`#` keys) beside it on the same storage. */
+  #hosted(): Replica {
+    this.#replica ??= createReplica({
       ...this.storeOptions(),
       kv: createDurableObjectKv(this.ctx.storage),
     });
-    return this.#store;
+    return this.#replica;
   }
 
   /** A session-less handle, or the session `sessionId` re-attached from its lease. */
@@ -381,6 +394,49 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
     return settle('readLog', async () => {
       this.#checkRouting(undefined, call.options?.database);
       return this.store.readLog(call.options);
+    });
+  }
+
+  /**
+   * The sync edge, for a principal of the database this object holds: sync appends to
+   * and pulls the log of one database, so it is served by the database's object only.
+   */
+  #edge(principal: SyncCall['principal'] | undefined): SyncEdge {
+    const { database, user } = (principal ?? {}) as { database?: unknown; user?: unknown };
+    checkName('principal.database', database);
+    checkName('principal.user', user);
+    const name = this.ctx.id.name;
+    const wanted = databaseObjectName(database as string);
+    if (name !== undefined && name !== wanted) {
+      throw new InvalidArgumentError(
+        'routing',
+        `sync of database '${String(database)}' needs the database's object '${wanted}' ` +
+          `('database' routing: ROUTING=database in the Worker), not '${name}'`,
+      );
+    }
+    this.#syncEdge ??= createSyncEdge({ replica: this.#hosted() });
+    return this.#syncEdge;
+  }
+
+  /**
+   * Applies a sync push (`PushRequest`) for a principal the caller verified. A push's
+   * appends and its client record are written in one request of this object, in several
+   * commits: a retry of the same seq is answered from the record or, if the record was not
+   * written, applied again with the events' message ids deduplicating, so nothing lands
+   * twice either way.
+   */
+  syncPush(call: SyncCall): Promise<RpcResult<PushResponse>> {
+    return settle('syncPush', async () => {
+      const { principal, request } = (call ?? {}) as Partial<SyncCall>;
+      return this.#edge(principal).push(principal as SyncCall['principal'], request);
+    });
+  }
+
+  /** Answers a sync pull (`PullRequest`): a page of the database's log after the cursor. */
+  syncPull(call: SyncCall): Promise<RpcResult<PullResponse>> {
+    return settle('syncPull', async () => {
+      const { principal, request } = (call ?? {}) as Partial<SyncCall>;
+      return this.#edge(principal).pull(principal as SyncCall['principal'], request);
     });
   }
 }

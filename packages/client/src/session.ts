@@ -2,6 +2,7 @@ import {
   type EventShape,
   NotOpenError,
   type OpenOptions,
+  remoteSessionError,
   type Session,
   type StreamId,
 } from '@eventkv/core';
@@ -46,6 +47,14 @@ class HttpSession<E extends EventShape> extends HttpStream<E> implements Session
     return this.#closed;
   }
 
+  protected override async call(spec: Parameters<HttpStream<E>['call']>[0]): Promise<unknown> {
+    try {
+      return await super.call(spec);
+    } catch (error) {
+      throw remoteSessionError(error, this, Date.now());
+    }
+  }
+
   #sessionPath(): string {
     return `${streamPath(this.ref.database, this.ref.type, this.ref.id)}/sessions/${encodeSegment(this.sessionId)}`;
   }
@@ -53,11 +62,16 @@ class HttpSession<E extends EventShape> extends HttpStream<E> implements Session
   async renew(): Promise<void> {
     if (this.#closed) throw new NotOpenError(this.ref, this.sessionId);
     // Renewing twice extends the lease from the later of the two: retried when it fails.
-    const info = (await this.#transport.request({
-      method: 'POST',
-      path: `${this.#sessionPath()}/renew`,
-      idempotent: true,
-    })) as SessionInfo;
+    let info: SessionInfo;
+    try {
+      info = (await this.#transport.request({
+        method: 'POST',
+        path: `${this.#sessionPath()}/renew`,
+        idempotent: true,
+      })) as SessionInfo;
+    } catch (error) {
+      throw remoteSessionError(error, this, Date.now());
+    }
     this.#expiresAt = info.expiresAt;
   }
 

@@ -65,7 +65,12 @@ export type { PreparedPayload } from './payload.js';
 export { DEFAULT_PAYLOAD_LIMITS, MAX_PAYLOAD_DEPTH, payloadSize } from './payload.js';
 export type { LogPage } from './queries.js';
 export type { RemoteAppend } from './remote.js';
-export { checkName, checkSnapshotState, prepareRemoteAppend } from './remote.js';
+export {
+  checkName,
+  checkSnapshotState,
+  prepareRemoteAppend,
+  remoteSessionError,
+} from './remote.js';
 export type { RetryOptions, RetryPolicy, RetryVerdict } from './retry.js';
 export {
   backoffDelay,

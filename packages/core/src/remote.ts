@@ -1,5 +1,6 @@
 import { prepareAppend } from './append.js';
 import { structuredCodec } from './codec/structured.js';
+import { SessionExpiredError, type StreamId } from './errors.js';
 import { defaultIdGenerator, type IdGenerator } from './ids.js';
 import type { Context } from './options.js';
 import { DEFAULT_PAYLOAD_LIMITS, preparePayload } from './payload.js';
@@ -65,19 +66,34 @@ export const prepareRemoteAppend = <E extends EventShape = EventShape>(
   };
 };
 
-/** Checks a snapshot state against the payload contract and the default size limit. */
-export const checkSnapshotState = (state: unknown): void => {
-  preparePayload(
-    state,
-    'state',
-    false,
-    DEFAULT_PAYLOAD_LIMITS.maxSnapshotBytes,
-    'maxSnapshotBytes',
-  );
-};
+/**
+ * Checks a snapshot state against the payload contract and the default size limit, and
+ * returns the copy to send (frozen, with plain prototypes).
+ */
+export const checkSnapshotState = (state: unknown): unknown =>
+  preparePayload(state, 'state', true, DEFAULT_PAYLOAD_LIMITS.maxSnapshotBytes, 'maxSnapshotBytes')
+    .value;
 
 /**
  * Checks a name (database, aggregate type or id, message or session id) as a store does:
  * 1-256 characters of well-formed Unicode without control characters.
  */
 export const checkName = (field: string, value: unknown): string => validateName(field, value);
+
+/**
+ * What a session's call that failed remotely means to its caller. The server knows only
+ * its lease: once a session ran out, the lease is gone (`NOT_OPEN`) or another session's
+ * (`INVALID_SESSION`). A session past the expiry it was given reports that as a local store
+ * does, `SessionExpiredError`; anything else is returned as it is.
+ */
+export const remoteSessionError = (
+  error: unknown,
+  session: { readonly ref: StreamId; readonly sessionId: string; readonly expiresAt: number },
+  now: number,
+): unknown => {
+  const code = (error as { code?: unknown } | null)?.code;
+  if ((code === 'NOT_OPEN' || code === 'INVALID_SESSION') && now >= session.expiresAt) {
+    return new SessionExpiredError(session.ref, session.sessionId, session.expiresAt);
+  }
+  return error;
+};

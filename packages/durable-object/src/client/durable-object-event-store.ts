@@ -100,10 +100,9 @@ export const createDurableObjectEventStore = <E extends EventShape = EventShape>
   }
   // A ref or options object that names no database gets the default one; anything else
   // (a malformed argument included) is passed on as it is, to be refused where it is checked.
+  // Always a copy: Workers RPC cannot carry an object without a prototype.
   const withDatabase = <T>(value: T): T =>
-    isObject(value) && value.database === undefined
-      ? ({ ...value, database: defaultDatabase } as T)
-      : value;
+    isObject(value) ? ({ ...value, database: value.database ?? defaultDatabase } as T) : value;
   const target = (ref: StreamRef): RemoteTarget => {
     const id = toStreamId(withDatabase(ref));
     return { namespace, objectName: objectNameFor(id, routing), ref: id };
@@ -128,7 +127,10 @@ export const createDurableObjectEventStore = <E extends EventShape = EventShape>
     open: async (ref, openOptions) => {
       const to = target(ref);
       const info = await callObject<SessionInfo>(namespace, to.objectName, 'open', (stub) =>
-        stub.open({ ref: to.ref, ...(openOptions === undefined ? {} : { options: openOptions }) }),
+        stub.open({
+          ref: to.ref,
+          ...(openOptions === undefined ? {} : { options: { ...openOptions } }),
+        }),
       );
       return new RemoteSession<E>(to, info);
     },

@@ -1,5 +1,7 @@
-import { type EventShape, NotOpenError, type Session } from '@eventkv/core';
+import { type EventShape, NotOpenError, remoteSessionError, type Session } from '@eventkv/core';
 import type { SessionInfo } from '../object/calls.js';
+import type { RpcResult } from '../rpc/result.js';
+import type { EventStoreObjectRpc } from './object-caller.js';
 import { callObject } from './object-caller.js';
 import { RemoteStream, type RemoteTarget } from './remote-stream.js';
 
@@ -36,6 +38,20 @@ export class RemoteSession<E extends EventShape> extends RemoteStream<E> impleme
 
   protected override assertUsable(): void {
     if (this.#closed) throw new NotOpenError(this.ref, this.sessionId);
+  }
+
+  protected override async call<T>(
+    operation: string,
+    invoke: (
+      stub: EventStoreObjectRpc,
+      call: { ref: RemoteTarget['ref']; sessionId?: string },
+    ) => Promise<RpcResult<unknown>>,
+  ): Promise<T> {
+    try {
+      return await super.call<T>(operation, invoke);
+    } catch (error) {
+      throw remoteSessionError(error, this, Date.now());
+    }
   }
 
   async renew(): Promise<void> {

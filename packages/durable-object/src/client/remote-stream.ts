@@ -96,7 +96,8 @@ export class RemoteStream<E extends EventShape> implements EventStream<E> {
   /** The whole range, read a page (`ReadPage`) per call. */
   async read(options?: ReadOptions): Promise<RecordedEvent<E>[]> {
     const first = await this.call<ReadPage<E>>('read', (stub, call) =>
-      stub.read({ ...call, ...(options === undefined ? {} : { options }) }),
+      // Copied: Workers RPC cannot carry an options object without a prototype.
+      stub.read({ ...call, ...(options === undefined ? {} : { options: { ...options } }) }),
     );
     return this.#rest(first);
   }
@@ -131,9 +132,10 @@ export class RemoteStream<E extends EventShape> implements EventStream<E> {
 
   async saveSnapshot<S>(version: number, state: S): Promise<void> {
     this.assertUsable();
-    checkSnapshotState(state);
+    // The checked copy: plain prototypes, which Workers RPC can carry.
+    const checked = checkSnapshotState(state);
     return this.call('saveSnapshot', (stub, call) =>
-      stub.saveSnapshot({ ...call, version, state }),
+      stub.saveSnapshot({ ...call, version, state: checked }),
     );
   }
 

@@ -88,9 +88,6 @@ export const readBody = async (
   try {
     return fromWire(text);
   } catch (error) {
-    return fail(
-      'MALFORMED_BODY',
-      `The request body is not wire JSON: ${(error as Error).message}`,
-    );
+    return fail('MALFORMED_BODY', `The request body is not wire JSON: ${(error as Error).message}`);
   }
 };

@@ -155,12 +155,12 @@ export class HttpStream<E extends EventShape> implements EventStream<E> {
 
   async saveSnapshot<S>(version: number, state: S): Promise<void> {
     this.#target.sessionId?.();
-    checkSnapshotState(state);
+    const checked = checkSnapshotState(state);
     // Saving the same state at the same version again overwrites it with itself.
     await this.call({
       method: 'POST',
       path: '/snapshots',
-      body: { version, state },
+      body: { version, state: checked },
       idempotent: true,
     });
   }

@@ -1,6 +1,7 @@
 import {
   type EventInput,
   type EventShape,
+  isKvConditionError,
   isVersionMismatchError,
   payloadSize,
   type RecordedEvent,
@@ -38,6 +39,23 @@ const DEFER_MS = 5_000;
 const PULL_LIMIT = 500;
 /** Resets answered in one sync before it stops (a reset persists its cursor: never a loop). */
 const MAX_RESETS = 2;
+/** Times a stream's bookkeeping is redone when the app's appends keep moving its outbox. */
+const MAX_RACES = 20;
+
+/**
+ * Runs a step that commits against a stream's outbox state, again while the commit loses
+ * to a local append made meanwhile (the app appends while a sync runs): the step reads
+ * the state afresh each time, and what the edge answered still holds.
+ */
+const againOnRace = async <T>(step: () => Promise<T>): Promise<T> => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (error) {
+      if (!isKvConditionError(error) || attempt >= MAX_RACES) throw error;
+    }
+  }
+};
 
 /** This replica's identity, made on first use. */
 export const ensureMeta = async (ctx: SyncContext): Promise<MetaRecord> => {
@@ -149,8 +167,12 @@ const settle = async (
       : result.status === 'rejected'
         ? 'rejected'
         : 'diverged';
+  // The state as it is now, checked as it is written: an append made since the first read
+  // moved its entry counter, and writing the old one back would let the next append reuse
+  // (overwrite) that entry.
+  const latest = await readPending(ctx.replica, ref);
   const conflicted: StreamState = {
-    ...state,
+    ...(latest.state ?? state),
     conflict: {
       kind,
       detectedAt: now,
@@ -158,7 +180,7 @@ const settle = async (
     },
   };
   await ctx.replica.commit({
-    checks: [(await readPending(ctx.replica, ref)).stateCheck],
+    checks: [latest.stateCheck],
     puts: [{ key: stateKey(ref), value: conflicted }],
   });
   const conflict = await conflictOf(ctx, ref);
@@ -284,7 +306,7 @@ export const pushAll = async (ctx: SyncContext): Promise<number> => {
       const result = response.results[i];
       const entry = inflight.entries[i] as PushEntry;
       const cover = inflight.covers[i] as InflightRecord['covers'][number];
-      if (result) confirmed += await settle(ctx, cover, entry, result);
+      if (result) confirmed += await againOnRace(() => settle(ctx, cover, entry, result));
     }
     await ctx.replica.commit({
       checks: [{ key: INFLIGHT_KEY, equals: inflight }],
@@ -343,9 +365,9 @@ export const pullAll = async (ctx: SyncContext): Promise<number> => {
     }
     for (const { ref, events } of byStream.values()) {
       const { version } = await ctx.replica.head(ref);
-      if (await replicateOrDiverge(ctx, ref, events)) {
+      if (await againOnRace(() => replicateOrDiverge(ctx, ref, events))) {
         pulled += events.filter((e) => e.version > version).length;
-        await dropConfirmed(ctx, ref);
+        await againOnRace(() => dropConfirmed(ctx, ref));
       }
     }
     await ctx.replica.commit({

@@ -28,6 +28,31 @@ const makeEdge = (options: { maxEventBytes?: number } = {}) => {
 const replicaOn = (edge: SyncEdge, kv: Kv = createMemoryKv(), remote?: SyncRemote) =>
   createSyncedStore<Ledger>({ kv, remote: remote ?? createEdgeRemote(edge, principal) });
 
+/** A KV that runs a callback (once) before its next write: an app's append landing mid-sync. */
+const interposing = (kv: Kv) => {
+  let before: (() => Promise<unknown>) | undefined;
+  const take = async () => {
+    const run = before;
+    before = undefined;
+    await run?.();
+  };
+  const wrapped: Kv = {
+    capabilities: kv.capabilities,
+    get: (keys) => kv.get(keys),
+    scan: (range) => kv.scan(range),
+    async commit(change) {
+      await take();
+      await kv.commit(change);
+    },
+  };
+  return {
+    kv: wrapped,
+    beforeNextWrite: (run: () => Promise<unknown>) => {
+      before = run;
+    },
+  };
+};
+
 const shape = (
   events: readonly {
     type: string;
@@ -243,6 +268,83 @@ describe('a synced store', () => {
     expect(pulls.map((p) => p.cursor?.position ?? 0)).toEqual([1, 0]);
     await expect(moved.sync.syncNow()).resolves.toMatchObject({ pulled: 0 });
     expect(pulls).toHaveLength(3);
+  });
+
+  it('an append made while a push is answered neither fails the sync nor is lost', async () => {
+    const { edge, store: edgeStore } = makeEdge();
+    const inner = createEdgeRemote(edge, principal);
+    const storage = interposing(createMemoryKv());
+    let local: ReturnType<typeof replicaOn> | undefined;
+    let pushes = 0;
+    const remote: SyncRemote = {
+      database: inner.database,
+      async push(request) {
+        const response = await inner.push(request);
+        // The first answer is in; the app appends before the engine records it.
+        if (pushes++ === 0) {
+          storage.beforeNextWrite(() =>
+            local!.stream(account).append({ type: 'Deposited', data: { amount: 2 } }),
+          );
+        }
+        return response;
+      },
+      pull: (request) => inner.pull(request),
+    };
+    local = replicaOn(edge, storage.kv, remote);
+    await local.stream(account).append({ type: 'Deposited', data: { amount: 1 } });
+    await expect(local.sync.syncNow()).resolves.toMatchObject({ pushed: 2 });
+    expect((await local.stream(account).read()).map((e) => [e.data, e.confirmed])).toEqual([
+      [{ amount: 1 }, true],
+      [{ amount: 2 }, true],
+    ]);
+    expect(shape(await edgeStore.stream({ database: 'acme', ...account }).read())).toEqual(
+      shape(await local.stream(account).read()),
+    );
+  });
+
+  it('an append made while a conflict is recorded stays pending, and the next one too', async () => {
+    const { edge } = makeEdge();
+    const other = replicaOn(edge);
+    await other.stream(account).append({ type: 'Opened', data: { owner: 'bob' } });
+    await other.sync.syncNow();
+    const inner = createEdgeRemote(edge, principal);
+    const storage = interposing(createMemoryKv());
+    let local: ReturnType<typeof replicaOn> | undefined;
+    let pushes = 0;
+    const remote: SyncRemote = {
+      database: inner.database,
+      async push(request) {
+        const response = await inner.push(request);
+        if (pushes++ > 0) return response;
+        storage.beforeNextWrite(() =>
+          local!.stream(account).append({
+            type: 'Deposited',
+            data: { amount: 2 },
+            metadata: { messageId: 'during' },
+          }),
+        );
+        return response;
+      },
+      pull: (request) => inner.pull(request),
+    };
+    local = replicaOn(edge, storage.kv, remote);
+    const stream = local.stream(account);
+    await stream.append({
+      type: 'Deposited',
+      data: { amount: 1 },
+      metadata: { messageId: 'before' },
+    });
+    await local.sync.syncNow();
+    // Recording the conflict must not set the stream's entry counter back: this append
+    // would then take the number of the one made during the sync, and overwrite it.
+    await stream.append({
+      type: 'Deposited',
+      data: { amount: 3 },
+      metadata: { messageId: 'after' },
+    });
+    const [conflict] = await local.sync.conflicts();
+    expect(conflict?.mine.map((e) => e.metadata.messageId)).toEqual(['before', 'during', 'after']);
+    expect(await local.sync.status()).toMatchObject({ pending: 3, conflicts: 1 });
   });
 
   it('survives a reload on IndexedDB: pending events persist, then sync', async () => {

@@ -9,7 +9,12 @@ export default defineConfig({
       wrangler: { configPath: './wrangler.jsonc' },
       // The tests' own secret; the deployed Worker gets its own with `wrangler secret put`.
       miniflare: {
-        bindings: { AUTH_SECRET: 'test-secret-for-the-workerd-tests-0123456789' },
+        // No rate limit: the conformance suites send hundreds of requests per database a minute
+        // (the limit itself is tested with its own settings in app.test.ts).
+        bindings: {
+          AUTH_SECRET: 'test-secret-for-the-workerd-tests-0123456789',
+          RATE_LIMIT_PER_MINUTE: '0',
+        },
       },
     }),
   ],

@@ -1,4 +1,5 @@
 import {
+  checkName,
   type EventShape,
   type EventStore,
   InvalidArgumentError,
@@ -104,7 +105,15 @@ export const createDurableObjectEventStore = <E extends EventShape = EventShape>
   const withDatabase = <T>(value: T): T =>
     isObject(value) ? ({ ...value, database: value.database ?? defaultDatabase } as T) : value;
   const target = (ref: StreamRef): RemoteTarget => {
-    const id = toStreamId(withDatabase(ref));
+    const named = withDatabase(ref);
+    // Checked before a name becomes an object's name (a lone surrogate would throw a raw
+    // URIError there).
+    if (isObject(named)) {
+      checkName('ref.database', named.database);
+      checkName('ref.type', named.type);
+      checkName('ref.id', named.id);
+    }
+    const id = toStreamId(named);
     return { namespace, objectName: objectNameFor(id, routing), ref: id };
   };
   const databaseWide = (operation: string, database: string | undefined): string => {

@@ -329,6 +329,41 @@ const heldStreams = async (ctx: SyncContext): Promise<StreamKey[] | undefined> =
   return held.size <= 1000 ? [...held.values()] : undefined;
 };
 
+/**
+ * Fills a stream's copy here up to (not including) version `before` from the start of the
+ * edge's log: pulled events that skip versions belong to a stream this replica began to
+ * hold (scope 'held') after its cursor had passed the stream's first events. Returns how
+ * many events arrived.
+ */
+const catchUp = async (
+  ctx: SyncContext,
+  ref: StreamId,
+  serverId: string,
+  before: number,
+): Promise<number> => {
+  let position = 0;
+  let arrived = 0;
+  for (;;) {
+    const { version } = await ctx.replica.head(ref);
+    if (version >= before - 1) return arrived;
+    const response = await ctx.remote.pull({
+      protocol: SYNC_PROTOCOL,
+      limit: PULL_LIMIT,
+      cursor: { serverId, position },
+      streams: [streamKeyOf(ref)],
+    });
+    // A reset (the edge changed) is the main pull's to answer.
+    if ('reset' in response) return arrived;
+    const events = response.events.filter((e) => e.version < before);
+    if (events.length > 0) {
+      if (!(await againOnRace(() => replicateOrDiverge(ctx, ref, events)))) return arrived;
+      arrived += events.filter((e) => e.version > version).length;
+    }
+    position = response.cursor.position;
+    if (!response.more) return arrived;
+  }
+};
+
 /** Pulls until the edge has nothing more; returns how many events arrived. */
 export const pullAll = async (ctx: SyncContext): Promise<number> => {
   let pulled = 0;
@@ -365,6 +400,8 @@ export const pullAll = async (ctx: SyncContext): Promise<number> => {
     }
     for (const { ref, events } of byStream.values()) {
       const { version } = await ctx.replica.head(ref);
+      const first = (events[0] as RecordedEvent).version;
+      if (first > version + 1) pulled += await catchUp(ctx, ref, response.serverId, first);
       if (await againOnRace(() => replicateOrDiverge(ctx, ref, events))) {
         pulled += events.filter((e) => e.version > version).length;
         await againOnRace(() => dropConfirmed(ctx, ref));

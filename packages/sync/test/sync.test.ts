@@ -347,6 +347,32 @@ describe('a synced store', () => {
     expect(await local.sync.status()).toMatchObject({ pending: 3, conflicts: 1 });
   });
 
+  it("a stream held only lately is caught up from the start of the edge's log, not diverged", async () => {
+    const { edge } = makeEdge({ maxEventBytes: 64 });
+    const a = replicaOn(edge);
+    const b = createSyncedStore<Ledger>({
+      kv: createMemoryKv(),
+      remote: createEdgeRemote(edge, { database: 'acme', user: 'bob' }),
+      scope: 'held',
+    });
+    await a.stream(account).append({ type: 'Opened', data: { owner: 'ann' } });
+    await a.sync.syncNow();
+    // b holds no stream yet: its cursor passes the stream's first event.
+    await b.sync.syncNow();
+    // It holds the stream from now on, through an append the edge refuses (which brings
+    // none of the edge's events with it).
+    await b.stream(account).append({ type: 'Opened', data: { owner: 'x'.repeat(100) } });
+    await b.sync.syncNow();
+    await a.stream(account).append({ type: 'Deposited', data: { amount: 5 } });
+    await a.sync.syncNow();
+    // The pull brings version 2 only; version 1 is fetched, not taken for a divergence.
+    await expect(b.sync.syncNow()).resolves.toMatchObject({ pulled: 2 });
+    expect((await b.sync.conflicts()).map((c) => c.kind)).toEqual(['rejected']);
+    const read = await b.stream(account).read();
+    expect(read.filter((e) => e.confirmed).map((e) => e.type)).toEqual(['Opened', 'Deposited']);
+    expect(shape(read.filter((e) => e.confirmed))).toEqual(shape(await a.stream(account).read()));
+  });
+
   it('survives a reload on IndexedDB: pending events persist, then sync', async () => {
     const { edge } = makeEdge();
     const name = `sync-${Math.random()}`;

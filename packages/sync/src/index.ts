@@ -2,6 +2,8 @@ export type { Resolution } from './conflicts.js';
 export type { Conflict, Decider, SyncEvent, SyncedEvent } from './context.js';
 export type { SyncEdge, SyncEdgeOptions } from './edge/edge.js';
 export { createSyncEdge } from './edge/edge.js';
+export type { HttpSyncRemoteOptions } from './http-remote.js';
+export { createHttpSyncRemote } from './http-remote.js';
 export type {
   PullRequest,
   PullResponse,

@@ -64,6 +64,8 @@ export type { EventStoreOptions } from './options.js';
 export type { PreparedPayload } from './payload.js';
 export { DEFAULT_PAYLOAD_LIMITS, MAX_PAYLOAD_DEPTH, payloadSize } from './payload.js';
 export type { LogPage } from './queries.js';
+export type { PageLimits, ReadPage } from './read-page.js';
+export { readPage } from './read-page.js';
 export type { RemoteAppend } from './remote.js';
 export {
   checkName,

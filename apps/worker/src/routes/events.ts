@@ -1,5 +1,4 @@
 import {
-  DEFAULT_PAYLOAD_LIMITS,
   type EventInput,
   type EventShape,
   type EventStream,
@@ -9,6 +8,7 @@ import {
   payloadSize,
   type ReadOptions,
   type RecordedEvent,
+  readPage,
 } from '@eventkv/core';
 import { Hono } from 'hono';
 import { readBody } from '../body.js';
@@ -75,9 +75,6 @@ const eventSize = (event: RecordedEvent, limits: PageLimits): number => {
   }
 };
 
-const isCount = (value: unknown): value is number =>
-  typeof value === 'number' && Number.isSafeInteger(value) && value >= 1;
-
 /** One answer of `GET .../events`: the events and, when the range goes on, how to read the rest. */
 export interface EventsPage {
   readonly events: RecordedEvent[];
@@ -85,73 +82,12 @@ export interface EventsPage {
   readonly next?: ReadOptions;
 }
 
-/**
- * One page of `stream.read(options)`: at most `limits.maxEvents` events and, past the
- * first event, `limits.maxBytes` of them, read in chunks sized from what the events
- * weigh so far (each chunk is one call to the store). When the range goes on, `next`
- * reads the rest: a forward range without an end gets the stream's version as its end,
- * so every page belongs to one range.
- */
-export const readEventsPage = async (
+/** One answer of `GET .../events`: a page (`readPage` in core) of events weighed as JSON. */
+export const readEventsPage = (
   stream: Pick<EventStream, 'read' | 'version'>,
   options: ReadOptions,
   limits: PageLimits = EVENTS_PAGE_LIMITS,
-): Promise<EventsPage> => {
-  if (options.limit !== undefined && !isCount(options.limit)) {
-    return { events: await stream.read(options) }; // refused by the store, as a local read
-  }
-  const backward = options.direction === 'backward';
-  const limit = options.limit ?? Number.POSITIVE_INFINITY;
-  let from = options.from ?? 1;
-  let to = options.to;
-  // The first chunk holds as many of the largest events the default limits allow as fit.
-  let chunk = Math.floor(limits.maxBytes / DEFAULT_PAYLOAD_LIMITS.maxEventBytes);
-  let request: ReadOptions = options;
-  const events: RecordedEvent[] = [];
-  let bytes = 0;
-  let heaviest = 1;
-  for (;;) {
-    const want = Math.max(
-      1,
-      Math.min(limit - events.length, limits.maxEvents - events.length, chunk),
-    );
-    const got = await stream.read({ ...request, limit: want });
-    let full = false;
-    for (const event of got) {
-      const size = eventSize(event, limits);
-      if (events.length > 0 && bytes + size > limits.maxBytes) {
-        full = true;
-        break;
-      }
-      events.push(event);
-      bytes += size;
-      heaviest = Math.max(heaviest, size);
-    }
-    const last = events.at(-1);
-    if ((!full && got.length < want) || last === undefined) return { events };
-    if (backward) to = last.version - 1;
-    else from = last.version + 1;
-    const left = limit - events.length;
-    if (left === 0 || (to !== undefined && from > to)) return { events };
-    if (full || events.length >= limits.maxEvents) {
-      to ??= await stream.version();
-      if (from > to) return { events };
-      const next: ReadOptions = {
-        from,
-        to,
-        ...(backward ? { direction: 'backward' as const } : {}),
-        ...(left === Number.POSITIVE_INFINITY ? {} : { limit: left }),
-      };
-      return { events, next };
-    }
-    request = {
-      from,
-      ...(to === undefined ? {} : { to }),
-      ...(backward ? { direction: 'backward' as const } : {}),
-    };
-    chunk = Math.floor((limits.maxBytes - bytes) / heaviest);
-  }
-};
+): Promise<EventsPage> => readPage(stream, options, limits, (event) => eventSize(event, limits));
 
 /**
  * One answer of `GET .../events?snapshot=true`: the latest snapshot, then a page of the

@@ -12,6 +12,7 @@ import { databaseRoutes } from './routes/database.js';
 import { eventRoutes } from './routes/events.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { snapshotRoutes } from './routes/snapshots.js';
+import { type SyncFor, syncRoutes } from './routes/sync.js';
 import { type ApiSettings, settingsFromEnv } from './settings.js';
 
 export interface AppOptions {
@@ -19,6 +20,11 @@ export interface AppOptions {
   readonly storeFor: (database: string, env: Env) => EventStore;
   /** Settings per request (default: read from the Worker's vars and secrets). */
   readonly settings?: (env: Env) => ApiSettings;
+  /**
+   * The sync edge of a database, for `POST /v1/{database}/sync/push|pull` (absent: those
+   * routes answer 404). May throw, e.g. `InvalidArgumentError` where sync is not served.
+   */
+  readonly syncFor?: SyncFor;
 }
 
 /**
@@ -97,5 +103,6 @@ export const createApp = (options: AppOptions): Hono<ApiEnv> => {
   app.route(`${stream}/snapshots`, snapshotRoutes);
   app.route(`${stream}/sessions`, sessionRoutes);
   app.route('/v1/:database', databaseRoutes);
+  app.route('/v1/:database/sync', syncRoutes(options.syncFor));
   return app;
 };

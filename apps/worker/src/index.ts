@@ -1,4 +1,5 @@
-import { createDurableObjectEventStore, type Routing } from '@eventkv/durable-object';
+import { InvalidArgumentError } from '@eventkv/core';
+import { createDurableObjectEventStore, type Routing, syncObject } from '@eventkv/durable-object';
 import { createApp } from './app.js';
 import type { Env } from './env.js';
 
@@ -17,4 +18,16 @@ export const routingOf = (env: Env): Routing =>
 export default createApp({
   storeFor: (_database, env) =>
     createDurableObjectEventStore(env.EVENT_STORE, { routing: routingOf(env) }),
+  // The sync edge lives in the database's object, which holds the streams only under
+  // 'database' routing; under 'stream' routing it would see none of them.
+  syncFor: (database, env) => {
+    if (routingOf(env) !== 'database') {
+      throw new InvalidArgumentError(
+        'routing',
+        "sync needs ROUTING=database (the database's Durable Object holds its streams and " +
+          'serves the sync edge); this Worker runs with ROUTING=stream',
+      );
+    }
+    return syncObject(env.EVENT_STORE, database);
+  },
 });

@@ -1,0 +1,236 @@
+import { fromWire, isHttpError, toWire } from '@eventkv/client';
+import { createMemoryKv } from '@eventkv/core';
+import {
+  createHttpSyncRemote,
+  createSyncedStore,
+  type PushRequest,
+  type PushResponse,
+  SYNC_PROTOCOL,
+} from '@eventkv/sync';
+import { describe, expect, it } from 'vitest';
+import {
+  api,
+  errorOf,
+  freshDatabase,
+  ORIGIN,
+  send,
+  sendDatabaseRouted,
+  type TokenClaims,
+  tokenFor,
+} from './helpers';
+
+type Ledger =
+  | { type: 'Opened'; data: { owner: string; at: Date } }
+  | { type: 'Deposited'; data: { amount: number } }
+  | { type: 'Withdrawn'; data: { amount: number } };
+
+const account = { type: 'Account', id: '42' };
+
+/** A replica on its own memory storage, syncing with the Worker as `user`. */
+const replica = async (db: string, user = 'ann') =>
+  createSyncedStore<Ledger>({
+    kv: createMemoryKv(),
+    remote: createHttpSyncRemote(ORIGIN, {
+      token: await tokenFor(db, { sub: user }),
+      fetch: sendDatabaseRouted,
+    }),
+  });
+
+interface Raw {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/** A sync request as it is sent: a raw body and the token's claims (`sub: 'ann'` unless given). */
+const syncCall = async (
+  db: string,
+  kind: 'push' | 'pull',
+  body: string | undefined,
+  options: {
+    claims?: TokenClaims;
+    tokenDb?: string;
+    token?: false;
+    via?: (request: Request) => Promise<Response>;
+  } = {},
+): Promise<Raw> => {
+  const headers = new Headers();
+  if (options.token !== false) {
+    const token = await tokenFor(options.tokenDb ?? db, { sub: 'ann', ...options.claims });
+    headers.set('Authorization', `Bearer ${token}`);
+  }
+  if (body !== undefined) headers.set('Content-Type', 'application/json');
+  const res = await (options.via ?? sendDatabaseRouted)(
+    new Request(`${ORIGIN}/v1/${db}/sync/${kind}`, {
+      method: 'POST',
+      headers,
+      ...(body === undefined ? {} : { body }),
+    }),
+  );
+  const text = await res.text();
+  return { status: res.status, body: res.ok ? fromWire(text) : JSON.parse(text) };
+};
+
+const pushOf = (seq: number, overrides: Partial<PushRequest> = {}): PushRequest => ({
+  protocol: SYNC_PROTOCOL,
+  clientId: `client-${crypto.randomUUID()}`,
+  epoch: 1,
+  seq,
+  entries: [
+    {
+      stream: account,
+      expectedVersion: 0,
+      events: [{ type: 'Deposited', data: { amount: 5 }, metadata: { messageId: 'm-1' } }],
+    },
+  ],
+  ...overrides,
+});
+
+const code = (res: Raw) => errorOf({ ...res, headers: new Headers() });
+
+describe('the sync routes (ROUTING=database)', () => {
+  it('a replica pushes its appends, and another replica pulls them', async () => {
+    const db = freshDatabase();
+    const a = await replica(db);
+    const b = await replica(db, 'bob');
+    const at = new Date(Date.UTC(2026, 0, 2));
+    await a.stream(account).append({ type: 'Opened', data: { owner: 'ann', at } });
+    await a.stream(account).append({ type: 'Deposited', data: { amount: 10 } });
+    await expect(a.sync.syncNow()).resolves.toEqual({ pushed: 2, pulled: 0 });
+    expect((await a.stream(account).read()).map((e) => e.confirmed)).toEqual([true, true]);
+
+    await expect(b.sync.syncNow()).resolves.toEqual({ pushed: 0, pulled: 2 });
+    const theirs = await b.stream(account).read();
+    expect(theirs.map((e) => [e.type, e.version, e.confirmed])).toEqual([
+      ['Opened', 1, true],
+      ['Deposited', 2, true],
+    ]);
+    // Through the wire and the object as they were: a Date stays a Date.
+    expect(theirs[0]?.data).toEqual({ owner: 'ann', at });
+    expect(theirs.map((e) => e.metadata.messageId)).toEqual(
+      (await a.stream(account).read()).map((e) => e.metadata.messageId),
+    );
+
+    // The same events the HTTP API reads from the database's object.
+    const read = await api(db, 'GET', '/streams/Account/42/events', { via: sendDatabaseRouted });
+    expect((read.body as { events: { type: string }[] }).events.map((e) => e.type)).toEqual([
+      'Opened',
+      'Deposited',
+    ]);
+  });
+
+  it("a conflict reaches the second replica's inbox with the edge's events", async () => {
+    const db = freshDatabase();
+    const a = await replica(db);
+    const b = await replica(db, 'bob');
+    await a
+      .stream(account)
+      .append({ type: 'Deposited', data: { amount: 100 } }, { expectedVersion: 0 });
+    await b
+      .stream(account)
+      .append({ type: 'Withdrawn', data: { amount: 30 } }, { expectedVersion: 0 });
+    await a.sync.syncNow();
+    await b.sync.syncNow();
+
+    const [conflict] = await b.sync.conflicts();
+    expect(conflict).toMatchObject({ kind: 'conflict', base: 0 });
+    expect(conflict?.theirs.map((e) => [e.type, e.version])).toEqual([['Deposited', 1]]);
+    expect(conflict?.mine.map((e) => e.type)).toEqual(['Withdrawn']);
+    expect(await b.sync.status()).toMatchObject({ pending: 1, conflicts: 1 });
+
+    await b.sync.resolve(account, { rebase: () => [{ type: 'Withdrawn', data: { amount: 30 } }] });
+    await b.sync.syncNow();
+    await a.sync.syncNow();
+    expect((await a.stream(account).read()).map((e) => e.type)).toEqual(['Deposited', 'Withdrawn']);
+  });
+
+  it('the same push twice answers the same results and writes once', async () => {
+    const db = freshDatabase();
+    const body = toWire(pushOf(1));
+    const first = await syncCall(db, 'push', body);
+    const second = await syncCall(db, 'push', body);
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(200);
+    const one = first.body as Extract<PushResponse, { outcome: 'applied' }>;
+    const two = second.body as Extract<PushResponse, { outcome: 'applied' }>;
+    expect([one.outcome, one.replayed, two.outcome, two.replayed]).toEqual([
+      'applied',
+      false,
+      'applied',
+      true,
+    ]);
+    expect(two.results).toEqual(one.results);
+    expect(one.results[0]).toMatchObject({ status: 'accepted' });
+    const read = await api(db, 'GET', '/streams/Account/42/events', { via: sendDatabaseRouted });
+    expect((read.body as { events: unknown[] }).events).toHaveLength(1);
+  });
+
+  it('authenticates: no token 401, another database 403, no user 401, and binds a client id to its user', async () => {
+    const db = freshDatabase();
+    const body = toWire({ protocol: SYNC_PROTOCOL });
+    const anonymous = await syncCall(db, 'pull', body, { token: false });
+    expect([anonymous.status, code(anonymous).code]).toEqual([401, 'UNAUTHORIZED']);
+    const elsewhere = await syncCall(db, 'pull', body, { tokenDb: freshDatabase() });
+    expect([elsewhere.status, code(elsewhere).code]).toEqual([403, 'FORBIDDEN']);
+    const nobody = await syncCall(db, 'push', toWire(pushOf(1)), { claims: { sub: undefined } });
+    expect([nobody.status, code(nobody).code]).toEqual([401, 'UNAUTHORIZED']);
+    expect(code(nobody).message).toMatch(/sub claim/);
+
+    const push = pushOf(1);
+    expect((await syncCall(db, 'push', toWire(push))).status).toBe(200);
+    const stolen = await syncCall(db, 'push', toWire({ ...push, seq: 2 }), {
+      claims: { sub: 'mallory' },
+    });
+    expect(stolen.status).toBe(400);
+    expect(code(stolen)).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'clientId' });
+    expect(code(stolen).message).toMatch(/another user/);
+  });
+
+  it('a replica whose token names no user gets the 401, and its outbox waits', async () => {
+    const db = freshDatabase();
+    const local = createSyncedStore<Ledger>({
+      kv: createMemoryKv(),
+      remote: createHttpSyncRemote(ORIGIN, {
+        token: await tokenFor(db),
+        fetch: sendDatabaseRouted,
+      }),
+    });
+    await local.stream(account).append({ type: 'Deposited', data: { amount: 1 } });
+    const caught = await local.sync.syncNow().catch((error: unknown) => error);
+    expect(isHttpError(caught) && [caught.status, caught.code]).toEqual([401, 'UNAUTHORIZED']);
+    expect(await local.sync.status()).toMatchObject({ pending: 1 });
+  });
+
+  it('refuses malformed bodies with 400', async () => {
+    const db = freshDatabase();
+    const cases: [string | undefined, string, string?][] = [
+      [undefined, 'MALFORMED_BODY'],
+      ['{"protocol": 1', 'MALFORMED_BODY'],
+      ['[1, 2]', 'INVALID_ARGUMENT', 'request'],
+      ['{"protocol": 2}', 'INVALID_ARGUMENT', 'protocol'],
+      [toWire({ ...pushOf(1), entries: [] }), 'INVALID_ARGUMENT', 'entries'],
+      [toWire({ ...pushOf(1), seq: 0 }), 'INVALID_ARGUMENT', 'seq'],
+      [toWire({ ...pushOf(1), clientId: '' }), 'INVALID_ARGUMENT', 'clientId'],
+    ];
+    for (const [body, expected, field] of cases) {
+      const res = await syncCall(db, 'push', body);
+      expect([res.status, code(res).code, code(res).field]).toEqual([400, expected, field]);
+    }
+    const pull = await syncCall(db, 'pull', toWire({ protocol: SYNC_PROTOCOL, limit: 5000 }));
+    expect([pull.status, code(pull).field]).toEqual([400, 'limit']);
+  });
+});
+
+describe('the sync routes under ROUTING=stream (the default)', () => {
+  it('answer 400 INVALID_ARGUMENT saying sync needs ROUTING=database', async () => {
+    const db = freshDatabase();
+    for (const [kind, body] of [
+      ['pull', toWire({ protocol: SYNC_PROTOCOL })],
+      ['push', toWire(pushOf(1))],
+    ] as const) {
+      const res = await syncCall(db, kind, body, { via: send });
+      expect(res.status).toBe(400);
+      expect(code(res)).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'routing' });
+      expect(code(res).message).toContain('sync needs ROUTING=database');
+    }
+  });
+});

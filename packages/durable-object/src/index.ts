@@ -11,10 +11,13 @@ export type { DurableObjectKvOptions } from './kv/durable-object-kv.js';
 export { createDurableObjectKv, DURABLE_OBJECT_MAX_ENTRY_BYTES } from './kv/durable-object-kv.js';
 export type {
   AppendCall,
+  LoadPage,
   OpenCall,
+  PageLimits,
   QueryCall,
   ReadCall,
   ReadLogCall,
+  ReadPage,
   SaveSnapshotCall,
   SessionCall,
   SessionInfo,

@@ -27,3 +27,4 @@ export type {
 } from './synced-store.js';
 export { createSyncedStore } from './synced-store.js';
 export type { SyncedAppendOptions } from './synced-stream.js';
+export type { SyncedSubscribeOptions } from './synced-tail.js';

@@ -13,6 +13,7 @@ import {
   type StreamId,
   type StreamRef,
   systemClock,
+  type Unsubscribe,
 } from '@eventkv/core';
 import { createReplica } from '@eventkv/core/replica';
 import { conflictOf, listConflicts, type Resolution, resolveConflict } from './conflicts.js';
@@ -29,6 +30,7 @@ import { readPending } from './outbox.js';
 import type { StatusRecord, StreamState } from './records.js';
 import type { SyncRemote } from './remote.js';
 import { type SyncedAppendOptions, SyncedStream } from './synced-stream.js';
+import type { SyncedSubscribeOptions } from './synced-tail.js';
 
 export interface SyncedStoreOptions
   extends Omit<EventStoreOptions, 'clock' | 'generateId' | 'globalLog'> {
@@ -83,6 +85,10 @@ export interface SyncedEventStream<E extends EventShape = EventShape> extends Ev
     options?: SyncedAppendOptions,
   ): Promise<AppendResult>;
   read(options?: ReadOptions): Promise<SyncedEvent<E>[]>;
+  subscribe(
+    listener: (events: SyncedEvent<E>[]) => void,
+    options?: SyncedSubscribeOptions,
+  ): Unsubscribe;
 }
 
 /** An event store whose streams sync with an edge. */

@@ -4,7 +4,6 @@ import {
   type EventInput,
   type EventShape,
   type EventStream,
-  followStream,
   IdempotencyIdNotFoundError,
   InvalidArgumentError,
   isKvConditionError,
@@ -14,7 +13,6 @@ import {
   type RecordedEvent,
   type Snapshot,
   type StreamId,
-  type SubscribeOptions,
   type Unsubscribe,
   VersionMismatchError,
 } from '@eventkv/core';
@@ -22,6 +20,7 @@ import type { SyncContext, SyncedEvent } from './context.js';
 import { outboxKey, stateKey } from './keys.js';
 import { type PendingStream, pendingEvents, readPending } from './outbox.js';
 import type { OutboxEntry, StreamState } from './records.js';
+import { followSyncedStream, type SyncedSubscribeOptions } from './synced-tail.js';
 
 /** Appends whose commit lost a race this many times in a row give up (never on a version). */
 const MAX_ATTEMPTS = 50;
@@ -270,15 +269,11 @@ export class SyncedStream<E extends EventShape> implements EventStream<E> {
     return this.#mirror.clearSnapshots();
   }
 
+  /** A live tail; see `followSyncedStream` for what happens when pending events are replaced. */
   subscribe(
-    listener: (events: RecordedEvent<E>[]) => void,
-    options?: SubscribeOptions,
+    listener: (events: SyncedEvent<E>[]) => void,
+    options?: SyncedSubscribeOptions,
   ): Unsubscribe {
-    const { kv, clock } = this.#ctx;
-    const watch = kv.watch?.bind(kv);
-    return followStream(this as unknown as EventStream<E>, listener, options, {
-      sleep: (ms) => clock.sleep(ms),
-      ...(watch ? { changes: (notify: () => void) => watch(() => notify()) } : {}),
-    });
+    return followSyncedStream(this.#ctx, this, listener, options);
   }
 }

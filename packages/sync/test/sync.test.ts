@@ -407,3 +407,54 @@ describe('a synced store', () => {
     expect(await stream.versionOf('m-2')).toBe(2);
   });
 });
+
+describe('the live tail of a synced stream', () => {
+  const until = async (done: () => boolean) => {
+    for (let i = 0; i < 400 && !done(); i++) await new Promise((r) => setTimeout(r, 5));
+    expect(done()).toBe(true);
+  };
+
+  it('delivers pending events, then rewinds when a conflict replaces them', async () => {
+    const { edge } = makeEdge();
+    const a = replicaOn(edge);
+    const b = replicaOn(edge);
+    const seen: [number, string, boolean][] = [];
+    const rewinds: number[] = [];
+    const stop = b
+      .stream(account)
+      .subscribe(
+        (events) =>
+          seen.push(
+            ...events.map((e) => [e.version, e.type, e.confirmed] as [number, string, boolean]),
+          ),
+        { from: 1, pollIntervalMs: 10, onRewind: (version) => rewinds.push(version) },
+      );
+    try {
+      await b.stream(account).append({ type: 'Withdrawn', data: { amount: 1 } });
+      await until(() => seen.length === 1);
+      expect(seen).toEqual([[1, 'Withdrawn', false]]);
+      await a.stream(account).append({ type: 'Deposited', data: { amount: 9 } });
+      await a.sync.syncNow();
+      await b.sync.syncNow(); // conflict: the edge's Deposited takes version 1
+      await until(() => rewinds.length === 1);
+      expect(rewinds).toEqual([1]);
+      await until(() => seen.length >= 3);
+      expect(seen.slice(1)).toEqual([
+        [1, 'Deposited', true],
+        [2, 'Withdrawn', false],
+      ]);
+      await b.sync.resolve(account, { discard: true });
+      await until(() => rewinds.length === 2);
+      expect(rewinds).toEqual([1, 2]);
+      // Confirmed events are never rewound; accepted pending ones stay as delivered.
+      await b.stream(account).append({ type: 'Withdrawn', data: { amount: 2 } });
+      await until(() => seen.length === 4);
+      await b.sync.syncNow();
+      await new Promise((r) => setTimeout(r, 50));
+      expect(rewinds).toEqual([1, 2]);
+      expect(seen.at(-1)).toEqual([2, 'Withdrawn', false]);
+    } finally {
+      stop();
+    }
+  });
+});

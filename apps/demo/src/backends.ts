@@ -52,6 +52,8 @@ export const EDGE_POLL_MS = 3000;
 export const createEdgeBackend = (settings: EdgeSettings, fetchFn?: typeof fetch): Backend => {
   const store = createHttpEventStore<BankEvent>(settings.endpoint, {
     token: settings.token,
+    // A person is waiting: one quick retry, then the UI says the endpoint is unreachable.
+    retry: { maxAttempts: 2, maxElapsedMs: 2000 },
     ...(fetchFn === undefined ? {} : { fetch: (request: Request) => fetchFn(request) }),
   });
   return {

@@ -139,11 +139,15 @@ describe('createEdgeBackend', () => {
         { userId: 'alice' },
       ),
     ];
-    for (const operation of operations) {
-      const error = await operation.then(
+    // Every outcome is taken as it comes (the client retries before it gives up).
+    const outcomes = operations.map((operation) =>
+      operation.then(
         () => undefined,
         (e: unknown) => e,
-      );
+      ),
+    );
+    for (const outcome of outcomes) {
+      const error = await outcome;
       expect(isUnreachable(error)).toBe(true);
       expect(explain(error, edgeSettings.endpoint).kind).toBe('unreachable');
     }

@@ -2,5 +2,13 @@ export type { HttpErrorCode } from './http-error.js';
 export { HttpError, isHttpError, isHttpErrorCode } from './http-error.js';
 export type { HttpEventStoreOptions } from './store.js';
 export { createHttpEventStore } from './store.js';
-export type { FetchLike } from './transport.js';
+export { claimedDatabase } from './token.js';
+export type {
+  FetchLike,
+  RequestSpec,
+  TokenSource,
+  Transport,
+  TransportOptions,
+} from './transport.js';
+export { createTransport } from './transport.js';
 export { API_VERSION, fromWire, SESSION_HEADER, streamPath, toWire } from './wire.js';

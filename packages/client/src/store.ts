@@ -17,6 +17,7 @@ import {
 } from '@eventkv/core';
 import { openHttpSession, resumeHttpSession } from './session.js';
 import { checkInteger, checkOptions, checkTime, HttpStream } from './stream.js';
+import { claimedDatabase } from './token.js';
 import { createTransport, type FetchLike, type Transport } from './transport.js';
 import { API_VERSION, encodeSegment, segmentName } from './wire.js';
 
@@ -59,18 +60,6 @@ const ALL_CAPABILITIES: StoreCapabilities = Object.freeze({
  * also travel as a path segment.
  */
 const name = (field: string, value: unknown): string => checkName(field, segmentName(field, value));
-
-const claimedDatabase = (token: string): string | undefined => {
-  try {
-    const part = token.split('.')[1] ?? '';
-    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/'));
-    const bytes = Uint8Array.from(json, (c) => c.charCodeAt(0));
-    const db = (JSON.parse(new TextDecoder().decode(bytes)) as { db?: unknown }).db;
-    return typeof db === 'string' ? db : undefined;
-  } catch {
-    return undefined;
-  }
-};
 
 /**
  * The event store API over the eventkv Worker's HTTP API: the same methods as a local

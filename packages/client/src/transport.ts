@@ -1,6 +1,7 @@
 import {
   type Clock,
   errorFromJSON,
+  InvalidArgumentError,
   parseRetryAfter,
   type RetryPolicy,
   type RetryVerdict,
@@ -75,6 +76,13 @@ const failure = async (
       { retryAfter: retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs / 1000) },
     );
   }
+  if (typeof code !== 'string') {
+    return new HttpError(
+      'BAD_RESPONSE',
+      response.status,
+      `${operation}: HTTP ${response.status} with a body that is not an eventkv error`,
+    );
+  }
   return errorFromJSON(error, operation);
 };
 
@@ -95,15 +103,34 @@ const classify = (error: unknown, idempotent: boolean): RetryVerdict => {
   return retryAfterMs === undefined ? true : { afterMs: retryAfterMs };
 };
 
+/** A bearer token, or a function giving the current one (called before every attempt). */
+export type TokenSource = string | (() => string | Promise<string>);
+
+/**
+ * Requests to the eventkv Worker: the bearer token, wire JSON bodies, errors as core's
+ * classes (or `HttpError` for HTTP-only failures), and retries of what is safe to repeat
+ * (`RequestSpec.idempotent`; any request after a 429), honouring `Retry-After`. The HTTP
+ * store is built on it, and so is any other client of the Worker (the sync remote).
+ * @example
+ * const transport = createTransport('https://eventkv.example.com', () => auth.token(), fetch);
+ * await transport.request({ method: 'POST', path: '/v1/acme/sync/pull', body, idempotent: true });
+ */
 export const createTransport = (
   baseUrl: string,
-  token: string,
+  token: TokenSource,
   fetchFn: FetchLike,
   options: TransportOptions = {},
 ): Transport => {
   const base = baseUrl.replace(/\/+$/, '');
   const policy = resolveRetryPolicy(options.retry, 'options.retry');
   const clock = options.clock ?? systemClock;
+  const bearer = async (): Promise<string> => {
+    const current = typeof token === 'function' ? await token() : token;
+    if (typeof current !== 'string' || current.length === 0) {
+      throw new InvalidArgumentError('token', 'must be a non-empty string');
+    }
+    return current;
+  };
 
   /** One attempt: the decoded answer, or the failure (noted with its status). */
   const send = async (
@@ -113,7 +140,7 @@ export const createTransport = (
     operation: string,
   ): Promise<unknown> => {
     const headers = new Headers(spec.headers);
-    headers.set('Authorization', `Bearer ${token}`);
+    headers.set('Authorization', `Bearer ${await bearer()}`);
     headers.set('Accept', 'application/json');
     if (spec.sessionId !== undefined) headers.set(SESSION_HEADER, spec.sessionId);
     if (body !== undefined) headers.set('Content-Type', 'application/json');

@@ -1,18 +1,11 @@
-import { API_VERSION, type FetchLike, HttpError, isHttpErrorCode } from '@eventkv/client';
 import {
-  type Clock,
-  checkName,
-  errorFromJSON,
-  fromWireJson,
-  InvalidArgumentError,
-  parseRetryAfter,
-  type RetryPolicy,
-  type RetryVerdict,
-  resolveRetryPolicy,
-  systemClock,
-  toWireJson,
-  withRetries,
-} from '@eventkv/core';
+  API_VERSION,
+  claimedDatabase,
+  createTransport,
+  type FetchLike,
+  HttpError,
+} from '@eventkv/client';
+import { type Clock, checkName, InvalidArgumentError, type RetryPolicy } from '@eventkv/core';
 import {
   type PullRequest,
   type PullResponse,
@@ -45,80 +38,11 @@ export interface HttpSyncRemoteOptions {
   readonly clock?: Clock;
 }
 
-/** The `db` claim of a JWT, read without verifying it (the server verifies it). */
-const claimedDatabase = (token: string): string | undefined => {
-  try {
-    const part = token.split('.')[1] ?? '';
-    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/'));
-    const bytes = Uint8Array.from(json, (c) => c.charCodeAt(0));
-    const db = (JSON.parse(new TextDecoder().decode(bytes)) as { db?: unknown }).db;
-    return typeof db === 'string' ? db : undefined;
-  } catch {
-    return undefined;
-  }
-};
-
 const nonEmpty = (field: string, value: unknown): string => {
   if (typeof value !== 'string' || value.length === 0) {
     throw new InvalidArgumentError(field, 'must be a non-empty string');
   }
   return value;
-};
-
-/** Statuses retried: refused before processing (429), or a server that could not answer. */
-const RETRIED: ReadonlySet<number> = new Set([429, 502, 503, 504]);
-
-/** The status and server-given delay of a failed attempt, for the retry decision. */
-const attempts = new WeakMap<object, { status: number; retryAfterMs: number | undefined }>();
-
-const noted = <T extends Error>(error: T, status: number, retryAfterMs?: number): T => {
-  attempts.set(error, { status, retryAfterMs });
-  return error;
-};
-
-const classify = (error: unknown): RetryVerdict => {
-  const attempt = typeof error === 'object' && error !== null ? attempts.get(error) : undefined;
-  if (attempt === undefined || (attempt.status !== 0 && !RETRIED.has(attempt.status))) {
-    return false;
-  }
-  return attempt.retryAfterMs === undefined ? true : { afterMs: attempt.retryAfterMs };
-};
-
-/** An error response as core's error class, or an `HttpError` for the HTTP-only codes. */
-const failure = async (
-  response: Response,
-  operation: string,
-  retryAfterMs: number | undefined,
-): Promise<Error> => {
-  let error: unknown;
-  try {
-    error = ((await response.json()) as { error?: unknown }).error;
-  } catch (cause) {
-    return new HttpError(
-      'BAD_RESPONSE',
-      response.status,
-      `${operation}: HTTP ${response.status} with a body that is not an eventkv error`,
-      { cause },
-    );
-  }
-  const code = (error as { code?: unknown } | undefined)?.code;
-  if (isHttpErrorCode(code)) {
-    const message = (error as { message?: unknown }).message;
-    return new HttpError(
-      code,
-      response.status,
-      typeof message === 'string' ? message : `${operation}: HTTP ${response.status}`,
-      { retryAfter: retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs / 1000) },
-    );
-  }
-  if (typeof code !== 'string') {
-    return new HttpError(
-      'BAD_RESPONSE',
-      response.status,
-      `${operation}: HTTP ${response.status} with a body that is not an eventkv error`,
-    );
-  }
-  return errorFromJSON(error, operation);
 };
 
 /**
@@ -161,70 +85,32 @@ export const createHttpSyncRemote = (
   if (database === '.' || database === '..') {
     throw new InvalidArgumentError('options.database', `cannot be '${database}' over HTTP`);
   }
-  const fetchFn: FetchLike = options.fetch ?? ((request) => fetch(request));
-  const policy = resolveRetryPolicy(options.retry, 'options.retry');
-  const clock = options.clock ?? systemClock;
-  const base = `${String(url).replace(/\/+$/, '')}/${API_VERSION}/${encodeURIComponent(database)}/sync`;
+  // The Worker's transport: token per attempt, wire JSON, errors as classes, retries.
+  const transport = createTransport(
+    String(url),
+    token ??
+      (async () => nonEmpty('getToken()', await (getToken as () => string | Promise<string>)())),
+    options.fetch ?? ((request) => fetch(request)),
+    { retry: options.retry, clock: options.clock },
+  );
+  const path = `/${API_VERSION}/${encodeURIComponent(database)}/sync`;
 
-  const bearer = async (): Promise<string> =>
-    nonEmpty('getToken()', token ?? (await (getToken as () => string | Promise<string>)()));
-
-  /** One attempt: the decoded answer, or the failure (noted with its status). */
-  const send = async (path: string, body: string, operation: string): Promise<unknown> => {
-    const headers = new Headers({
-      Authorization: `Bearer ${await bearer()}`,
-      Accept: 'application/json',
-      'Content-Type': 'application/json',
+  const post = async (kind: 'push' | 'pull', request: PushRequest | PullRequest) => {
+    // A repeated push is answered from the edge's record: safe to send twice.
+    const value = await transport.request({
+      method: 'POST',
+      path: `${path}/${kind}`,
+      body: request,
+      idempotent: true,
     });
-    let response: Response;
-    try {
-      response = await fetchFn(new Request(`${base}/${path}`, { method: 'POST', headers, body }));
-    } catch (cause) {
-      throw noted(
-        new HttpError('NETWORK_FAILURE', 0, `${operation}: the request failed`, { cause }),
-        0,
-      );
-    }
-    if (!response.ok) {
-      const retryAfterMs = parseRetryAfter(response.headers.get('Retry-After'), clock.now());
-      throw noted(await failure(response, operation, retryAfterMs), response.status, retryAfterMs);
-    }
-    let text: string;
-    try {
-      text = await response.text();
-    } catch (cause) {
-      // The answer was cut off: the request may have been processed (a retry is harmless).
-      throw noted(
-        new HttpError('NETWORK_FAILURE', 0, `${operation}: the response was cut off`, { cause }),
-        0,
-      );
-    }
-    let value: unknown;
-    try {
-      value = fromWireJson(text);
-    } catch (cause) {
-      throw new HttpError(
-        'BAD_RESPONSE',
-        response.status,
-        `${operation}: the response body is not wire JSON`,
-        { cause },
-      );
-    }
     if ((value as { protocol?: unknown } | null)?.protocol !== SYNC_PROTOCOL) {
       throw new HttpError(
         'BAD_RESPONSE',
-        response.status,
-        `${operation}: the response is not a sync protocol ${SYNC_PROTOCOL} message`,
+        200,
+        `sync ${kind}: the response is not a sync protocol ${SYNC_PROTOCOL} message`,
       );
     }
     return value;
-  };
-
-  const post = (path: 'push' | 'pull', request: PushRequest | PullRequest): Promise<unknown> => {
-    // Encoded once: every attempt sends the same bytes.
-    const body = toWireJson(request);
-    const operation = `sync ${path}`;
-    return withRetries(() => send(path, body, operation), { policy, clock, classify });
   };
 
   return {

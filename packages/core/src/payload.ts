@@ -40,8 +40,9 @@ export const DEFAULT_PAYLOAD_LIMITS = Object.freeze({
  */
 const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
-const TYPED_ARRAY_PROTOTYPES: ReadonlySet<object> = new Set(
-  [
+/** The views over bytes a payload may hold, by name (the wire writes the name). */
+export const BINARY_VIEWS: Readonly<Record<string, new (buffer: ArrayBuffer) => ArrayBufferView>> =
+  {
     Int8Array,
     Uint8Array,
     Uint8ClampedArray,
@@ -53,17 +54,17 @@ const TYPED_ARRAY_PROTOTYPES: ReadonlySet<object> = new Set(
     Float64Array,
     BigInt64Array,
     BigUint64Array,
-  ].map((type) => type.prototype),
+    DataView,
+  };
+
+const VIEW_PROTOTYPES: ReadonlySet<object> = new Set(
+  Object.values(BINARY_VIEWS).map((type) => type.prototype),
 );
 
 /** Byte-holding values: stored as their bytes. */
 export const isBinary = (value: object): value is ArrayBuffer | ArrayBufferView => {
   const proto = Object.getPrototypeOf(value);
-  return (
-    proto === ArrayBuffer.prototype ||
-    proto === DataView.prototype ||
-    TYPED_ARRAY_PROTOTYPES.has(proto)
-  );
+  return proto === ArrayBuffer.prototype || VIEW_PROTOTYPES.has(proto);
 };
 
 const WIDE = /[\u0100-\uffff]/;

@@ -1,4 +1,4 @@
-import { isBinary } from './payload.js';
+import { BINARY_VIEWS, isBinary } from './payload.js';
 
 /**
  * The text form of values on the HTTP wire: plain JSON, with the values JSON lacks written
@@ -26,21 +26,6 @@ import { isBinary } from './payload.js';
 
 /** Deeper than any payload (`MAX_PAYLOAD_DEPTH`) inside any envelope; bounds the recursion. */
 const MAX_DEPTH = 200;
-
-const BINARY_TYPES: Readonly<Record<string, new (buffer: ArrayBuffer) => ArrayBufferView>> = {
-  Int8Array,
-  Uint8Array,
-  Uint8ClampedArray,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  Float32Array,
-  Float64Array,
-  BigInt64Array,
-  BigUint64Array,
-  DataView,
-};
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const LOOKUP = new Map(Array.from(ALPHABET, (c, i) => [c, i]));
@@ -217,7 +202,7 @@ const decodeTag = (tag: string, arg: unknown, depth: number): unknown => {
       }
       const buffer = ownBuffer(fromBase64(arg[1]));
       if (arg[0] === 'ArrayBuffer') return buffer;
-      const type = Object.hasOwn(BINARY_TYPES, arg[0]) ? BINARY_TYPES[arg[0]] : undefined;
+      const type = Object.hasOwn(BINARY_VIEWS, arg[0]) ? BINARY_VIEWS[arg[0]] : undefined;
       if (!type) return malformed(`$binary: unknown type ${arg[0]}`);
       const width = (type as unknown as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1;
       if (buffer.byteLength % width !== 0)

@@ -9,15 +9,7 @@ import {
 } from '@eventkv/core';
 import { conflictOf } from './conflicts.js';
 import { refIn, type SyncContext } from './context.js';
-import {
-  INFLIGHT_KEY,
-  META_KEY,
-  OUTBOX_PREFIX,
-  outboxKey,
-  STATE_PREFIX,
-  STATUS_KEY,
-  stateKey,
-} from './keys.js';
+import { INFLIGHT_KEY, META_KEY, outboxKey, STATE_PREFIX, STATUS_KEY, stateKey } from './keys.js';
 import { readPending } from './outbox.js';
 import {
   MAX_PUSH_ENTRIES,
@@ -435,5 +427,3 @@ export const recordOutcome = async (ctx: SyncContext, error?: unknown): Promise<
         };
   await ctx.replica.commit({ puts: [{ key: STATUS_KEY, value: next }] });
 };
-
-export { OUTBOX_PREFIX };

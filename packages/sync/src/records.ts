@@ -1,4 +1,4 @@
-import type { ErrorJSON, EventInput, EventShape, RecordedEvent, StreamId } from '@eventkv/core';
+import type { ErrorJSON, EventInput, EventShape, StreamId } from '@eventkv/core';
 import type { PushEntry, SyncCursor } from './protocol.js';
 
 /** Who this replica is to the edge, and where it is in the edge's log. */
@@ -59,5 +59,3 @@ export interface StatusRecord {
   readonly lastSuccessAt?: number;
   readonly lastError?: { readonly at: number; readonly message: string; readonly code?: string };
 }
-
-export type { RecordedEvent };

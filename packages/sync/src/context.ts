@@ -46,6 +46,8 @@ export type Decider<E extends EventShape = EventShape> = (
 export type SyncEvent<E extends EventShape = EventShape> =
   | { readonly type: 'conflict'; readonly conflict: Conflict<E> }
   | { readonly type: 'synced'; readonly pushed: number; readonly pulled: number }
+  /** Events were appended here (now pending): a scheduler syncs soon after. */
+  | { readonly type: 'appended'; readonly ref: StreamId; readonly count: number }
   | { readonly type: 'error'; readonly error: unknown };
 
 /** Settings and state shared by the parts of one synced store. */

@@ -1,6 +1,6 @@
 export type { Resolution } from './conflicts.js';
 export type { Conflict, Decider, SyncEvent, SyncedEvent } from './context.js';
-export type { SyncEdge, SyncEdgeOptions } from './edge/edge.js';
+export type { EdgeChange, SyncEdge, SyncEdgeOptions } from './edge/edge.js';
 export { createSyncEdge } from './edge/edge.js';
 export type { HttpSyncRemoteOptions } from './http-remote.js';
 export { createHttpSyncRemote } from './http-remote.js';
@@ -14,9 +14,19 @@ export type {
   StreamResult,
   SyncCursor,
   SyncPrincipal,
+  WaitRequest,
+  WaitResponse,
 } from './protocol.js';
-export { MAX_PULL_LIMIT, MAX_PUSH_ENTRIES, SYNC_PROTOCOL } from './protocol.js';
-export type { SyncRemote } from './remote.js';
+export {
+  DEFAULT_WAIT_MS,
+  LIVE_CLOSE_TOKEN_EXPIRED,
+  LIVE_SUBPROTOCOL,
+  MAX_PULL_LIMIT,
+  MAX_PUSH_ENTRIES,
+  MAX_WAIT_MS,
+  SYNC_PROTOCOL,
+} from './protocol.js';
+export type { LiveSocket, SyncRemote } from './remote.js';
 export { createEdgeRemote } from './remote.js';
 export type {
   SyncControls,

@@ -147,3 +147,43 @@ export interface SyncPrincipal {
   /** The user a client id is bound to. */
   readonly user: string;
 }
+
+/** The longest a long-poll (`WaitRequest`) is held open, and its default. */
+export const MAX_WAIT_MS = 25_000;
+export const DEFAULT_WAIT_MS = 20_000;
+
+/**
+ * A long-poll, for replicas that cannot hold a WebSocket: answered as soon as the edge's
+ * log holds events after `cursor` (at once if it already does, or if the cursor is of
+ * another `serverId`), else after `timeoutMs` (at most `MAX_WAIT_MS`) with `changed: false`.
+ */
+export interface WaitRequest {
+  readonly protocol: typeof SYNC_PROTOCOL;
+  /** The replica's cursor (omitted: answered at once). */
+  readonly cursor?: SyncCursor;
+  readonly timeoutMs?: number;
+}
+
+export interface WaitResponse {
+  readonly protocol: typeof SYNC_PROTOCOL;
+  readonly serverId: string;
+  /** The edge has events the cursor has not pulled: pull now. */
+  readonly changed: boolean;
+}
+
+/**
+ * The live socket (`GET /v1/{database}/sync/live`, a WebSocket): the client offers the
+ * subprotocols `LIVE_SUBPROTOCOL` and `bearer.<token>` (a browser cannot set a header on
+ * a WebSocket); the edge accepts `LIVE_SUBPROTOCOL`. The edge sends `POKE` right after
+ * the socket opens (so a reconnect misses nothing: the replica pulls) and whenever the
+ * database's log grows; a poke carries no data, only "pull now". The client may send
+ * `PING` at any time and is answered `PONG` (without waking a hibernated object); an edge
+ * closes with `LIVE_CLOSE_TOKEN_EXPIRED` when the token has expired (reconnect with a
+ * fresh one).
+ */
+export const LIVE_SUBPROTOCOL = 'eventkv-sync.1';
+export const LIVE_TOKEN_PREFIX = 'bearer.';
+export const POKE = '{"type":"poke"}';
+export const PING = 'ping';
+export const PONG = 'pong';
+export const LIVE_CLOSE_TOKEN_EXPIRED = 4001;

@@ -155,6 +155,7 @@ export class SyncedStream<E extends EventShape> implements EventStream<E> {
         if (!isKvConditionError(error) || attempt >= MAX_ATTEMPTS) throw error;
         continue; // another writer (a tab, the engine) moved the stream: decide again
       }
+      this.#ctx.emit({ type: 'appended', ref: this.ref, count: prepared.events.length });
       return {
         version: current + prepared.events.length,
         firstVersion: current + 1,

@@ -18,6 +18,7 @@ import {
   type StreamResult,
   SYNC_PROTOCOL,
   type SyncPrincipal,
+  type WaitResponse,
 } from '../protocol.js';
 import {
   type ClientRecord,
@@ -26,7 +27,7 @@ import {
   ensureServerId,
   type StoredResult,
 } from './records.js';
-import { validatePull, validatePush } from './validate.js';
+import { validatePull, validatePush, validateWait } from './validate.js';
 
 export interface SyncEdgeOptions {
   /** The database's store with room for the edge's own records (`createReplica`). */
@@ -43,6 +44,25 @@ export interface SyncEdge {
   push(principal: SyncPrincipal, request: unknown): Promise<PushResponse>;
   /** Answers a pull (`PullRequest`) for a verified principal. */
   pull(principal: SyncPrincipal, request: unknown): Promise<PullResponse>;
+  /**
+   * Answers a long-poll (`WaitRequest`): when the log holds events after its cursor (the
+   * edge's own pushes and every `notify()` wake it), or at its timeout, or when `signal`
+   * aborts (`changed: false`).
+   */
+  wait(principal: SyncPrincipal, request: unknown, signal?: AbortSignal): Promise<WaitResponse>;
+  /**
+   * Says the database's log may have grown outside a push (an append through the store):
+   * waiting long-polls look again and `onChange` listeners hear it.
+   */
+  notify(change?: EdgeChange): void;
+  /** Hears every change (a push that appended, a `notify`); returns its removal. */
+  onChange(listener: (change: EdgeChange) => void): () => void;
+}
+
+/** A change of the edge's log. */
+export interface EdgeChange {
+  /** The replica whose push made it (its own socket needs no poke). */
+  readonly clientId?: string;
 }
 
 /**
@@ -58,6 +78,29 @@ export const createSyncEdge = (options: SyncEdgeOptions): SyncEdge => {
   const generateId = options.generateId ?? defaultIdGenerator;
   const conflictPage = options.conflictPage ?? 100;
   const store = replica.store;
+  const listeners = new Set<(change: EdgeChange) => void>();
+  const notify = (change: EdgeChange = {}): void => {
+    for (const listener of [...listeners]) {
+      try {
+        listener(change);
+      } catch {
+        // A listener's failure is its own.
+      }
+    }
+  };
+  const onChange = (listener: (change: EdgeChange) => void) => {
+    listeners.add(listener);
+    return () => void listeners.delete(listener);
+  };
+
+  const checkLog = (kind: string): void => {
+    if (!store.capabilities.readLog) {
+      throw new InvalidArgumentError(
+        kind,
+        `this edge keeps no global log (a Durable Object per stream): ${kind} needs 'database' routing`,
+      );
+    }
+  };
 
   const streamOf = (database: string, entry: { stream: PushEntry['stream'] }): EventStream =>
     store.stream({ database, type: entry.stream.type, id: entry.stream.id });
@@ -150,7 +193,11 @@ export const createSyncEdge = (options: SyncEdgeOptions): SyncEdge => {
         }
       }
       const stored: StoredResult[] = [];
-      for (const entry of request.entries) stored.push(await apply(database, entry));
+      try {
+        for (const entry of request.entries) stored.push(await apply(database, entry));
+      } finally {
+        if (stored.some((r) => r.status === 'accepted')) notify({ clientId: request.clientId });
+      }
       const record: ClientRecord = {
         user,
         epoch: request.epoch,
@@ -185,12 +232,7 @@ export const createSyncEdge = (options: SyncEdgeOptions): SyncEdge => {
     async pull(principal, message) {
       const request = validatePull(message);
       const { database } = principal;
-      if (!store.capabilities.readLog) {
-        throw new InvalidArgumentError(
-          'pull',
-          "this edge keeps no global log (a Durable Object per stream): pull needs 'database' routing",
-        );
-      }
+      checkLog('pull');
       const serverId = await ensureServerId(replica, database, generateId);
       const base = { protocol: SYNC_PROTOCOL, serverId } as const;
       const start = { serverId, position: 0 };
@@ -218,5 +260,49 @@ export const createSyncEdge = (options: SyncEdgeOptions): SyncEdge => {
         more: page.events.length === request.limit,
       };
     },
+
+    async wait(principal, message, signal) {
+      const request = validateWait(message);
+      const { database } = principal;
+      checkLog('wait');
+      const serverId = await ensureServerId(replica, database, generateId);
+      const answer = (changed: boolean): WaitResponse => ({
+        protocol: SYNC_PROTOCOL,
+        serverId,
+        changed,
+      });
+      const { cursor } = request;
+      if (cursor === undefined || cursor.serverId !== serverId) return answer(true);
+      const grown = async () =>
+        (await store.readLog({ database, after: cursor.position, limit: 1 })).events.length > 0;
+      return new Promise<WaitResponse>((resolve, reject) => {
+        let settled = false;
+        const settle = (outcome: boolean | Error) => {
+          if (settled) return;
+          settled = true;
+          remove();
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', aborted);
+          if (outcome instanceof Error) reject(outcome);
+          else resolve(answer(outcome));
+        };
+        const look = () => {
+          grown().then(
+            (yes) => yes && settle(true),
+            (error: Error) => settle(error),
+          );
+        };
+        const aborted = () => settle(false);
+        // Listening before the first look: a change between the two is not missed.
+        const remove = onChange(look);
+        const timer = setTimeout(() => settle(false), request.timeoutMs);
+        if (signal?.aborted) return aborted();
+        signal?.addEventListener('abort', aborted);
+        look();
+      });
+    },
+
+    notify,
+    onChange,
   };
 };

@@ -1,11 +1,15 @@
 import { checkName, InvalidArgumentError } from '@eventkv/core';
 import {
+  DEFAULT_WAIT_MS,
   MAX_PULL_LIMIT,
   MAX_PUSH_ENTRIES,
+  MAX_WAIT_MS,
   type PullRequest,
   type PushRequest,
   type StreamKey,
   SYNC_PROTOCOL,
+  type SyncCursor,
+  type WaitRequest,
 } from '../protocol.js';
 
 /** Checks of the messages an edge receives: anything malformed is INVALID_ARGUMENT naming it. */
@@ -76,19 +80,21 @@ export const validatePush = (message: unknown): PushRequest => {
   };
 };
 
+const cursorOf = (m: Record<string, unknown>): SyncCursor | undefined => {
+  if (m.cursor === undefined) return undefined;
+  const c = object('cursor', m.cursor);
+  if (typeof c.serverId !== 'string' || c.serverId.length === 0) {
+    throw new InvalidArgumentError('cursor.serverId', 'must be a non-empty string');
+  }
+  return { serverId: c.serverId, position: integer('cursor.position', c.position, 0) };
+};
+
 export const validatePull = (
   message: unknown,
 ): Required<Omit<PullRequest, 'cursor' | 'streams'>> & Pick<PullRequest, 'cursor' | 'streams'> => {
   const m = object('request', message);
   protocol(m);
-  let cursor: PullRequest['cursor'];
-  if (m.cursor !== undefined) {
-    const c = object('cursor', m.cursor);
-    if (typeof c.serverId !== 'string' || c.serverId.length === 0) {
-      throw new InvalidArgumentError('cursor.serverId', 'must be a non-empty string');
-    }
-    cursor = { serverId: c.serverId, position: integer('cursor.position', c.position, 0) };
-  }
+  const cursor = cursorOf(m);
   const limit = m.limit === undefined ? 500 : integer('limit', m.limit, 1);
   if (limit > MAX_PULL_LIMIT) {
     throw new InvalidArgumentError('limit', `must be at most ${MAX_PULL_LIMIT}`);
@@ -106,4 +112,18 @@ export const validatePull = (
     ...(cursor === undefined ? {} : { cursor }),
     ...(streams === undefined ? {} : { streams }),
   };
+};
+
+export const validateWait = (
+  message: unknown,
+): Required<Omit<WaitRequest, 'cursor'>> & Pick<WaitRequest, 'cursor'> => {
+  const m = object('request', message);
+  protocol(m);
+  const cursor = cursorOf(m);
+  const timeoutMs =
+    m.timeoutMs === undefined ? DEFAULT_WAIT_MS : integer('timeoutMs', m.timeoutMs, 0);
+  if (timeoutMs > MAX_WAIT_MS) {
+    throw new InvalidArgumentError('timeoutMs', `must be at most ${MAX_WAIT_MS}`);
+  }
+  return { protocol: SYNC_PROTOCOL, timeoutMs, ...(cursor === undefined ? {} : { cursor }) };
 };

@@ -2,7 +2,7 @@ import { SESSION_HEADER } from '@eventkv/client';
 import type { EventStore } from '@eventkv/core';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
-import { authenticate } from './auth.js';
+import { authenticate, authorizationOf } from './auth.js';
 import type { ApiEnv } from './context.js';
 import type { Env } from './env.js';
 import { errorResponse, fail, httpFailure } from './failures.js';
@@ -70,7 +70,7 @@ export const createApp = (options: AppOptions): Hono<ApiEnv> => {
     const settings = settingsOf(c.env);
     c.set('settings', settings);
     // Authentication first: an unauthenticated caller learns nothing about paths.
-    const principal = await authenticate(c.req.header('Authorization'), settings.auth);
+    const principal = await authenticate(authorizationOf(c.req.raw), settings.auth);
     // Malformed escapes are refused here, so each parameter's one decoding cannot fail.
     for (const [i, segment] of rawPath(c.req.raw).split('/').entries()) {
       decodeSegment(`path segment ${i}`, segment);

@@ -1,3 +1,4 @@
+import { LIVE_TOKEN_PREFIX } from '@eventkv/sync/edge';
 import { verify } from 'hono/jwt';
 import { fail } from './failures.js';
 import type { AuthSettings } from './settings.js';
@@ -7,6 +8,8 @@ export interface Principal {
   /** The database (tenant) the token grants; the only one the request may touch. */
   readonly database: string;
   readonly subject: string | undefined;
+  /** When the token expires (ms since epoch): a long-lived connection ends then. */
+  readonly expiresAt: number;
 }
 
 /** Keys shorter than this are refused: HS256 is only as strong as its key. */
@@ -27,6 +30,20 @@ const hmacKey = (secret: string): Promise<CryptoKey> => {
     cachedKey = { secret, key };
   }
   return cachedKey.key;
+};
+
+/**
+ * The `Authorization` of a request, or for a WebSocket upgrade without one (a browser
+ * cannot set headers on a WebSocket) the token offered as a `bearer.<jwt>` subprotocol.
+ */
+export const authorizationOf = (request: Request): string | undefined => {
+  const header = request.headers.get('Authorization');
+  if (header !== null || request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {
+    return header ?? undefined;
+  }
+  const offered = (request.headers.get('Sec-WebSocket-Protocol') ?? '').split(',');
+  const token = offered.map((p) => p.trim()).find((p) => p.startsWith(LIVE_TOKEN_PREFIX));
+  return token === undefined ? undefined : `Bearer ${token.slice(LIVE_TOKEN_PREFIX.length)}`;
 };
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/;
@@ -70,5 +87,9 @@ export const authenticate = async (
   if (typeof database !== 'string' || database.length === 0) {
     return fail('UNAUTHORIZED', 'Invalid bearer token (it has no db claim naming a database).');
   }
-  return { database, subject: typeof claims.sub === 'string' ? claims.sub : undefined };
+  return {
+    database,
+    subject: typeof claims.sub === 'string' ? claims.sub : undefined,
+    expiresAt: claims.exp * 1000,
+  };
 };

@@ -30,6 +30,8 @@ export interface RequestSpec {
    * a `429`, which the server answers before processing anything.
    */
   readonly idempotent?: boolean;
+  /** Cancels the request (a long-poll the caller no longer waits for): never retried. */
+  readonly signal?: AbortSignal;
 }
 
 export interface Transport {
@@ -151,9 +153,12 @@ export const createTransport = (
           method: spec.method,
           headers,
           ...(body === undefined ? {} : { body }),
+          ...(spec.signal === undefined ? {} : { signal: spec.signal }),
         }),
       );
     } catch (cause) {
+      // Cancelled by the caller: final, not a network failure to retry.
+      if (spec.signal?.aborted) throw cause;
       throw noted(
         new HttpError('NETWORK_FAILURE', 0, `${operation}: the request failed`, { cause }),
         0,

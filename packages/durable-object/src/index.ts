@@ -6,6 +6,7 @@ export type {
   EventStoreObjectStub,
 } from './client/object-caller.js';
 export { eventStoreObjectRpc } from './client/object-caller.js';
+export type { SyncObject } from './client/sync-object.js';
 export { syncObject } from './client/sync-object.js';
 export type { DurableObjectKvOptions } from './kv/durable-object-kv.js';
 export { createDurableObjectKv, DURABLE_OBJECT_MAX_ENTRY_BYTES } from './kv/durable-object-kv.js';
@@ -28,6 +29,7 @@ export type {
 } from './object/calls.js';
 export type { EventStoreObjectOptions } from './object/event-store-object.js';
 export { EventStoreObject } from './object/event-store-object.js';
+export type { LivePrincipal } from './object/live.js';
 export type { Routing } from './routing/object-names.js';
 export { databaseObjectName, objectNameFor, streamObjectName } from './routing/object-names.js';
 export type { RpcResult } from './rpc/result.js';

@@ -7,13 +7,17 @@ import {
 } from '@eventkv/client';
 import { type Clock, checkName, InvalidArgumentError, type RetryPolicy } from '@eventkv/core';
 import {
+  LIVE_SUBPROTOCOL,
+  LIVE_TOKEN_PREFIX,
   type PullRequest,
   type PullResponse,
   type PushRequest,
   type PushResponse,
   SYNC_PROTOCOL,
+  type WaitRequest,
+  type WaitResponse,
 } from './protocol.js';
-import type { SyncRemote } from './remote.js';
+import type { LiveSocket, SyncRemote } from './remote.js';
 
 export interface HttpSyncRemoteOptions {
   /** The bearer token (an HS256 JWT whose `db` claim names the database, `sub` the user). */
@@ -36,6 +40,11 @@ export interface HttpSyncRemoteOptions {
   readonly retry?: RetryPolicy | false;
   /** The time retries wait and measure with (default the system clock). */
   readonly clock?: Clock;
+  /**
+   * Opens the live socket (default the global `WebSocket`). `false`, or no global one: the
+   * remote has no `openSocket` and a live connection long-polls.
+   */
+  readonly WebSocket?: (new (url: string, protocols: string[]) => LiveSocket) | false;
 }
 
 const nonEmpty = (field: string, value: unknown): string => {
@@ -85,23 +94,35 @@ export const createHttpSyncRemote = (
   if (database === '.' || database === '..') {
     throw new InvalidArgumentError('options.database', `cannot be '${database}' over HTTP`);
   }
+  const tokenOf = async (): Promise<string> =>
+    token ?? nonEmpty('getToken()', await (getToken as () => string | Promise<string>)());
   // The Worker's transport: token per attempt, wire JSON, errors as classes, retries.
   const transport = createTransport(
     String(url),
-    token ??
-      (async () => nonEmpty('getToken()', await (getToken as () => string | Promise<string>)())),
+    token ?? tokenOf,
     options.fetch ?? ((request) => fetch(request)),
     { retry: options.retry, clock: options.clock },
   );
   const path = `/${API_VERSION}/${encodeURIComponent(database)}/sync`;
+  const Socket =
+    options.WebSocket === false
+      ? undefined
+      : (options.WebSocket ??
+        (globalThis as { WebSocket?: new (url: string, protocols: string[]) => LiveSocket })
+          .WebSocket);
 
-  const post = async (kind: 'push' | 'pull', request: PushRequest | PullRequest) => {
+  const post = async (
+    kind: 'push' | 'pull' | 'wait',
+    request: PushRequest | PullRequest | WaitRequest,
+    signal?: AbortSignal,
+  ) => {
     // A repeated push is answered from the edge's record: safe to send twice.
     const value = await transport.request({
       method: 'POST',
       path: `${path}/${kind}`,
       body: request,
       idempotent: true,
+      ...(signal === undefined ? {} : { signal }),
     });
     if ((value as { protocol?: unknown } | null)?.protocol !== SYNC_PROTOCOL) {
       throw new HttpError(
@@ -117,5 +138,21 @@ export const createHttpSyncRemote = (
     database,
     push: async (request) => (await post('push', request)) as PushResponse,
     pull: async (request) => (await post('pull', request)) as PullResponse,
+    wait: async (request, signal) => (await post('wait', request, signal)) as WaitResponse,
+    ...(Socket === undefined
+      ? {}
+      : {
+          async openSocket(socketOptions) {
+            const live = new URL(`${String(url).replace(/\/+$/, '')}${path}/live`);
+            live.protocol = live.protocol === 'https:' ? 'wss:' : 'ws:';
+            const clientId = socketOptions?.clientId;
+            if (clientId !== undefined) live.searchParams.set('clientId', clientId);
+            // A browser cannot set headers on a WebSocket: the token rides as a subprotocol.
+            return new Socket(String(live), [
+              LIVE_SUBPROTOCOL,
+              LIVE_TOKEN_PREFIX + (await tokenOf()),
+            ]);
+          },
+        }),
   };
 };

@@ -1,6 +1,6 @@
 export type { Resolution } from './conflicts.js';
 export type { Conflict, Decider, SyncEvent, SyncedEvent } from './context.js';
-export type { EdgeChange, SyncEdge, SyncEdgeOptions } from './edge/edge.js';
+export type { EdgeChange, LocalSyncEdge, SyncEdge, SyncEdgeOptions } from './edge/edge.js';
 export { createSyncEdge } from './edge/edge.js';
 export type { HttpSyncRemoteOptions } from './http-remote.js';
 export { createHttpSyncRemote } from './http-remote.js';
@@ -26,7 +26,7 @@ export {
   MAX_WAIT_MS,
   SYNC_PROTOCOL,
 } from './protocol.js';
-export type { LiveSocket, SyncRemote } from './remote.js';
+export type { LiveSocket, LiveSocketEvent, SyncRemote } from './remote.js';
 export { createEdgeRemote } from './remote.js';
 export type {
   SyncControls,

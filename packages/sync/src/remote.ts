@@ -46,9 +46,10 @@ export interface SyncRemote {
   wait?(request: WaitRequest, signal?: AbortSignal): Promise<WaitResponse>;
   /**
    * Opens the live socket (its token fetched afresh): the edge pokes it when there is
-   * something to pull. Absent where there is no socket to open.
+   * something to pull. `clientId` (the replica's) spares it the pokes of its own pushes.
+   * Absent where there is no socket to open.
    */
-  openSocket?(): Promise<LiveSocket>;
+  openSocket?(options?: { readonly clientId?: string }): Promise<LiveSocket>;
 }
 
 const viaWire = <T>(value: unknown): T => fromWireJson(toWireJson(value)) as T;

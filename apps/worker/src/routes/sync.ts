@@ -1,4 +1,6 @@
-import type { SyncEdge } from '@eventkv/sync/edge';
+import { InvalidArgumentError } from '@eventkv/core';
+import type { LivePrincipal } from '@eventkv/durable-object';
+import { LIVE_SUBPROTOCOL, type SyncEdge } from '@eventkv/sync/edge';
 import { type Context, Hono } from 'hono';
 import { readBody } from '../body.js';
 import type { ApiEnv } from '../context.js';
@@ -6,8 +8,22 @@ import type { Env } from '../env.js';
 import { fail } from '../failures.js';
 import { wire } from '../respond.js';
 
+/** The sync edge of a database, and where its live sockets go (absent: no live route). */
+export interface SyncService extends SyncEdge {
+  live?(principal: LivePrincipal, request: Request): Promise<Response>;
+}
+
 /** The sync edge of a database (`AppOptions.syncFor`). */
-export type SyncFor = (database: string, env: Env) => SyncEdge;
+export type SyncFor = (database: string, env: Env) => SyncService;
+
+/** The verified principal of a sync request: the token's database and its `sub`. */
+const principalOf = (c: Context<ApiEnv>) => {
+  const { database, subject, expiresAt } = c.var.principal;
+  if (typeof subject !== 'string' || subject.length === 0) {
+    return fail('UNAUTHORIZED', 'Sync needs a token whose sub claim names the user.');
+  }
+  return { database, user: subject, expiresAt };
+};
 
 /**
  * Routes under `/v1/{database}/sync` (the protocol: packages/sync/PROTOCOL.md). The
@@ -15,18 +31,53 @@ export type SyncFor = (database: string, env: Env) => SyncEdge;
  * is bound to the user who first pushed with it.
  */
 export const syncRoutes = (syncFor: SyncFor | undefined) => {
-  const serve = (kind: 'push' | 'pull') => async (c: Context<ApiEnv>) => {
-    const { database, subject } = c.var.principal;
-    if (typeof subject !== 'string' || subject.length === 0) {
-      return fail('UNAUTHORIZED', 'Sync needs a token whose sub claim names the user.');
-    }
-    const body = await readBody(c.req.raw, c.var.settings.maxBodyBytes, true);
+  const serviceOf = (c: Context<ApiEnv>): SyncService => {
     if (syncFor === undefined) return fail('ROUTE_NOT_FOUND', 'This server does not serve sync.');
-    const edge = syncFor(database, c.env);
-    const principal = { database, user: subject };
-    return wire(
-      kind === 'push' ? await edge.push(principal, body) : await edge.pull(principal, body),
-    );
+    return syncFor(c.var.principal.database, c.env);
   };
-  return new Hono<ApiEnv>().post('/push', serve('push')).post('/pull', serve('pull'));
+  const serve = (kind: 'push' | 'pull' | 'wait') => async (c: Context<ApiEnv>) => {
+    const { database, user } = principalOf(c);
+    const body = await readBody(c.req.raw, c.var.settings.maxBodyBytes, true);
+    const edge = serviceOf(c);
+    const principal = { database, user };
+    return wire(await edge[kind](principal, body));
+  };
+  return new Hono<ApiEnv>()
+    .post('/push', serve('push'))
+    .post('/pull', serve('pull'))
+    .post('/wait', serve('wait'))
+    .get('/live', async (c) => {
+      const principal = principalOf(c);
+      if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket') {
+        throw new InvalidArgumentError(
+          'Upgrade',
+          'the live route is a WebSocket (Upgrade: websocket)',
+        );
+      }
+      const offered = (c.req.header('Sec-WebSocket-Protocol') ?? '').split(',');
+      if (!offered.some((p) => p.trim() === LIVE_SUBPROTOCOL)) {
+        throw new InvalidArgumentError(
+          'Sec-WebSocket-Protocol',
+          `must offer the subprotocol ${LIVE_SUBPROTOCOL}`,
+        );
+      }
+      const service = serviceOf(c);
+      if (service.live === undefined) {
+        return fail('ROUTE_NOT_FOUND', 'This server has no live sync sockets.');
+      }
+      const clientId = c.req.query('clientId');
+      const answer = await service.live(
+        { ...principal, ...(clientId ? { clientId } : {}) },
+        c.req.raw,
+      );
+      if (answer.status !== 101) {
+        throw new InvalidArgumentError('live', (await answer.text()) || 'the socket was refused');
+      }
+      // A response of its own: the middleware may add headers (CORS) to it.
+      return new Response(null, {
+        status: 101,
+        webSocket: answer.webSocket,
+        headers: answer.headers,
+      });
+    });
 };

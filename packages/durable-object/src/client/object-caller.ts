@@ -24,6 +24,7 @@ export type EventStoreObjectRpc = Pick<
   | 'readLog'
   | 'syncPush'
   | 'syncPull'
+  | 'syncWait'
 >;
 
 /** The stub type the caller side talks to. */
@@ -61,7 +62,7 @@ export interface EventStoreObjectNamespace {
  * carry their message ids, so a repeat is an exact retry the store deduplicates),
  * `saveSnapshot` (the same state at the same version), `renew`, `close`, `syncPush` (a
  * repeated seq is answered from the client's record, or applied again with its message
- * ids deduplicating) and `syncPull`. Not `open` (a repeat whose first attempt took the
+ * ids deduplicating), `syncPull` and `syncWait`. Not `open` (a repeat whose first attempt took the
  * lease finds the stream locked), `deleteSnapshot` (it finds nothing to delete) or
  * `clearSnapshots` (it counts nothing).
  */
@@ -82,6 +83,7 @@ const REPEATABLE: ReadonlySet<string> = new Set([
   'readLog',
   'syncPush',
   'syncPull',
+  'syncWait',
 ]);
 
 /** Failures of the call itself, with the platform's error as `cause`. */

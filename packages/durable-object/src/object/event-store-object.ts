@@ -20,9 +20,17 @@ import {
 import { createReplica, type Replica } from '@eventkv/core/replica';
 import {
   createSyncEdge,
+  type EdgeChange,
+  LIVE_CLOSE_TOKEN_EXPIRED,
+  LIVE_SUBPROTOCOL,
+  type LocalSyncEdge,
+  PING,
+  POKE,
+  PONG,
   type PullResponse,
   type PushResponse,
-  type SyncEdge,
+  type SyncPrincipal,
+  type WaitResponse,
 } from '@eventkv/sync/edge';
 import { createDurableObjectKv } from '../kv/durable-object-kv.js';
 import { databaseObjectName, streamObjectName, toStreamId } from '../routing/object-names.js';
@@ -44,6 +52,7 @@ import type {
   SyncCall,
   VersionOfCall,
 } from './calls.js';
+import { LIVE_PRINCIPAL_HEADER, type LivePrincipal } from './live.js';
 
 /** Store settings an `EventStoreObject` subclass may set (everything but the storage). */
 export type EventStoreObjectOptions = Omit<EventStoreOptions, 'kv'>;
@@ -151,7 +160,9 @@ export const loadPage = async <E extends EventShape, S>(
  */
 export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
   #replica: Replica | undefined;
-  #syncEdge: SyncEdge | undefined;
+  #syncEdge: LocalSyncEdge | undefined;
+  /** The sockets' poke, when one is due: changes in one turn of the event loop share it. */
+  #poke: { timer: ReturnType<typeof setTimeout>; only: string | null } | undefined;
 
   /**
    * Settings of the hosted store (codec, indexes, timeouts, logger...). Called once, on
@@ -208,9 +219,11 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
   }
 
   append(call: AppendCall): Promise<RpcResult<AppendResult>> {
-    return settle('append', async () =>
-      (await this.#stream(call)).append(call.events, call.options),
-    );
+    return settle('append', async () => {
+      const result = await (await this.#stream(call)).append(call.events, call.options);
+      if (!result.deduplicated) this.#changed({});
+      return result;
+    });
   }
 
   /**
@@ -334,7 +347,7 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
    * The sync edge, for a principal of the database this object holds: sync appends to
    * and pulls the log of one database, so it is served by the database's object only.
    */
-  #edge(principal: SyncCall['principal'] | undefined): SyncEdge {
+  #edge(principal: SyncCall['principal'] | undefined): LocalSyncEdge {
     const { database, user } = (principal ?? {}) as { database?: unknown; user?: unknown };
     checkName('principal.database', database);
     checkName('principal.user', user);
@@ -347,8 +360,91 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
           `('database' routing: ROUTING=database in the Worker), not '${name}'`,
       );
     }
-    this.#syncEdge ??= createSyncEdge({ replica: this.#hosted() });
+    if (this.#syncEdge === undefined) {
+      this.#syncEdge = createSyncEdge({ replica: this.#hosted() });
+      this.#syncEdge.onChange((change) => this.#schedulePoke(change));
+    }
     return this.#syncEdge;
+  }
+
+  /** The log grew outside a push: long-polls look again, live sockets are poked. */
+  #changed(change: EdgeChange): void {
+    if (this.#syncEdge) this.#syncEdge.notify(change);
+    else this.#schedulePoke(change);
+  }
+
+  /**
+   * Pokes every live socket once for the changes of this turn (a burst of appends is one
+   * poke), except the socket of the replica whose push made all of them (it pulls anyway).
+   */
+  #schedulePoke(change: EdgeChange): void {
+    if (this.#poke) {
+      if (this.#poke.only !== change.clientId) this.#poke.only = null;
+      return;
+    }
+    const only = change.clientId ?? null;
+    if (this.ctx.getWebSockets().length === 0) return;
+    this.#poke = {
+      only,
+      timer: setTimeout(() => {
+        const only = this.#poke?.only;
+        this.#poke = undefined;
+        const now = Date.now();
+        for (const socket of this.ctx.getWebSockets()) {
+          const live = socket.deserializeAttachment() as LivePrincipal | null;
+          try {
+            if (live && live.expiresAt <= now) {
+              socket.close(LIVE_CLOSE_TOKEN_EXPIRED, 'token expired');
+            } else if (typeof only !== 'string' || live?.clientId !== only) {
+              socket.send(POKE);
+            }
+          } catch {
+            // A socket closing meanwhile: its client reconnects and pulls.
+          }
+        }
+      }, 0),
+    };
+  }
+
+  /**
+   * The live socket of a database's replicas (the Worker's `GET /v1/{database}/sync/live`,
+   * authenticated there and forwarded here with its principal). Accepted with the
+   * hibernation API: an idle socket keeps no object in memory. Poked at once (a replica
+   * that reconnects pulls what it missed) and after every change of the log.
+   */
+  override async fetch(request: Request): Promise<Response> {
+    const raw = request.headers.get(LIVE_PRINCIPAL_HEADER);
+    if (raw === null || request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {
+      return new Response('expected a live sync WebSocket from the Worker', { status: 426 });
+    }
+    const principal = JSON.parse(raw) as LivePrincipal;
+    try {
+      this.#edge(principal);
+    } catch (error) {
+      return new Response((error as Error).message, { status: 400 });
+    }
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server);
+    server.serializeAttachment(principal);
+    // Answered by the runtime without waking a hibernated object.
+    this.ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+    server.send(POKE);
+    return new Response(null, {
+      status: 101,
+      webSocket: client,
+      headers: { 'Sec-WebSocket-Protocol': LIVE_SUBPROTOCOL },
+    });
+  }
+
+  /** A live socket's client sends nothing but pings (answered by the runtime). */
+  override webSocketMessage(): void {}
+
+  override webSocketClose(socket: WebSocket, code: number, reason: string): void {
+    try {
+      socket.close(code === 1005 || code === 1006 ? 1000 : code, reason);
+    } catch {
+      // Already closed.
+    }
   }
 
   /**
@@ -362,6 +458,17 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
     return settle('syncPush', async () => {
       const { principal, request } = (call ?? {}) as Partial<SyncCall>;
       return this.#edge(principal).push(principal as SyncCall['principal'], request);
+    });
+  }
+
+  /**
+   * Answers a long-poll (`WaitRequest`): when the log holds events after its cursor, or at
+   * its timeout (at most `MAX_WAIT_MS` of `@eventkv/sync`).
+   */
+  syncWait(call: SyncCall): Promise<RpcResult<WaitResponse>> {
+    return settle('syncWait', async () => {
+      const { principal, request } = (call ?? {}) as Partial<SyncCall>;
+      return this.#edge(principal).wait(principal as SyncPrincipal, request);
     });
   }
 

@@ -50,6 +50,10 @@ export interface SyncEdge {
    * aborts (`changed: false`).
    */
   wait(principal: SyncPrincipal, request: unknown, signal?: AbortSignal): Promise<WaitResponse>;
+}
+
+/** The edge in the process that holds its store: it also hears the store's other writes. */
+export interface LocalSyncEdge extends SyncEdge {
   /**
    * Says the database's log may have grown outside a push (an append through the store):
    * waiting long-polls look again and `onChange` listeners hear it.
@@ -73,7 +77,7 @@ export interface EdgeChange {
  * const edge = createSyncEdge({ replica: createReplica({ kv }) });
  * const response = await edge.push({ database: 'acme', user: 'ann' }, await request.json());
  */
-export const createSyncEdge = (options: SyncEdgeOptions): SyncEdge => {
+export const createSyncEdge = (options: SyncEdgeOptions): LocalSyncEdge => {
   const { replica } = options;
   const generateId = options.generateId ?? defaultIdGenerator;
   const conflictPage = options.conflictPage ?? 100;

@@ -23,5 +23,5 @@ export {
   PONG,
   SYNC_PROTOCOL,
 } from '../protocol.js';
-export type { EdgeChange, SyncEdge, SyncEdgeOptions } from './edge.js';
+export type { EdgeChange, LocalSyncEdge, SyncEdge, SyncEdgeOptions } from './edge.js';
 export { createSyncEdge } from './edge.js';

@@ -1,0 +1,15 @@
+import type { SyncPrincipal } from '@eventkv/sync/edge';
+
+/**
+ * The header a Worker forwards a live sync socket's verified principal in. An object's
+ * `fetch` is reachable only through its namespace binding, so only the Worker sets it.
+ */
+export const LIVE_PRINCIPAL_HEADER = 'X-EventKV-Principal';
+
+/** Who a live socket belongs to, kept with the socket across hibernation. */
+export interface LivePrincipal extends SyncPrincipal {
+  /** When the socket's token expires (ms since epoch): it is closed at the next poke after. */
+  readonly expiresAt: number;
+  /** The replica's client id, when it gave one: its own pushes do not poke it. */
+  readonly clientId?: string;
+}

@@ -38,9 +38,10 @@ export const mintLocalToken = (database, options = {}) => {
 
 /**
  * Starts a Worker in local workerd through wrangler's programmatic API, on a free loopback
- * port, with Durable Object storage in a fresh temporary directory (removed on dispose).
- * Workspace packages are bundled from their TypeScript sources.
- * @param {{ config?: string, vars?: Readonly<Record<string, string>>, logLevel?: 'none' | 'error' | 'warn' | 'info' | 'log' | 'debug' }} [options]
+ * port (or `port`), with Durable Object storage in a fresh temporary directory removed on
+ * dispose (or in `persist`, kept: a Worker started again on it finds its data, as after a
+ * crash and restart). Workspace packages are bundled from their TypeScript sources.
+ * @param {{ config?: string, vars?: Readonly<Record<string, string>>, logLevel?: 'none' | 'error' | 'warn' | 'info' | 'log' | 'debug', port?: number, persist?: string }} [options]
  * @returns {Promise<{ url: URL, dispose(): Promise<void> }>}
  */
 export const startLocalWorker = async (options = {}) => {
@@ -48,7 +49,11 @@ export const startLocalWorker = async (options = {}) => {
   process.env.WRANGLER_SEND_METRICS ??= 'false';
   process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false';
   const { unstable_startWorker } = await import('wrangler');
-  const persist = mkdtempSync(join(tmpdir(), 'eventkv-worker-'));
+  const owned = options.persist === undefined;
+  const persist = options.persist ?? mkdtempSync(join(tmpdir(), 'eventkv-worker-'));
+  const remove = () => {
+    if (owned) rmSync(persist, { recursive: true, force: true });
+  };
   try {
     const worker = await unstable_startWorker({
       config: options.config ?? WORKER_CONFIG,
@@ -59,7 +64,7 @@ export const startLocalWorker = async (options = {}) => {
         ]),
       ),
       dev: {
-        server: { hostname: '127.0.0.1', port: 0 },
+        server: { hostname: '127.0.0.1', port: options.port ?? 0 },
         inspector: false,
         persist,
         logLevel: options.logLevel ?? 'warn',
@@ -71,11 +76,11 @@ export const startLocalWorker = async (options = {}) => {
       url,
       async dispose() {
         await worker.dispose();
-        rmSync(persist, { recursive: true, force: true });
+        remove();
       },
     };
   } catch (error) {
-    rmSync(persist, { recursive: true, force: true });
+    remove();
     throw error;
   }
 };

@@ -20,12 +20,12 @@ describe('snapshots', () => {
     await openAccount(page, 'Hedy Lamarr');
     await deposit(page, '40');
     await withdraw(page, '15');
-    expect(await loadInfo(page)).toBe('Last load: no snapshot, all 1 event replayed.');
-    expect(await text(page.getByTestId('snapshots'))).toBe('No snapshots yet.');
+    expect(await loadInfo(page)).toBe('Last load: no snapshot, 1 event replayed from the start.');
+    expect(await text(page.getByTestId('snapshots'))).toBe('Snapshots: none yet');
 
     await page.getByRole('button', { name: 'Take snapshot at version 3' }).click();
-    await expect.poll(() => text(page.getByTestId('snapshots'))).toBe('Snapshots at versions 3.');
-    await page.getByText('Snapshot saved at version 3. Reload to load from it.').waitFor();
+    await expect.poll(() => text(page.getByTestId('snapshots'))).toBe('Snapshots: version 3');
+    await page.getByText('Snapshot saved at version 3: the next load starts from it.').waitFor();
 
     await page.reload();
     await expect
@@ -58,7 +58,7 @@ describe('snapshots', () => {
     await page.getByRole('button', { name: 'Take snapshot at version 4' }).click();
     await expect
       .poll(() => text(page.getByTestId('snapshots')))
-      .toBe('Snapshots at versions 3, 4.');
+      .toBe('Snapshots: versions 3 and 4');
     await page.reload();
     await expect
       .poll(() => loadInfo(page))

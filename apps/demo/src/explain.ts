@@ -12,12 +12,17 @@ export interface Explanation {
 export const explain = (error: unknown, endpoint?: string): Explanation => {
   if (error instanceof LedgerRuleError) return { kind: 'rule', message: error.message };
   if (isVersionMismatchError(error)) {
+    const seen =
+      typeof error.expected === 'number'
+        ? `version ${error.expected}`
+        : error.expected === 'no-stream'
+          ? 'a new account'
+          : 'an existing account';
     return {
       kind: 'conflict',
       message:
-        `You acted on version ${String(error.expected)}, but the account is now at version ` +
-        `${error.actual}: someone else appended first. Nothing of your command was saved. ` +
-        'Reload the account and decide again.',
+        `You acted on ${seen}, but the account is now at version ${error.actual}: someone ` +
+        'else appended first. Nothing of your command was saved.',
     };
   }
   if (isHttpError(error)) {
@@ -26,8 +31,8 @@ export const explain = (error: unknown, endpoint?: string): Explanation => {
         return {
           kind: 'unreachable',
           message:
-            `The endpoint ${endpoint ?? ''} is unreachable. Is the Worker running (pnpm start)? ` +
-            'Accounts in this browser keep working.',
+            `The endpoint${endpoint ? ` ${endpoint}` : ''} is unreachable. Is the Worker ` +
+            'running (pnpm start)? Accounts in this browser keep working.',
         };
       case 'UNAUTHORIZED':
       case 'FORBIDDEN':

@@ -70,7 +70,7 @@ const tableRows = (name: RegExp) =>
     );
 
 /** The timeline's rows, newest first: version, event, details, time, user, correlation. */
-const timelineRows = () => tableRows(/events of #/);
+const timelineRows = () => tableRows(/events? of #/);
 
 beforeEach(() => {
   location.hash = '';
@@ -136,7 +136,7 @@ describe('this browser’s accounts', () => {
     await user.type(amountInput(), '25.50');
     await user.click(button('Deposit'));
 
-    await screen.findByText(`Deposited ${euros(2550)}. Version 2.`);
+    await screen.findByText(`Deposited ${euros(2550)}, now at version 2.`);
     expect(balance()).toBe(euros(2550));
     expect(version()).toBe('2');
     expect((amountInput() as HTMLInputElement).value).toBe('');
@@ -154,10 +154,10 @@ describe('this browser’s accounts', () => {
   it('deposits on Enter and withdraws', async () => {
     const { user } = await renderAccount([1000]);
     await user.type(amountInput(), '4{Enter}');
-    await screen.findByText(`Deposited ${euros(400)}. Version 3.`);
+    await screen.findByText(`Deposited ${euros(400)}, now at version 3.`);
     await user.type(amountInput(), '12,5');
     await user.click(button('Withdraw'));
-    await screen.findByText(`Withdrew ${euros(1250)}. Version 4.`);
+    await screen.findByText(`Withdrew ${euros(1250)}, now at version 4.`);
     expect(balance()).toBe(euros(150));
     expect(timelineRows()[0]!.slice(0, 3)).toEqual(['4', 'FundsWithdrawn', `−${euros(1250)}`]);
   });
@@ -189,7 +189,7 @@ describe('this browser’s accounts', () => {
   it('closes an empty account, after which no command is offered', async () => {
     const { user } = await renderAccount();
     await user.click(button('Close account'));
-    await screen.findByText('Account closed. Version 2.');
+    await screen.findByText('Account closed, now at version 2.');
     expect(screen.getByTestId('status').textContent).toBe('closed');
     expect(screen.queryByRole('button', { name: 'Deposit' })).toBeNull();
     expect(screen.queryByRole('button', { name: 'Simulate a concurrent edit' })).toBeNull();
@@ -239,20 +239,20 @@ describe('this browser’s accounts', () => {
     expect(button('Deposit').hasAttribute('disabled')).toBe(false);
     expect((amountInput() as HTMLInputElement).value).toBe('5');
     await user.click(button('Deposit'));
-    await screen.findByText(`Deposited ${euros(500)}. Version 4.`);
+    await screen.findByText(`Deposited ${euros(500)}, now at version 4.`);
     expect(balance()).toBe(euros(1600));
   });
 
   it('takes a snapshot and reloads from it', async () => {
     const { user, ledger } = await renderAccount([1000]);
     expect(screen.getByTestId('load-info').textContent).toBe(
-      'Last load: no snapshot, all 2 events replayed.',
+      'Last load: no snapshot, 2 events replayed from the start.',
     );
-    expect(screen.getByTestId('snapshots').textContent).toBe('No snapshots yet.');
+    expect(screen.getByTestId('snapshots').textContent).toBe('Snapshots: none yet');
 
     await user.click(button('Take snapshot at version 2'));
-    await screen.findByText('Snapshot saved at version 2. Reload to load from it.');
-    expect(screen.getByTestId('snapshots').textContent).toBe('Snapshots at versions 2.');
+    await screen.findByText('Snapshot saved at version 2: the next load starts from it.');
+    expect(screen.getByTestId('snapshots').textContent).toBe('Snapshots: version 2');
     expect(await ledger.snapshotVersions('acc-1')).toEqual([2]);
 
     await user.type(amountInput(), '1');
@@ -264,6 +264,20 @@ describe('this browser’s accounts', () => {
     expect(version()).toBe('3');
     expect(balance()).toBe(euros(1100));
     expect(timelineRows().map((row) => row[0])).toEqual(['3', '2', '1']);
+    expect(screen.getByRole('table', { name: '3 events of #acc-1, newest first' })).toBeTruthy();
+
+    await user.click(button('Take snapshot at version 3'));
+    await waitFor(() =>
+      expect(screen.getByTestId('snapshots').textContent).toBe('Snapshots: versions 2 and 3'),
+    );
+  });
+
+  it('captions a timeline of one event in the singular', async () => {
+    await renderAccount();
+    expect(screen.getByRole('table', { name: '1 event of #acc-1' })).toBeTruthy();
+    expect(screen.getByTestId('load-info').textContent).toBe(
+      'Last load: no snapshot, 1 event replayed from the start.',
+    );
   });
 
   it('says so when the account does not exist', async () => {

@@ -26,8 +26,12 @@ describe('explain', () => {
     expect(explained.message).toContain('You acted on version 4');
     expect(explained.message).toContain('the account is now at version 5');
     expect(explained.message).toContain('Nothing of your command was saved.');
+    // Not "version no-stream": an expectation without a number is said in words.
     expect(explain(new VersionMismatchError(stream, 'no-stream', 1)).message).toContain(
-      'You acted on version no-stream, but the account is now at version 1',
+      'You acted on a new account, but the account is now at version 1',
+    );
+    expect(explain(new VersionMismatchError(stream, 'exists', 0)).message).toContain(
+      'You acted on an existing account, but the account is now at version 0',
     );
   });
 
@@ -45,6 +49,10 @@ describe('explain', () => {
     expect(explained.kind).toBe('unreachable');
     expect(explained.message).toContain('The endpoint http://127.0.0.1:8787 is unreachable.');
     expect(explained.message).toContain('Accounts in this browser keep working.');
+    // Without an endpoint to name, no gap is left for it.
+    expect(explain(new HttpError('NETWORK_FAILURE', 0, 'failed')).message).toMatch(
+      /^The endpoint is unreachable\. /,
+    );
   });
 
   it('asks for a new token when the endpoint refuses it', () => {

@@ -1,7 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import type { LedgerEvent, LoadedAccount } from '../src/ledger';
-import { describeLoad, mergeTimeline } from '../src/ui/account';
-import { formatTime, parseLocalDateTime, shortId, toLocalDateTime } from '../src/ui/format';
+import {
+  describeLoad,
+  describeSnapshots,
+  describeTimeline,
+  mergeTimeline,
+} from '../src/ui/account';
+import {
+  formatTime,
+  listOf,
+  parseLocalDateTime,
+  plural,
+  shortId,
+  toLocalDateTime,
+} from '../src/ui/format';
 import { memoryLedger, seedAccount } from './support';
 
 describe('time and id formats', () => {
@@ -26,6 +38,25 @@ describe('time and id formats', () => {
     expect(shortId('0f8fad5b-d9cb-469f-a165-70867728950e')).toBe('0f8fad5b');
     expect(shortId(undefined)).toBe('—');
     expect(shortId('')).toBe('—');
+  });
+});
+
+describe('counts and lists in sentences', () => {
+  it('puts a count with its noun, singular for one only', () => {
+    expect(plural(1, 'event')).toBe('1 event');
+    expect(plural(0, 'event')).toBe('0 events');
+    expect(plural(2, 'event')).toBe('2 events');
+    expect(plural(50, 'event')).toBe('50 events');
+    expect(plural(1, 'entry', 'entries')).toBe('1 entry');
+    expect(plural(3, 'entry', 'entries')).toBe('3 entries');
+  });
+
+  it('lists items with commas and a final “and”', () => {
+    expect(listOf([])).toBe('');
+    expect(listOf([3])).toBe('3');
+    expect(listOf([3, 4])).toBe('3 and 4');
+    expect(listOf([2, 3, 4])).toBe('2, 3 and 4');
+    expect(listOf(['a', 'b', 'c', 'd'])).toBe('a, b, c and d');
   });
 });
 
@@ -67,10 +98,10 @@ describe('describeLoad', () => {
 
   it('says whether the load started from a snapshot and how many events it replayed', () => {
     expect(describeLoad(account(undefined, 3))).toBe(
-      'Last load: no snapshot, all 3 events replayed.',
+      'Last load: no snapshot, 3 events replayed from the start.',
     );
     expect(describeLoad(account(undefined, 1))).toBe(
-      'Last load: no snapshot, all 1 event replayed.',
+      'Last load: no snapshot, 1 event replayed from the start.',
     );
     expect(describeLoad(account(10, 2))).toBe(
       'Last load: the snapshot at version 10, then 2 events replayed.',
@@ -81,5 +112,31 @@ describe('describeLoad', () => {
     expect(describeLoad(account(10, 0))).toBe(
       'Last load: the snapshot at version 10, then 0 events replayed.',
     );
+  });
+});
+
+describe('describeSnapshots', () => {
+  it('names the versions, singular or plural, without a trailing full stop', () => {
+    expect(describeSnapshots([])).toBe('Snapshots: none yet');
+    expect(describeSnapshots([3])).toBe('Snapshots: version 3');
+    expect(describeSnapshots([3, 4])).toBe('Snapshots: versions 3 and 4');
+    expect(describeSnapshots([2, 5, 9])).toBe('Snapshots: versions 2, 5 and 9');
+  });
+});
+
+describe('describeTimeline', () => {
+  const newestFirst = async (count: number, keep = count): Promise<LedgerEvent[]> => {
+    const { ledger } = memoryLedger();
+    await seedAccount(ledger, { id: 'x', deposits: Array.from({ length: count - 1 }, () => 1) });
+    return ledger.timeline('x', keep);
+  };
+
+  it('counts the events shown, and says when only the newest are', async () => {
+    expect(describeTimeline(await newestFirst(1), 'x')).toBe('1 event of #x');
+    expect(describeTimeline(await newestFirst(3), 'x')).toBe('3 events of #x, newest first');
+    expect(describeTimeline(await newestFirst(60, 50), 'x')).toBe(
+      'The newest 50 events of #x, newest first',
+    );
+    expect(describeTimeline([], 'x')).toBe('0 events of #x');
   });
 });

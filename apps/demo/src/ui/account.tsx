@@ -4,7 +4,7 @@ import { type Command, describeEvent, formatMoney, parseAmount } from '../domain
 import type { Explanation } from '../explain';
 import { type Actor, advance, type LedgerEvent, type LoadedAccount } from '../ledger';
 import { Columns, explainOn, Problem, ProvenanceCells, Scroll, Section, useTask } from './common';
-import { formatTime } from './format';
+import { formatTime, listOf, plural } from './format';
 
 /** Who writes when the demo simulates a concurrent edit. */
 export const OTHER_DEVICE = 'another-device';
@@ -24,10 +24,32 @@ export const mergeTimeline = (
 
 /** "Last load: the snapshot at version 10, then 2 events replayed." */
 export const describeLoad = (account: LoadedAccount): string => {
-  const events = `${account.replayed} event${account.replayed === 1 ? '' : 's'}`;
+  const events = plural(account.replayed, 'event');
   return account.snapshotVersion === undefined
-    ? `Last load: no snapshot, all ${events} replayed.`
+    ? `Last load: no snapshot, ${events} replayed from the start.`
     : `Last load: the snapshot at version ${account.snapshotVersion}, then ${events} replayed.`;
+};
+
+/** "Snapshots: versions 3 and 4" (a label, like "Balance"). */
+export const describeSnapshots = (versions: readonly number[]): string =>
+  `Snapshots: ${
+    versions.length === 0
+      ? 'none yet'
+      : `${versions.length === 1 ? 'version' : 'versions'} ${listOf(versions)}`
+  }`;
+
+/**
+ * The timeline's caption: "3 events of #a1b2, newest first" when it shows them all, else
+ * "The newest 50 events of #a1b2, newest first".
+ */
+export const describeTimeline = (timeline: readonly LedgerEvent[], id: string): string => {
+  const count = timeline.length;
+  // Versions start at 1, so the newest event's version is how many there are in all.
+  const all = count === (timeline[0]?.version ?? 0);
+  return (
+    `${all ? plural(count, 'event') : `The newest ${count} events`} of #${id}` +
+    (count > 1 ? ', newest first' : '')
+  );
 };
 
 /** One account: balance and version, commands, snapshots, the event timeline. */
@@ -126,7 +148,7 @@ export const AccountView = ({
       // over HTTP only at its next poll.
       applyNew(await ledger.stream(id).read({ from: loaded.version + 1 }));
       setAmount('');
-      setNotice(`${done} Version ${result.version}.`);
+      setNotice(`${done}, now at version ${result.version}.`);
     }, fail);
   };
 
@@ -137,7 +159,7 @@ export const AccountView = ({
       return;
     }
     const money = formatMoney(cents, account?.state.currency ?? '');
-    run({ kind, amount: cents }, kind === 'deposit' ? `Deposited ${money}.` : `Withdrew ${money}.`);
+    run({ kind, amount: cents }, kind === 'deposit' ? `Deposited ${money}` : `Withdrew ${money}`);
   };
 
   const takeSnapshot = () => {
@@ -146,7 +168,7 @@ export const AccountView = ({
     void task.run(async () => {
       await ledger.snapshot(loaded);
       setSnapshots(await ledger.snapshotVersions(id));
-      setNotice(`Snapshot saved at version ${loaded.version}. Reload to load from it.`);
+      setNotice(`Snapshot saved at version ${loaded.version}: the next load starts from it.`);
     }, fail);
   };
 
@@ -232,7 +254,7 @@ export const AccountView = ({
             <button
               type="button"
               disabled={blocked}
-              onClick={() => run({ kind: 'close' }, 'Account closed.')}
+              onClick={() => run({ kind: 'close' }, 'Account closed')}
             >
               Close account
             </button>
@@ -266,18 +288,12 @@ export const AccountView = ({
             Reload
           </button>
         </p>
-        <p data-testid="snapshots">
-          {snapshots.length === 0
-            ? 'No snapshots yet.'
-            : `Snapshots at versions ${snapshots.join(', ')}.`}
-        </p>
+        <p data-testid="snapshots">{describeSnapshots(snapshots)}</p>
       </Section>
       <Section title="Timeline">
         <Scroll label="Timeline table">
           <table>
-            <caption>
-              The newest {Math.min(timeline.length, TIMELINE_LIMIT)} events of #{id}, newest first
-            </caption>
+            <caption>{describeTimeline(timeline, id)}</caption>
             <Columns names={['Version', 'Event', 'Details', 'Time', 'User', 'Correlation']} />
             <tbody>
               {timeline.map((event) => (

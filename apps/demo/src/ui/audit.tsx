@@ -5,7 +5,7 @@ import type { Explanation } from '../explain';
 import type { AuditQuery, LedgerEvent } from '../ledger';
 import { formatRoute } from '../route';
 import { Columns, explainOn, Problem, ProvenanceCells, Scroll, Section, useTask } from './common';
-import { formatTime, parseLocalDateTime, toLocalDateTime } from './format';
+import { formatTime, parseLocalDateTime, plural, toLocalDateTime } from './format';
 
 /** Audit: the database's events by user or by type within a time range, a page at a time. */
 export const AuditView = ({ backend, user }: { backend: Backend; user: string }) => {
@@ -136,7 +136,7 @@ export const AuditView = ({ backend, user }: { backend: Backend; user: string })
         <Scroll label="Audit results">
           <table>
             <caption>
-              {results.events.length} event{results.events.length === 1 ? '' : 's'} by{' '}
+              {plural(results.events.length, 'event')} by{' '}
               {results.query.by === 'user' ? 'user' : 'type'} “{results.query.value}”, oldest first
             </caption>
             <Columns

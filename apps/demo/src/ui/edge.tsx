@@ -65,7 +65,7 @@ export const EdgeSettingsForm = ({
   ) : (
     <Section title="Connect to a Worker endpoint">
       <p>
-        The same ledger, stored by the eventkv Worker (Durable Objects) through the HTTP client.
+        The same ledger, stored by the eventkv Worker (Durable Objects) through the HTTP client.{' '}
         <code>pnpm start</code> runs one locally and prints an address that fills this in.
       </p>
       {form}

@@ -21,3 +21,11 @@ export const toLocalDateTime = (ms: number): string =>
 
 /** The first block of a UUID: enough to tell correlation ids apart on screen. */
 export const shortId = (id: string | undefined): string => (id ? id.slice(0, 8) : '—');
+
+/** A count with its noun: "1 event", "2 events", "0 events". */
+export const plural = (count: number, noun: string, nouns = `${noun}s`): string =>
+  `${count} ${count === 1 ? noun : nouns}`;
+
+/** "3", "3 and 4", "2, 3 and 4": a short list in a sentence. */
+export const listOf = (items: readonly (string | number)[]): string =>
+  items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;

@@ -152,7 +152,11 @@ describe('Worker endpoint mode', () => {
     expect(await text(conflict)).toContain(
       'You acted on version 2, but the account is now at version 3',
     );
+    // Its reload waits for the network too: until then, no command is decided on v2.
     expect(await version(laptop)).toBe(2);
+    expect(await laptop.getByRole('button', { name: 'Deposit', exact: true }).isDisabled()).toBe(
+      true,
+    );
     expect((await eventsOnWorker(id)).map((event) => event.metadata.userId)).toEqual([
       'alice',
       'alice',
@@ -163,9 +167,9 @@ describe('Worker endpoint mode', () => {
     holding = false;
     await Promise.all(held.splice(0).map((route) => route.continue()));
     await expect.poll(() => version(laptop)).toBe(3);
-    await laptop.getByRole('button', { name: 'Reload account' }).click();
-    await conflict.waitFor({ state: 'detached' });
+    await conflict.getByText('The account is reloaded at version 3').waitFor();
     await deposit(laptop, '1');
+    await conflict.waitFor({ state: 'detached' });
     await expect.poll(() => balance(laptop)).toBe('€16.00');
     await expect.poll(() => version(phone)).toBe(4);
     expect(await balance(phone)).toBe('€16.00');

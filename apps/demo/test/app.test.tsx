@@ -195,7 +195,13 @@ describe('this browser’s accounts', () => {
     expect(screen.queryByRole('button', { name: 'Simulate a concurrent edit' })).toBeNull();
   });
 
-  it('shows a version conflict when another writer appends first, until reloaded', async () => {
+  /** The conflict's alert box. */
+  const conflictBox = () =>
+    screen
+      .getAllByRole('alert')
+      .find((alert) => within(alert).queryByRole('heading', { name: 'Version conflict' }))!;
+
+  it('shows a version conflict, reloads the account in place and lets the command be decided again', async () => {
     const { user, ledger } = await renderAccount([1000]);
     const simulate = button('Simulate a concurrent edit');
     expect(simulate.getAttribute('aria-pressed')).toBe('false');
@@ -207,15 +213,10 @@ describe('this browser’s accounts', () => {
     await user.click(button('Deposit'));
 
     await screen.findByRole('heading', { name: 'Version conflict' });
-    const conflict = screen
-      .getAllByRole('alert')
-      .find((alert) => within(alert).queryByRole('heading', { name: 'Version conflict' }))!;
-    expect(conflict.textContent).toContain(
-      'You acted on version 2, but the account is now at version 3',
+    expect(conflictBox().textContent).toContain(
+      'You acted on version 2, but the account is now at version 3: someone else appended first.',
     );
-    expect(conflict.textContent).toContain('Nothing of your command was saved.');
-    expect(button('Deposit').hasAttribute('disabled')).toBe(true);
-    expect(button('Withdraw').hasAttribute('disabled')).toBe(true);
+    expect(conflictBox().textContent).toContain('Nothing of your command was saved.');
     expect(simulate.getAttribute('aria-pressed')).toBe('false');
 
     // Only the other writer's event was stored.
@@ -226,21 +227,51 @@ describe('this browser’s accounts', () => {
       [3, 'another-device'],
     ]);
 
-    await user.click(within(conflict).getByRole('button', { name: 'Reload account' }));
-    await waitFor(() =>
-      expect(screen.queryByRole('heading', { name: 'Version conflict' })).toBeNull(),
+    // The account is reloaded on the spot: the page shows the other writer's deposit, the
+    // conflict says so, and the commands are offered again, with no page reload.
+    await within(conflictBox()).findByText(
+      'The account is reloaded at version 3: check the balance and decide again.',
     );
     expect(version()).toBe('3');
     expect(balance()).toBe(euros(1100));
     expect(timelineRows()[0]!.slice(0, 3)).toEqual(['3', 'FundsDeposited', `+${euros(100)}`]);
     expect(timelineRows()[0]![4]).toBe('another-device');
+    for (const name of ['Deposit', 'Withdraw', 'Close account', 'Simulate a concurrent edit']) {
+      expect(button(name).hasAttribute('disabled'), name).toBe(false);
+    }
+    expect(within(conflictBox()).queryByRole('button')).toBeNull();
 
-    // The amount typed is kept: deciding again on the reloaded account succeeds.
-    expect(button('Deposit').hasAttribute('disabled')).toBe(false);
+    // The amount typed is kept: deciding again on the reloaded account succeeds, and the
+    // conflict is over.
     expect((amountInput() as HTMLInputElement).value).toBe('5');
     await user.click(button('Deposit'));
     await screen.findByText(`Deposited ${euros(500)}, now at version 4.`);
     expect(balance()).toBe(euros(1600));
+    expect(screen.queryByRole('heading', { name: 'Version conflict' })).toBeNull();
+  });
+
+  it('offers to reload by hand when the reload after a conflict fails', async () => {
+    const { user, local } = await renderAccount([1000]);
+    const { ledger } = local.mock.results[0]!.value as Backend;
+    const load = vi.spyOn(ledger, 'load').mockRejectedValueOnce(new Error('The disk is gone.'));
+
+    await user.click(button('Simulate a concurrent edit'));
+    await user.type(amountInput(), '5');
+    await user.click(button('Deposit'));
+
+    const reload = await screen.findByRole('button', { name: 'Reload and decide again' });
+    expect(load).toHaveBeenCalledTimes(1);
+    expect(screen.getByText('The disk is gone.')).toBeTruthy();
+    // Decided on a state known to be stale, commands wait for the reload.
+    expect(button('Deposit').hasAttribute('disabled')).toBe(true);
+    expect(button('Withdraw').hasAttribute('disabled')).toBe(true);
+
+    await user.click(reload);
+    await within(conflictBox()).findByText(/^The account is reloaded at version 3/);
+    expect(screen.queryByText('The disk is gone.')).toBeNull();
+    expect(button('Deposit').hasAttribute('disabled')).toBe(false);
+    await user.click(button('Deposit'));
+    await screen.findByText(`Deposited ${euros(500)}, now at version 4.`);
   });
 
   it('takes a snapshot and reloads from it', async () => {

@@ -69,7 +69,8 @@ export const AccountView = ({
   const [timeline, setTimeline] = useState<LedgerEvent[]>([]);
   const [snapshots, setSnapshots] = useState<number[]>([]);
   const [problem, setProblem] = useState<Explanation>();
-  const [conflict, setConflict] = useState<Explanation>();
+  /** A command refused for a version conflict; `at` is the version reloaded since. */
+  const [conflict, setConflict] = useState<{ message: string; at?: number }>();
   const [notice, setNotice] = useState('');
   const [armed, setArmed] = useState(false);
   const [amount, setAmount] = useState('');
@@ -80,8 +81,13 @@ export const AccountView = ({
 
   const fail = (error: unknown) => {
     const explained = explainOn(backend, error);
-    if (explained.kind === 'conflict') setConflict(explained);
-    else setProblem(explained);
+    if (explained.kind !== 'conflict') {
+      setProblem(explained);
+      return;
+    }
+    // Nothing was saved: reload at once, so the next decision is made on the current state.
+    setConflict(explained);
+    void reload();
   };
 
   /** Applies events that follow the loaded version (live, or read after a command). */
@@ -104,7 +110,7 @@ export const AccountView = ({
       setAccount(loaded);
       setTimeline(latest);
       setSnapshots(versions);
-      setConflict(undefined);
+      setConflict((shown) => shown && { ...shown, at: loaded.version });
       setProblem(undefined);
       setLoads((n) => n + 1);
     }, fail);
@@ -124,6 +130,7 @@ export const AccountView = ({
     const loaded = current.current;
     if (!loaded) return;
     setProblem(undefined);
+    setConflict(undefined);
     setNotice('');
     const simulate = armed;
     setArmed(false);
@@ -191,7 +198,9 @@ export const AccountView = ({
       </Section>
     );
   }
-  const blocked = task.busy || conflict !== undefined || state.status === 'closed';
+  // After a conflict, commands wait for the reload: they are decided on the current state.
+  const blocked =
+    task.busy || (conflict !== undefined && conflict.at === undefined) || state.status === 'closed';
 
   return (
     <>
@@ -218,9 +227,18 @@ export const AccountView = ({
           <div class="problem conflict" role="alert">
             <h3>Version conflict</h3>
             <p>{conflict.message}</p>
-            <button type="button" onClick={() => void reload()}>
-              Reload account
-            </button>
+            {conflict.at !== undefined ? (
+              <p>
+                The account is reloaded at version {conflict.at}: check the balance and decide
+                again.
+              </p>
+            ) : (
+              !task.busy && (
+                <button type="button" onClick={() => void reload()}>
+                  Reload and decide again
+                </button>
+              )
+            )}
           </div>
         )}
         <Problem problem={problem} />
@@ -265,7 +283,7 @@ export const AccountView = ({
             <button
               type="button"
               aria-pressed={armed}
-              disabled={conflict !== undefined}
+              disabled={blocked}
               onClick={() => setArmed(!armed)}
             >
               Simulate a concurrent edit

@@ -20,11 +20,12 @@ export const Problem = ({ problem }: { problem: Explanation | undefined }) =>
 
 /**
  * Runs async work for a component and keeps its failure, ignoring results that arrive
- * after the component is gone.
+ * after the component is gone. It is busy while any of its work runs (work started from
+ * a failure's handler included).
  */
 export const useTask = () => {
   const alive = useRef(true);
-  const [busy, setBusy] = useState(false);
+  const [running, setRunning] = useState(0);
   useEffect(
     () => () => {
       alive.current = false;
@@ -32,17 +33,17 @@ export const useTask = () => {
     [],
   );
   const run = async <T,>(work: () => Promise<T>, onError: (error: unknown) => void) => {
-    setBusy(true);
+    setRunning((n) => n + 1);
     try {
       return await work();
     } catch (error) {
       if (alive.current) onError(error);
       return undefined;
     } finally {
-      if (alive.current) setBusy(false);
+      if (alive.current) setRunning((n) => n - 1);
     }
   };
-  return { busy, run, alive };
+  return { busy: running > 0, run, alive };
 };
 
 export const Section = ({

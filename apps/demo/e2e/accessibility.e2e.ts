@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
-import { describe, expect, it } from 'vitest';
-import { deposit, openAccount, useChromium } from './helpers';
+import { describe, expect, inject, it } from 'vitest';
+import { connectUrl, deposit, openAccount, useChromium } from './helpers';
 
 const chromium = useChromium();
 const axeSource = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
@@ -52,6 +52,24 @@ describe('accessibility (axe-core, WCAG 2.1 AA)', () => {
     await page.getByRole('link', { name: 'Worker endpoint' }).click();
     await page.getByLabel('Endpoint URL').waitFor();
     expect(await audit(page), 'endpoint').toEqual([]);
+  });
+
+  it('finds nothing in the notices: offline, and connected by the link', async () => {
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const context = await chromium.context({ colorScheme });
+      const { page } = await chromium.open(
+        connectUrl(inject('workerUrl'), inject('token')),
+        context,
+      );
+      await page.getByText(/^Connected to the Worker at/).waitFor();
+      expect(await audit(page), `connected (${colorScheme})`).toEqual([]);
+
+      await page.getByRole('link', { name: 'This browser' }).click();
+      await context.setOffline(true);
+      await page.getByText('You are offline.').waitFor();
+      expect(await audit(page), `offline (${colorScheme})`).toEqual([]);
+      await context.setOffline(false);
+    }
   });
 
   it('finds nothing in the dark color scheme on a phone', async () => {

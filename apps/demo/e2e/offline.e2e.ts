@@ -4,6 +4,7 @@ import {
   deposit,
   openAccount,
   screenshot,
+  text,
   timelineSummary,
   useChromium,
   version,
@@ -36,9 +37,11 @@ describe('offline', () => {
       expect(page.url()).toContain(`#/local/account/${id}`);
       await expect.poll(() => version(page)).toBe(2);
       expect(await balance(page)).toBe('€80.00');
+      // A banner in the status region says so, and that the app keeps working.
+      const banner = page.getByRole('status').locator('.offline');
       await expect
-        .poll(() => page.getByRole('status').first().textContent())
-        .toContain('You are offline');
+        .poll(() => text(banner))
+        .toBe('You are offline. The app keeps working: your changes are kept on this device.');
 
       await deposit(page, '20');
       await expect.poll(() => balance(page)).toBe('€100.00');
@@ -57,6 +60,7 @@ describe('offline', () => {
     } finally {
       await context.setOffline(false);
     }
+    await expect.poll(() => page.locator('.offline').count()).toBe(0);
 
     // Back online, the same state.
     await page.reload();

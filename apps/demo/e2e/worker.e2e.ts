@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import type { Route } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import { describe, expect, inject, it } from 'vitest';
 import {
   actAs,
@@ -50,16 +50,23 @@ const closedPort = () =>
     });
   });
 
-/** Opens the demo with endpoint settings handed over in the address, then Worker mode. */
+/** Where the page says the events are stored. */
+const where = (page: Page) => text(page.locator('.where'));
+
+/**
+ * Opens the demo with endpoint settings handed over in the address, as `pnpm start` prints
+ * it: the page lands on the Worker's accounts and says it is connected.
+ */
 const connect = async () => {
   const { page, context } = await chromium.open(connectUrl(workerUrl, token));
   // The settings are kept, and the token leaves the address bar.
-  await page.waitForURL(/#\/local$/);
+  await page.waitForURL(/#\/edge$/);
   expect(page.url()).not.toContain('token');
-  await page.getByRole('link', { name: 'Worker endpoint' }).click();
-  await expect
-    .poll(() => text(page.getByRole('status').first()))
-    .toBe(`Events are stored in the Worker at ${workerUrl}.`);
+  await page.getByRole('status').getByText(`Connected to the Worker at ${workerUrl}.`).waitFor();
+  expect(await where(page)).toBe(`Events are stored in the Worker at ${workerUrl}.`);
+  expect(
+    await page.getByRole('link', { name: 'Worker endpoint' }).getAttribute('aria-current'),
+  ).toBe('page');
   return { page, context };
 };
 
@@ -106,9 +113,7 @@ describe('Worker endpoint mode', () => {
 
     // This browser's accounts keep working meanwhile.
     await page.getByRole('link', { name: 'This browser' }).click();
-    await expect
-      .poll(() => text(page.getByRole('status').first()))
-      .toBe('Events are stored in this browser (IndexedDB).');
+    await expect.poll(() => where(page)).toBe('Events are stored in this browser (IndexedDB).');
     await openAccount(page, 'Local Meanwhile');
     await deposit(page, '3');
     await expect.poll(() => balance(page)).toBe('€3.00');

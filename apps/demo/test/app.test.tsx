@@ -537,11 +537,11 @@ describe('the Worker endpoint', () => {
     );
   });
 
-  it('takes the endpoint handed over in the address, then removes it from there', async () => {
+  it('takes the endpoint handed over in the address, removes it from there and shows the Worker’s accounts', async () => {
     location.hash = `#connect=${encodeURIComponent('http://127.0.0.1:8787')}&token=${token()}`;
     const kv = createMemoryKv();
     await seedAccount(memoryLedger(kv).ledger, { owner: 'Remote Ada' });
-    const { user, edge } = renderApp({
+    const { user, edge, local } = renderApp({
       edge: (settings) => ({
         ...memoryBackend(kv),
         mode: 'edge',
@@ -549,32 +549,81 @@ describe('the Worker endpoint', () => {
         endpoint: settings.endpoint,
       }),
     });
-    expect(location.hash).toBe('#/local');
+    // The link was opened to use the Worker: the page lands on its accounts, and says so.
+    expect(location.hash).toBe('#/edge');
     expect(loadEdgeSettings()).toEqual(edgeSettings);
-    await screen.findByText('No accounts yet: open one above.');
-
-    const stores = screen.getByRole('navigation', { name: 'Store' });
-    await user.click(within(stores).getByRole('link', { name: 'Worker endpoint' }));
     const link = await screen.findByRole('link', { name: 'Remote Ada' });
     expect(link.getAttribute('href')).toBe('#/edge/account/acc-1');
     expect(edge).toHaveBeenCalledTimes(1);
-    expect(
-      screen.getByText('Events are stored in the Worker at http://127.0.0.1:8787.'),
-    ).toBeTruthy();
+    const status = screen.getByRole('status');
+    expect(status.textContent).toContain(
+      'Connected to the Worker at http://127.0.0.1:8787. Its accounts are shown here;',
+    );
+    expect(status.textContent).toContain(
+      'Events are stored in the Worker at http://127.0.0.1:8787.',
+    );
     expect(screen.queryByRole('heading', { name: 'Connect to a Worker endpoint' })).toBeNull();
+    const stores = screen.getByRole('navigation', { name: 'Store' });
+    expect(
+      within(stores).getByRole('link', { name: 'Worker endpoint' }).getAttribute('aria-current'),
+    ).toBe('page');
+
+    // Back in this browser, the notice is gone; this browser's store is another one.
+    await user.click(within(stores).getByRole('link', { name: 'This browser' }));
+    await screen.findByText('Events are stored in memory.');
+    expect(screen.queryByText(/^Connected to/)).toBeNull();
+    expect(local).toHaveBeenCalledTimes(1);
+  });
+
+  it('says it is connected after the settings are entered by hand', async () => {
+    location.hash = '#/edge';
+    const kv = createMemoryKv();
+    const { user } = renderApp({
+      edge: (settings) => ({ ...memoryBackend(kv), mode: 'edge', label: settings.endpoint }),
+    });
+    await user.type(await screen.findByRole('textbox', { name: 'Token' }), token());
+    await user.click(button('Connect'));
+    await screen.findByText(/^Connected to the Worker at http:\/\/127\.0\.0\.1:8787\./);
+    await screen.findByText('No accounts yet: open one above.');
   });
 });
 
 describe('offline', () => {
-  it('tells that this browser’s accounts keep working offline', async () => {
-    const { local } = renderApp();
-    await screen.findByText('No accounts yet: open one above.');
+  const goOffline = () => {
     const onLine = vi.spyOn(navigator, 'onLine', 'get').mockReturnValue(false);
     fireEvent(window, new Event('offline'));
-    await screen.findByText(/You are offline: this browser’s accounts keep working\./);
-    onLine.mockReturnValue(true);
-    fireEvent(window, new Event('online'));
-    await waitFor(() => expect(screen.queryByText(/You are offline/)).toBeNull());
+    return () => {
+      onLine.mockReturnValue(true);
+      fireEvent(window, new Event('online'));
+    };
+  };
+
+  it('shows a banner, in the status region, that the app keeps working on this device', async () => {
+    const { local } = renderApp();
+    await screen.findByText('No accounts yet: open one above.');
+    const status = screen.getByRole('status');
+    expect(within(status).queryByText('You are offline.')).toBeNull();
+
+    const backOnline = goOffline();
+    const banner = (await within(status).findByText('You are offline.')).closest('p')!;
+    expect(banner.classList.contains('offline')).toBe(true);
+    expect(banner.textContent).toBe(
+      'You are offline. The app keeps working: your changes are kept on this device.',
+    );
+    backOnline();
+    await waitFor(() => expect(screen.queryByText('You are offline.')).toBeNull());
     expect(local).toHaveBeenCalledTimes(1);
+  });
+
+  it('says, on the Worker’s screens, that the Worker waits for the network', async () => {
+    localStorage.setItem('eventkv-demo:edge', JSON.stringify(edgeSettings));
+    location.hash = '#/edge';
+    renderApp();
+    goOffline();
+    const banner = (await screen.findByText('You are offline.')).closest('p')!;
+    expect(banner.textContent).toContain('The Worker cannot be reached until you are back online.');
+    expect(banner.textContent).toContain(
+      'The accounts in “This browser” keep working, and their changes are kept on this device.',
+    );
   });
 });

@@ -35,18 +35,25 @@ const useHashRoute = (): [Route, (route: Route) => void] => {
   return [route, navigate];
 };
 
-/** Endpoint settings handed over in the fragment are saved, then removed from the address. */
+/**
+ * Endpoint settings handed over in the fragment are saved and removed from the address,
+ * which then shows the Worker's accounts: the link was opened to use them.
+ */
 const takeFragmentSettings = (): EdgeSettings | undefined => {
   const handed = settingsFromFragment(location.hash);
   if (handed) {
     saveEdgeSettings(handed);
-    history.replaceState(null, '', `${location.pathname}${location.search}#/local`);
+    history.replaceState(null, '', `${location.pathname}${location.search}#/edge`);
   }
-  return handed ?? loadEdgeSettings();
+  return handed;
 };
 
 export const App = ({ local = createLocalBackend, edge = createEdgeBackend }: AppProps) => {
-  const [edgeSettings, setEdgeSettings] = useState(takeFragmentSettings);
+  // Before the route is read: a hand-over rewrites the address.
+  const [handed] = useState(takeFragmentSettings);
+  const [edgeSettings, setEdgeSettings] = useState(() => handed ?? loadEdgeSettings());
+  /** The endpoint just connected to (by the link, or the settings form): said on the page. */
+  const [connected, setConnected] = useState(handed?.endpoint);
   const [route, navigate] = useHashRoute();
   const [user, setUser] = useState(() => localStorage.getItem(USER_KEY) ?? 'alice');
   const [online, setOnline] = useState(() => navigator.onLine);
@@ -115,10 +122,25 @@ export const App = ({ local = createLocalBackend, edge = createEdgeBackend }: Ap
           />
         </label>
       </header>
-      <p class="where" role="status">
-        {backend ? `Events are stored in ${backend.label}.` : 'No Worker endpoint is set up.'}
-        {online ? '' : ' You are offline: this browser’s accounts keep working.'}
-      </p>
+      <div class="status" role="status">
+        {!online && (
+          <p class="offline">
+            <strong>You are offline.</strong>{' '}
+            {route.mode === 'edge'
+              ? 'The Worker cannot be reached until you are back online. The accounts in “This browser” keep working, and their changes are kept on this device.'
+              : 'The app keeps working: your changes are kept on this device.'}
+          </p>
+        )}
+        {route.mode === 'edge' && connected && (
+          <p class="connected">
+            Connected to the Worker at {connected}. Its accounts are shown here; “This browser”
+            shows the ones kept in this browser.
+          </p>
+        )}
+        <p class="where">
+          {backend ? `Events are stored in ${backend.label}.` : 'No Worker endpoint is set up.'}
+        </p>
+      </div>
       <main>
         {route.mode === 'edge' && (
           <EdgeSettingsForm
@@ -126,6 +148,7 @@ export const App = ({ local = createLocalBackend, edge = createEdgeBackend }: Ap
             onSave={(settings) => {
               saveEdgeSettings(settings);
               setEdgeSettings(settings);
+              setConnected(settings.endpoint);
             }}
           />
         )}

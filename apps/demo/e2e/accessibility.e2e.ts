@@ -52,6 +52,11 @@ describe('accessibility (axe-core, WCAG 2.1 AA)', () => {
     await page.getByRole('link', { name: 'Worker endpoint' }).click();
     await page.getByLabel('Endpoint URL').waitFor();
     expect(await audit(page), 'endpoint').toEqual([]);
+
+    await page.getByRole('link', { name: 'This browser' }).click();
+    await page.getByRole('link', { name: 'Grace Hopper' }).waitFor();
+    await page.getByText('€31.00').waitFor(); // its balance, the other writer's euro in
+    expect(await audit(page), 'accounts with their balances').toEqual([]);
   });
 
   it('finds nothing in the notices: offline, and connected by the link', async () => {

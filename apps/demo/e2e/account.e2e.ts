@@ -85,6 +85,10 @@ describe('an account in this browser', () => {
     expect((await timelineSummary(page))[0]).toBe('6 AccountClosed');
     // A closed account takes no more commands.
     expect(await page.getByRole('button', { name: 'Deposit' }).count()).toBe(0);
+    // The list says it is closed.
+    await page.getByRole('link', { name: 'Accounts', exact: true }).click();
+    const item = page.getByRole('listitem').filter({ hasText: 'Ada Lovelace' });
+    await expect.poll(() => text(item)).toMatch(/^Ada Lovelace €0\.00 closed #[0-9a-f]{8} · /);
   });
 
   it('shows the same state after a reload, and from the accounts list', async () => {
@@ -111,8 +115,9 @@ describe('an account in this browser', () => {
     await page.getByRole('link', { name: 'Accounts', exact: true }).click();
     const list = page.getByRole('region', { name: 'Accounts', exact: true }).getByRole('listitem');
     await expect.poll(() => list.count()).toBe(2);
-    // Newest first.
-    expect(await text(list.first())).toMatch(/^Alan Turing GBP · #[0-9a-f]{8}/);
+    // Newest first, each with its balance.
+    await expect.poll(() => text(list.first())).toMatch(/^Alan Turing £0\.00\s+#[0-9a-f]{8} · /);
+    expect(await text(list.last())).toMatch(/^Grace Hopper \$184\.75\s+#[0-9a-f]{8} · /);
     await screenshot(page, 'accounts.png');
     await page.getByRole('link', { name: 'Grace Hopper' }).click();
     await expect.poll(() => version(page)).toBe(4);

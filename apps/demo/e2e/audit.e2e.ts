@@ -23,7 +23,7 @@ const local = (ms: number): string => new Date(ms).toISOString().slice(0, 16);
 const results = (page: Page) =>
   page.getByRole('region', { name: 'Audit', exact: true }).getByRole('table');
 
-/** The result rows as `#account v<version> <type> <user>`, in the order shown. */
+/** The result rows as `<owner> #<account> v<version> <type> <user>`, in the order shown. */
 const resultRows = async (page: Page): Promise<string[]> =>
   results(page)
     .locator('tbody tr')
@@ -52,21 +52,24 @@ describe('the audit view', () => {
     await deposit(page, '5');
     const second = await openAccount(page, 'Dorothy Hodgkin');
     await deposit(page, '7');
+    // Results name an account by its owner, its id beside.
+    const rosalind = `Rosalind Franklin #${first}`;
+    const dorothy = `Dorothy Hodgkin #${second}`;
 
     await page.getByRole('link', { name: 'Audit' }).click();
     await page.waitForURL(/#\/local\/audit$/);
     // "User" starts as whoever is acting.
     expect(await page.getByLabel('User', { exact: true }).inputValue()).toBe('bob');
     expect(await search(page, /^3 events by user “bob”/)).toEqual([
-      `#${first} v3 FundsDeposited bob`,
-      `#${second} v1 AccountOpened bob`,
-      `#${second} v2 FundsDeposited bob`,
+      `${rosalind} v3 FundsDeposited bob`,
+      `${dorothy} v1 AccountOpened bob`,
+      `${dorothy} v2 FundsDeposited bob`,
     ]);
 
     await page.getByLabel('User', { exact: true }).fill('alice');
     expect(await search(page, /^2 events by user “alice”/)).toEqual([
-      `#${first} v1 AccountOpened alice`,
-      `#${first} v2 FundsDeposited alice`,
+      `${rosalind} v1 AccountOpened alice`,
+      `${rosalind} v2 FundsDeposited alice`,
     ]);
 
     await page.getByLabel('User', { exact: true }).fill('nobody');
@@ -78,16 +81,16 @@ describe('the audit view', () => {
     await page.getByLabel('From').fill(local(start - MINUTE));
     await page.getByLabel('Until').fill(local(Date.now() + 2 * MINUTE));
     expect(await search(page, /^3 events by type “FundsDeposited”/)).toEqual([
-      `#${first} v2 FundsDeposited alice`,
-      `#${first} v3 FundsDeposited bob`,
-      `#${second} v2 FundsDeposited bob`,
+      `${rosalind} v2 FundsDeposited alice`,
+      `${rosalind} v3 FundsDeposited bob`,
+      `${dorothy} v2 FundsDeposited bob`,
     ]);
     await screenshot(page, 'audit.png');
 
     await page.getByLabel(/^Event type/).selectOption('AccountOpened');
     expect(await search(page, /^2 events by type “AccountOpened”/)).toEqual([
-      `#${first} v1 AccountOpened alice`,
-      `#${second} v1 AccountOpened bob`,
+      `${rosalind} v1 AccountOpened alice`,
+      `${dorothy} v1 AccountOpened bob`,
     ]);
 
     // A range that ends before the events: nothing. (Each search here expects another
@@ -112,9 +115,9 @@ describe('the audit view', () => {
     await page.getByLabel('Until').fill('');
     await page.getByLabel('From').fill(local(start - MINUTE));
     await search(page, /^2 events by type “AccountOpened”/);
-    await results(page)
-      .getByRole('link', { name: `#${second}` })
-      .click();
+    const link = results(page).getByRole('link', { name: 'Dorothy Hodgkin' });
+    expect(await link.getAttribute('href')).toBe(`#/local/account/${second}`);
+    await link.click();
     await expect.poll(() => version(page)).toBe(2);
     expect(accountIdOf(page)).toBe(second);
   });

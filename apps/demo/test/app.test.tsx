@@ -321,6 +321,42 @@ describe('this browser’s accounts', () => {
   });
 });
 
+describe('the account list', () => {
+  it('shows each account’s balance, and which are closed', async () => {
+    const kv = createMemoryKv();
+    const { ledger } = memoryLedger(kv);
+    await seedAccount(ledger, { id: 'ada', deposits: [1000, 250] });
+    await seedAccount(ledger, { id: 'grace', owner: 'Grace Hopper', currency: 'USD' });
+    await ledger.execute(await ledger.load('grace'), { kind: 'close' }, { userId: 'alice' });
+    renderApp({ kv });
+
+    const item = async (owner: string) =>
+      (await screen.findByRole('link', { name: owner })).closest('li')!;
+    const ada = await item('Ada Lovelace');
+    await waitFor(() => expect(within(ada).getByText(euros(1250))).toBeTruthy());
+    expect(within(ada).queryByText('closed')).toBeNull();
+    expect(ada.textContent).toMatch(/#ada · opened \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    const grace = await item('Grace Hopper');
+    expect(within(grace).getByText(formatMoney(0, 'USD'))).toBeTruthy();
+    expect(within(grace).getByText('closed')).toBeTruthy();
+  });
+
+  it('follows a balance changed elsewhere', async () => {
+    const kv = createMemoryKv();
+    const { ledger } = memoryLedger(kv);
+    await seedAccount(ledger, { id: 'ada', deposits: [1000] });
+    renderApp({ kv });
+    const ada = (await screen.findByRole('link', { name: 'Ada Lovelace' })).closest('li')!;
+    await within(ada).findByText(euros(1000));
+    await ledger.execute(
+      await ledger.load('ada'),
+      { kind: 'withdraw', amount: 400 },
+      { userId: 'carol' },
+    );
+    await within(ada).findByText(euros(600));
+  });
+});
+
 describe('live updates', () => {
   it('lists an account opened elsewhere (another tab) as it appears', async () => {
     const kv = createMemoryKv();
@@ -380,15 +416,14 @@ describe('audit', () => {
     expect(userField.value).toBe('alice');
     await user.click(button('Search'));
     await screen.findByRole('table', { name: '3 events by user “alice”, oldest first' });
-    // Amounts in their account's currency (the audit view looks the accounts up).
-    await waitFor(() =>
-      expect(resultRows().map((row) => row.slice(1, 5))).toEqual([
-        ['#acc-1', '1', 'AccountOpened', 'opened for Ada Lovelace in EUR'],
-        ['#acc-1', '2', 'FundsDeposited', `+${euros(1000)}`],
-        ['#acc-1', '3', 'FundsDeposited', `+${euros(200)}`],
-      ]),
-    );
-    const accountLink = screen.getAllByRole('link', { name: '#acc-1' })[0]!;
+    // Accounts by their owner, with the id beside it, and amounts in their account's
+    // currency (the audit view looks the accounts up).
+    expect(resultRows().map((row) => row.slice(1, 5))).toEqual([
+      ['Ada Lovelace #acc-1', '1', 'AccountOpened', 'opened for Ada Lovelace in EUR'],
+      ['Ada Lovelace #acc-1', '2', 'FundsDeposited', `+${euros(1000)}`],
+      ['Ada Lovelace #acc-1', '3', 'FundsDeposited', `+${euros(200)}`],
+    ]);
+    const accountLink = screen.getAllByRole('link', { name: 'Ada Lovelace' })[0]!;
     expect(accountLink.getAttribute('href')).toBe('#/local/account/acc-1');
 
     await user.clear(userField);
@@ -396,9 +431,9 @@ describe('audit', () => {
     await user.click(button('Search'));
     await screen.findByRole('table', { name: '3 events by user “bob”, oldest first' });
     expect(resultRows().map((row) => [row[1], row[3], row[5]])).toEqual([
-      ['#acc-2', 'AccountOpened', 'bob'],
-      ['#acc-2', 'FundsDeposited', 'bob'],
-      ['#acc-1', 'FundsWithdrawn', 'bob'],
+      ['Bob #acc-2', 'AccountOpened', 'bob'],
+      ['Bob #acc-2', 'FundsDeposited', 'bob'],
+      ['Ada Lovelace #acc-1', 'FundsWithdrawn', 'bob'],
     ]);
 
     await user.selectOptions(screen.getByRole('combobox', { name: 'By' }), 'eventType');
@@ -410,12 +445,44 @@ describe('audit', () => {
     await user.click(button('Search'));
     await screen.findByRole('table', { name: '1 event by type “FundsWithdrawn”, oldest first' });
     expect(resultRows()[0]!.slice(1, 6)).toEqual([
-      '#acc-1',
+      'Ada Lovelace #acc-1',
       '4',
       'FundsWithdrawn',
       `−${euros(100)}`,
       'bob',
     ]);
+  });
+
+  it('names an account opened after the view was shown', async () => {
+    const kv = createMemoryKv();
+    location.hash = '#/local/audit';
+    const { user } = renderApp({ kv });
+    await screen.findByRole('heading', { name: 'Audit' });
+    await seedAccount(memoryLedger(kv).ledger, { id: 'late', owner: 'Late Comer' });
+    await user.click(button('Search'));
+    await screen.findByRole('table', { name: '1 event by user “alice”, oldest first' });
+    expect(resultRows()[0]![1]).toBe('Late Comer #late');
+  });
+
+  it('shows bare ids and amounts when the accounts cannot be listed', async () => {
+    const kv = createMemoryKv();
+    await seedAudit(kv);
+    location.hash = '#/local/audit';
+    const { user, local } = renderApp({ kv });
+    const { ledger } = local.mock.results[0]!.value as Backend;
+    vi.spyOn(ledger, 'listAccounts').mockRejectedValue(new Error('no index'));
+    await user.click(await screen.findByRole('button', { name: 'Search' }));
+    await screen.findByRole('table', { name: '3 events by user “alice”, oldest first' });
+    expect(resultRows()[1]!.slice(1, 5)).toEqual([
+      '#acc-1',
+      '2',
+      'FundsDeposited',
+      `+${formatMoney(1000, '')}`,
+    ]);
+    expect(screen.getAllByRole('link', { name: '#acc-1' })[0]!.getAttribute('href')).toBe(
+      '#/local/account/acc-1',
+    );
+    expect(screen.queryByRole('alert')).toBeNull();
   });
 
   it('keeps to the time range and refuses a range that ends before it starts', async () => {

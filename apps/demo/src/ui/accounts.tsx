@@ -1,5 +1,6 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Backend } from '../backends';
+import { type AccountState, formatMoney } from '../domain';
 import type { Explanation } from '../explain';
 import type { AccountSummary, Actor } from '../ledger';
 import { formatRoute } from '../route';
@@ -7,6 +8,9 @@ import { explainOn, Problem, Section, useTask } from './common';
 import { formatTime } from './format';
 
 const CURRENCIES = ['EUR', 'USD', 'GBP', 'CHF', 'JPY'];
+
+/** An account in the list: what it was opened with, and where it stands now. */
+type Listed = AccountSummary & { readonly state: AccountState };
 
 /** Accounts: open one, pick one. The list follows other tabs' and devices' changes. */
 export const AccountsView = ({
@@ -18,26 +22,32 @@ export const AccountsView = ({
   actor: Actor;
   onOpen: (id: string) => void;
 }) => {
-  const [accounts, setAccounts] = useState<AccountSummary[] | undefined>();
+  const [accounts, setAccounts] = useState<Listed[] | undefined>();
   const [listProblem, setListProblem] = useState<Explanation>();
   const [formProblem, setFormProblem] = useState<Explanation>();
   const [owner, setOwner] = useState('');
   const [currency, setCurrency] = useState('EUR');
   const list = useTask();
   const form = useTask();
+  const latest = useRef(0);
 
   useEffect(() => {
-    const refresh = () =>
+    const refresh = () => {
+      const call = ++latest.current;
       void list.run(
         async () => {
           const found = await backend.ledger.listAccounts();
-          if (list.alive.current) {
-            setAccounts(found);
+          // The demo's list is short: every account is loaded, in parallel, for its balance.
+          const loaded = await Promise.all(found.map((account) => backend.ledger.load(account.id)));
+          // Refreshes can overlap (changes arrive in bursts): only the latest one is shown.
+          if (list.alive.current && call === latest.current) {
+            setAccounts(found.map((account, i) => ({ ...account, state: loaded[i]!.state })));
             setListProblem(undefined);
           }
         },
         (error) => setListProblem(explainOn(backend, error)),
       );
+    };
     refresh();
     return backend.watchChanges(refresh);
   }, [backend]);
@@ -104,8 +114,10 @@ export const AccountsView = ({
                 <a href={formatRoute({ mode: backend.mode, view: 'account', id: account.id })}>
                   {account.owner}
                 </a>{' '}
+                <span class="money">{formatMoney(account.state.balance, account.currency)}</span>{' '}
+                {account.state.status === 'closed' && <span class="badge">closed</span>}{' '}
                 <span class="muted">
-                  {account.currency} · #{account.id} · opened {formatTime(account.openedAt)}
+                  #{account.id} · opened {formatTime(account.openedAt)}
                 </span>
               </li>
             ))}

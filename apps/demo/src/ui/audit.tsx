@@ -1,8 +1,8 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import type { Backend } from '../backends';
 import { describeEvent, EVENT_TYPES } from '../domain';
 import type { Explanation } from '../explain';
-import type { AuditQuery, LedgerEvent } from '../ledger';
+import type { AccountSummary, AuditQuery, LedgerEvent } from '../ledger';
 import { formatRoute } from '../route';
 import { Columns, explainOn, Problem, ProvenanceCells, Scroll, Section, useTask } from './common';
 import { formatTime, parseLocalDateTime, plural, toLocalDateTime } from './format';
@@ -20,23 +20,19 @@ export const AuditView = ({ backend, user }: { backend: Backend; user: string })
     query: AuditQuery;
   }>();
   const [problem, setProblem] = useState<Explanation>();
-  const [currencies, setCurrencies] = useState<ReadonlyMap<string, string>>(new Map());
+  const [accounts, setAccounts] = useState<ReadonlyMap<string, AccountSummary>>(new Map());
   const task = useTask();
-
-  // Amounts are shown in their account's currency; without the list they show bare.
-  useEffect(() => {
-    backend.ledger.listAccounts().then(
-      (accounts) => {
-        if (task.alive.current) setCurrencies(new Map(accounts.map((a) => [a.id, a.currency])));
-      },
-      () => {},
-    );
-  }, [backend]);
 
   const search = (query: AuditQuery, append: boolean) =>
     void task.run(
       async () => {
-        const page = await backend.ledger.audit(query);
+        // The accounts, read with each page, name the events' accounts and their currency;
+        // without them, ids and bare amounts are shown.
+        const [page, listed] = await Promise.all([
+          backend.ledger.audit(query),
+          backend.ledger.listAccounts().catch(() => undefined),
+        ]);
+        if (listed) setAccounts(new Map(listed.map((account) => [account.id, account])));
         setProblem(undefined);
         setResults((shown) => ({
           events: append && shown ? [...shown.events, ...page.events] : page.events,
@@ -143,26 +139,25 @@ export const AuditView = ({ backend, user }: { backend: Backend; user: string })
               names={['Time', 'Account', 'Version', 'Event', 'Details', 'User', 'Correlation']}
             />
             <tbody>
-              {results.events.map((event) => (
-                <tr key={`${event.metadata.aggregateId}:${event.version}`}>
-                  <td>{formatTime(event.metadata.timestamp)}</td>
-                  <td>
-                    <a
-                      href={formatRoute({
-                        mode: backend.mode,
-                        view: 'account',
-                        id: event.metadata.aggregateId,
-                      })}
-                    >
-                      #{event.metadata.aggregateId}
-                    </a>
-                  </td>
-                  <td>{event.version}</td>
-                  <td>{event.type}</td>
-                  <td>{describeEvent(event, currencies.get(event.metadata.aggregateId) ?? '')}</td>
-                  <ProvenanceCells event={event} />
-                </tr>
-              ))}
+              {results.events.map((event) => {
+                const id = event.metadata.aggregateId;
+                const account = accounts.get(id);
+                return (
+                  <tr key={`${id}:${event.version}`}>
+                    <td>{formatTime(event.metadata.timestamp)}</td>
+                    <td>
+                      <a href={formatRoute({ mode: backend.mode, view: 'account', id })}>
+                        {account?.owner ?? `#${id}`}
+                      </a>
+                      {account && <span class="muted"> #{id}</span>}
+                    </td>
+                    <td>{event.version}</td>
+                    <td>{event.type}</td>
+                    <td>{describeEvent(event, account?.currency ?? '')}</td>
+                    <ProvenanceCells event={event} />
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
           {results.cursor !== undefined && (

@@ -19,6 +19,7 @@ import {
 /** The browser globals that page functions here use (Node-side code has no DOM typings). */
 declare const document: { readonly documentElement: { readonly scrollWidth: number } };
 declare const window: { readonly innerWidth: number };
+declare const getComputedStyle: (element: unknown) => { readonly [property: string]: string };
 
 const chromium = useChromium();
 
@@ -69,7 +70,20 @@ describe('an account in this browser', () => {
     }
     expect(new Set(rows.map((row) => row.correlation)).size).toBe(rows.length);
     await timeline(page).scrollIntoViewIfNeeded();
+    // A wide screen has room for every column: no hint to swipe.
+    expect(await page.getByText('Swipe the table sideways').isVisible()).toBe(false);
     await screenshot(page, 'account.png', { fullPage: true });
+
+    // Closing, which cannot be undone, looks unlike the other commands.
+    const looks = (name: string) =>
+      page.getByRole('button', { name, exact: true }).evaluate((button) => {
+        const style = getComputedStyle(button);
+        return `${style.color} on ${style.backgroundColor}, border ${style.borderColor}`;
+      });
+    const closeLooks = await looks('Close account');
+    expect(closeLooks).not.toBe(await looks('Deposit'));
+    expect(closeLooks).not.toBe(await looks('Withdraw'));
+    expect(closeLooks).not.toBe(await looks('Take snapshot at version 4'));
 
     // Closing is refused while there is money on the account.
     await page.getByRole('button', { name: 'Close account' }).click();
@@ -135,10 +149,30 @@ describe('an account in this browser', () => {
     await openAccount(page, 'Katherine Johnson');
     await deposit(page, '42');
     await expect.poll(() => balance(page)).toBe('€42.00');
-    // Nothing spills sideways.
+    // Nothing spills sideways: the timeline scrolls in its own box, and says so.
     expect(
       await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
     ).toBe(true);
+    const region = page.getByRole('region', { name: 'Timeline table' });
+    const hint = page
+      .getByRole('region', { name: 'Timeline', exact: true })
+      .getByText('Swipe the table sideways to see all of its columns.');
+    expect(await hint.isVisible()).toBe(true);
+    const box = (await region.evaluate((element) => {
+      const { scrollWidth, clientWidth } = element as { scrollWidth: number; clientWidth: number };
+      return { scrollWidth, clientWidth };
+    })) as { scrollWidth: number; clientWidth: number };
+    expect(box.scrollWidth).toBeGreaterThan(box.clientWidth);
+    // Its first columns are in view: which event, and what it did.
+    const [newest] = await timelineRows(page);
+    expect(newest).toMatchObject({ version: 2, type: 'FundsDeposited', details: '+€42.00' });
+    for (const cell of ['Version', 'Event', 'Details']) {
+      expect(await region.getByRole('columnheader', { name: cell }).isVisible()).toBe(true);
+    }
+    // The picture: the snapshots and the timeline, at the top of the screen.
+    await page
+      .getByRole('heading', { name: 'Snapshots' })
+      .evaluate((heading) => (heading as { scrollIntoView(): void }).scrollIntoView());
     await screenshot(page, 'phone.png');
   });
 });

@@ -311,6 +311,14 @@ describe('this browser’s accounts', () => {
     );
   });
 
+  it('styles closing, which cannot be undone, apart from the other commands', async () => {
+    await renderAccount();
+    expect(button('Close account').classList.contains('danger')).toBe(true);
+    for (const name of ['Deposit', 'Withdraw', 'Simulate a concurrent edit', 'Reload']) {
+      expect(button(name).classList.contains('danger'), name).toBe(false);
+    }
+  });
+
   it('says so when the account does not exist', async () => {
     location.hash = '#/local/account/nope';
     const { user } = renderApp();

@@ -272,6 +272,7 @@ export const AccountView = ({
             <button
               type="button"
               disabled={blocked}
+              class="danger"
               onClick={() => run({ kind: 'close' }, 'Account closed')}
             >
               Close account
@@ -283,6 +284,7 @@ export const AccountView = ({
             <button
               type="button"
               aria-pressed={armed}
+              class="secondary"
               disabled={blocked}
               onClick={() => setArmed(!armed)}
             >
@@ -299,10 +301,15 @@ export const AccountView = ({
       <Section title="Snapshots">
         <p data-testid="load-info">{describeLoad(account)}</p>
         <p class="row">
-          <button type="button" disabled={task.busy} onClick={takeSnapshot}>
+          <button type="button" class="secondary" disabled={task.busy} onClick={takeSnapshot}>
             Take snapshot at version {account.version}
           </button>
-          <button type="button" disabled={task.busy} onClick={() => void reload()}>
+          <button
+            type="button"
+            class="secondary"
+            disabled={task.busy}
+            onClick={() => void reload()}
+          >
             Reload
           </button>
         </p>

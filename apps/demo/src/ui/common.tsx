@@ -88,12 +88,16 @@ export const ProvenanceCells = ({ event }: { event: LedgerEvent }) => (
 );
 
 /**
- * Room for a wide table to scroll sideways on a narrow screen. It takes the keyboard
- * focus, so that it can be scrolled without a pointer.
+ * Room for a wide table to scroll sideways on a narrow screen, where a hint says so (and
+ * shadows show at the edges that hide columns). It takes the keyboard focus, so that it can
+ * be scrolled without a pointer.
  */
 export const Scroll = ({ label, children }: { label: string; children: ComponentChildren }) => (
-  // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard (WCAG 2.1.1)
-  <section class="scroll" tabIndex={0} aria-label={label}>
-    {children}
-  </section>
+  <>
+    <p class="hint">Swipe the table sideways to see all of its columns.</p>
+    {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard (WCAG 2.1.1) */}
+    <section class="scroll" tabIndex={0} aria-label={label}>
+      {children}
+    </section>
+  </>
 );

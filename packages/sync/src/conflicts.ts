@@ -8,7 +8,7 @@ import {
 } from '@eventkv/core';
 import type { Conflict, Decider, SyncContext, SyncedEvent } from './context.js';
 import { outboxKey, STATE_PREFIX, stateKey } from './keys.js';
-import { pendingEvents, readPending } from './outbox.js';
+import { pendingEvents, readPending, withCounts } from './outbox.js';
 import type { OutboxEntry, StreamState } from './records.js';
 
 /** How the app settles a conflicted stream. */
@@ -118,10 +118,13 @@ export const resolveConflict = async <E extends EventShape = EventShape>(
         appendedAt: ctx.clock.now(),
       };
       puts.push({ key: outboxKey(ref, state.next), value: entry });
-      puts.push({ key: stateKey(ref), value: { ...rest, next: state.next + 1 } });
+      puts.push({
+        key: stateKey(ref),
+        value: withCounts({ ...rest, next: state.next + 1 }, entry.events.length, entry.appendedAt),
+      });
     } else {
       // Kept, not deleted: entry numbers are never reused.
-      puts.push({ key: stateKey(ref), value: rest });
+      puts.push({ key: stateKey(ref), value: withCounts(rest, 0, undefined) });
     }
     try {
       await ctx.replica.commit({ checks: [head.check, pending.stateCheck], puts, deletes });

@@ -9,8 +9,16 @@ import {
 } from '@eventkv/core';
 import { conflictOf } from './conflicts.js';
 import { refIn, type SyncContext } from './context.js';
-import { INFLIGHT_KEY, META_KEY, outboxKey, STATE_PREFIX, STATUS_KEY, stateKey } from './keys.js';
-import { readPending } from './outbox.js';
+import {
+  INFLIGHT_KEY,
+  META_KEY,
+  outboxKey,
+  outboxPrefix,
+  STATE_PREFIX,
+  STATUS_KEY,
+  stateKey,
+} from './keys.js';
+import { readPending, readState, withCounts } from './outbox.js';
 import {
   MAX_PUSH_ENTRIES,
   type PullResponse,
@@ -19,7 +27,13 @@ import {
   type StreamResult,
   SYNC_PROTOCOL,
 } from './protocol.js';
-import type { InflightRecord, MetaRecord, StatusRecord, StreamState } from './records.js';
+import type {
+  InflightRecord,
+  MetaRecord,
+  OutboxEntry,
+  StatusRecord,
+  StreamState,
+} from './records.js';
 
 /** A push carries at most this much payload (well under the edge's body limit). */
 const MAX_PUSH_BYTES = 512 * 1024;
@@ -83,10 +97,13 @@ const buildPush = async (
     if (entries.length >= MAX_PUSH_ENTRIES) break;
     const state = value as StreamState;
     if (state.conflict || (state.deferredUntil ?? 0) > now) continue;
-    const pending = await readPending(ctx.replica, state.ref);
+    // The oldest entries only: each holds at least one event, so no more than this fit.
+    const oldest = (
+      await ctx.replica.scan({ prefix: outboxPrefix(state.ref), limit: MAX_EVENTS_PER_ENTRY })
+    ).map((row) => row.value as OutboxEntry);
     const events: EventInput<EventShape>[] = [];
     const numbers: number[] = [];
-    for (const entry of pending.entries) {
+    for (const entry of oldest) {
       const size = entry.events.reduce(
         (sum, e) => sum + payloadSize((e as { data?: unknown }).data),
         0,
@@ -100,7 +117,7 @@ const buildPush = async (
       numbers.push(entry.n);
       bytes += size;
     }
-    const first = pending.entries[0];
+    const first = oldest[0];
     if (!first || numbers.length === 0) continue;
     entries.push({ stream: streamKeyOf(state.ref), expectedVersion: first.from - 1, events });
     covers.push({ ref: state.ref, numbers });
@@ -115,6 +132,35 @@ const sameIds = (
   b: readonly RecordedEvent[],
 ) => a.length === b.length && a.every((e, i) => e.metadata?.messageId === b[i]?.metadata.messageId);
 
+/**
+ * The pending events of a stream once the outbox entries under `dropped` are gone, and
+ * when the oldest entry left was appended: reads only those entries and the one after
+ * them, not the whole outbox (a push covers a stream's oldest entries).
+ */
+const remainingAfter = async (
+  ctx: SyncContext,
+  ref: StreamId,
+  count: number,
+  dropped: readonly string[],
+): Promise<{ count: number; since: number | undefined }> => {
+  const [present, first] = await Promise.all([
+    ctx.replica.get(dropped),
+    ctx.replica.scan({ prefix: outboxPrefix(ref), limit: dropped.length + 1 }),
+  ]);
+  let left = count;
+  for (const entry of present) if (entry) left -= (entry as OutboxEntry).events.length;
+  const going = new Set(dropped);
+  const oldest = first.find((row) => !going.has(row.key))?.value as OutboxEntry | undefined;
+  if (!oldest) return { count: 0, since: undefined };
+  if (left > 0) return { count: left, since: oldest.appendedAt };
+  // The counts disagree with the outbox (a state not written by this code): count it.
+  left = 0;
+  for (const row of await ctx.replica.scan({ prefix: outboxPrefix(ref) })) {
+    if (!going.has(row.key)) left += (row.value as OutboxEntry).events.length;
+  }
+  return { count: left, since: oldest.appendedAt };
+};
+
 /** Records what the edge answered for one stream; returns the number of events it confirmed. */
 const settle = async (
   ctx: SyncContext,
@@ -123,7 +169,7 @@ const settle = async (
   result: StreamResult,
 ): Promise<number> => {
   const ref = cover.ref;
-  const pending = await readPending(ctx.replica, ref);
+  const pending = await readState(ctx.replica, ref);
   const state = pending.state ?? { ref, next: 1 };
   const now = ctx.clock.now();
   // The state record stays (its `next` numbers entries: a number is never used twice, so
@@ -135,17 +181,28 @@ const settle = async (
     sameIds(entry.events, result.events)
   ) {
     const { conflict: _, deferredUntil: __, ...rest } = state;
+    const dropped = cover.numbers.map((n) => outboxKey(ref, n));
+    const left = await remainingAfter(ctx, ref, pending.count, dropped);
     await ctx.replica.replicate(ref, result.events, {
       checks: [pending.stateCheck],
-      ...keepState(rest as StreamState),
-      deletes: cover.numbers.map((n) => outboxKey(ref, n)),
+      ...keepState(withCounts(rest as StreamState, left.count, left.since)),
+      deletes: dropped,
     });
     return result.events.length;
   }
   if (result.status === 'deferred') {
     await ctx.replica.commit({
       checks: [pending.stateCheck],
-      puts: [{ key: stateKey(ref), value: { ...state, deferredUntil: now + DEFER_MS } }],
+      puts: [
+        {
+          key: stateKey(ref),
+          value: withCounts(
+            { ...state, deferredUntil: now + DEFER_MS },
+            pending.count,
+            pending.since,
+          ),
+        },
+      ],
     });
     return 0;
   }
@@ -162,15 +219,19 @@ const settle = async (
   // The state as it is now, checked as it is written: an append made since the first read
   // moved its entry counter, and writing the old one back would let the next append reuse
   // (overwrite) that entry.
-  const latest = await readPending(ctx.replica, ref);
-  const conflicted: StreamState = {
-    ...(latest.state ?? state),
-    conflict: {
-      kind,
-      detectedAt: now,
-      ...(result.status === 'rejected' ? { error: result.error } : {}),
+  const latest = await readState(ctx.replica, ref);
+  const conflicted: StreamState = withCounts(
+    {
+      ...(latest.state ?? state),
+      conflict: {
+        kind,
+        detectedAt: now,
+        ...(result.status === 'rejected' ? { error: result.error } : {}),
+      },
     },
-  };
+    latest.count,
+    latest.since,
+  );
   await ctx.replica.commit({
     checks: [latest.stateCheck],
     puts: [{ key: stateKey(ref), value: conflicted }],
@@ -191,17 +252,21 @@ const replicateOrDiverge = async (
     return true;
   } catch (error) {
     if (!isVersionMismatchError(error)) throw error;
-    const pending = await readPending(ctx.replica, ref);
+    const pending = await readState(ctx.replica, ref);
     if (pending.state?.conflict?.kind === 'diverged') return false;
     await ctx.replica.commit({
       checks: [pending.stateCheck],
       puts: [
         {
           key: stateKey(ref),
-          value: {
-            ...(pending.state ?? { ref, next: 1 }),
-            conflict: { kind: 'diverged', detectedAt: ctx.clock.now() },
-          },
+          value: withCounts(
+            {
+              ...(pending.state ?? { ref, next: 1 }),
+              conflict: { kind: 'diverged', detectedAt: ctx.clock.now() },
+            },
+            pending.count,
+            pending.since,
+          ),
         },
       ],
     });
@@ -216,10 +281,13 @@ const replicateOrDiverge = async (
  * a pull brought them back before the push's answer was handled): they are confirmed.
  */
 const dropConfirmed = async (ctx: SyncContext, ref: StreamId): Promise<void> => {
+  // Most pulled streams have nothing pending here: their state says so without a scan.
+  if ((await readState(ctx.replica, ref)).count === 0) return;
   const pending = await readPending(ctx.replica, ref);
   if (pending.entries.length === 0) return;
   const mirror = ctx.replica.store.stream(ref);
   const confirmed: number[] = [];
+  let events = 0;
   for (const entry of pending.entries) {
     const first = entry.events[0]?.metadata?.messageId as string;
     let at: number;
@@ -231,10 +299,22 @@ const dropConfirmed = async (ctx: SyncContext, ref: StreamId): Promise<void> => 
     const stored = await mirror.read({ from: at, to: at + entry.events.length - 1 });
     if (!sameIds(entry.events, stored)) break;
     confirmed.push(entry.n);
+    events += entry.events.length;
   }
   if (confirmed.length === 0) return;
+  const state = pending.state ?? { ref, next: (pending.entries.at(-1)?.n ?? 0) + 1 };
   await ctx.replica.commit({
     checks: [pending.stateCheck],
+    puts: [
+      {
+        key: stateKey(ref),
+        value: withCounts(
+          state,
+          pending.count - events,
+          pending.entries[confirmed.length]?.appendedAt,
+        ),
+      },
+    ],
     deletes: confirmed.map((n) => outboxKey(ref, n)),
   });
 };

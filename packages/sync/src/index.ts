@@ -29,6 +29,7 @@ export {
 export type { LiveSocket, LiveSocketEvent, SyncRemote } from './remote.js';
 export { createEdgeRemote } from './remote.js';
 export type {
+  PendingStreamStatus,
   SyncControls,
   SyncedEventStream,
   SyncedStore,

@@ -6,7 +6,8 @@ import type { StreamId } from '@eventkv/core';
  *
  *   #sync/meta                    { clientId, epoch, seq, cursor? }: who this replica is
  *   #sync/inflight                the push being sent: re-sent as it is after a crash
- *   #sync/s/{stream}              a stream with pending events: { ref, next, conflict? }
+ *   #sync/s/{stream}              a stream with pending events: { ref, next, pending, since?,
+ *                                 conflict?, deferredUntil? }
  *   #sync/o/{stream}/{n}          a pending append (outbox entry n of the stream)
  *   #sync/status                  { lastSuccessAt?, lastError? }
  */

@@ -45,11 +45,22 @@ export interface ConflictRecord {
   readonly error?: ErrorJSON;
 }
 
-/** A stream with pending events (or a conflict): the record appends are checked against. */
+/**
+ * A stream with pending events (or a conflict): the record appends are checked against.
+ * Every commit that changes the stream's outbox writes it too, with the counts below, so
+ * `status()` and `pendingStreams()` read the states and never the outbox.
+ */
 export interface StreamState {
   readonly ref: StreamId;
   /** The number of the next outbox entry. */
   readonly next: number;
+  /**
+   * The pending events in the outbox. Absent in states written before it was kept: then
+   * unknown, counted from the outbox (and stored with the next write of the state).
+   */
+  readonly pending?: number;
+  /** When the oldest pending entry was appended (ms since epoch); absent when none is. */
+  readonly since?: number;
   readonly conflict?: ConflictRecord;
   /** A passing refusal (a session holds the stream at the edge): not before this time. */
   readonly deferredUntil?: number;

@@ -25,9 +25,9 @@ import {
   type SyncedEvent,
 } from './context.js';
 import { ensureMeta, pullAll, pushAll, recordOutcome } from './engine.js';
-import { STATE_PREFIX, STATUS_KEY } from './keys.js';
-import { readPending } from './outbox.js';
-import type { StatusRecord, StreamState } from './records.js';
+import { STATUS_KEY } from './keys.js';
+import { readStates } from './outbox.js';
+import type { ConflictRecord, StatusRecord } from './records.js';
 import type { SyncRemote } from './remote.js';
 import { type SyncedAppendOptions, SyncedStream } from './synced-stream.js';
 import type { SyncedSubscribeOptions } from './synced-tail.js';
@@ -59,6 +59,17 @@ export interface SyncStatus {
   readonly lastError: StatusRecord['lastError'];
 }
 
+/** A stream with events the edge has not confirmed, or a conflict (`pendingStreams()`). */
+export interface PendingStreamStatus {
+  readonly ref: StreamId;
+  /** Its pending events (0 for a stream whose conflict left none). */
+  readonly pending: number;
+  /** When the oldest of them was appended (ms since epoch); undefined when none is pending. */
+  readonly since: number | undefined;
+  /** Why its pending events wait for the app, when they do (`conflict(ref)` has the rest). */
+  readonly conflict?: ConflictRecord['kind'];
+}
+
 /** The sync controls of a synced store. */
 export interface SyncControls<E extends EventShape = EventShape> {
   /**
@@ -67,7 +78,14 @@ export interface SyncControls<E extends EventShape = EventShape> {
    * resumes), after recording the error for `status()`.
    */
   syncNow(): Promise<{ readonly pushed: number; readonly pulled: number }>;
+  /** Reads the streams' sync states and the last outcome: cheap with many pending events. */
   status(): Promise<SyncStatus>;
+  /**
+   * Every stream with pending events or a conflict, oldest `since` first (those with none
+   * pending last): what is not on the edge yet, including streams that exist only here
+   * (which `query()`, over confirmed events, does not return).
+   */
+  pendingStreams(): Promise<PendingStreamStatus[]>;
   /** The conflicted streams, oldest first. */
   conflicts(): Promise<Conflict<E>[]>;
   /** The conflict of one stream, if it has one. */
@@ -197,22 +215,22 @@ export const createSyncedStore = <E extends EventShape = EventShape>(
         return running;
       },
       async status() {
-        const meta = await ensureMeta(ctx);
-        const states = await replica.scan({ prefix: STATE_PREFIX });
+        const [meta, states, [raw]] = await Promise.all([
+          ensureMeta(ctx),
+          readStates(replica),
+          replica.get([STATUS_KEY]),
+        ]);
         let pending = 0;
         let oldestPendingAt: number | undefined;
         let conflicts = 0;
-        for (const { value } of states) {
-          const state = value as StreamState;
+        for (const state of states) {
           if (state.conflict) conflicts++;
-          const stream = await readPending(replica, state.ref);
-          pending += stream.count;
-          const first = stream.entries[0]?.appendedAt;
+          pending += state.pending;
+          const first = state.pending > 0 ? state.since : undefined;
           if (first !== undefined && (oldestPendingAt === undefined || first < oldestPendingAt)) {
             oldestPendingAt = first;
           }
         }
-        const [raw] = await replica.get([STATUS_KEY]);
         const status = (raw as StatusRecord | undefined) ?? {};
         return {
           clientId: meta.clientId,
@@ -222,6 +240,28 @@ export const createSyncedStore = <E extends EventShape = EventShape>(
           lastSuccessAt: status.lastSuccessAt,
           lastError: status.lastError,
         };
+      },
+      async pendingStreams() {
+        const out: PendingStreamStatus[] = [];
+        for (const state of await readStates(replica)) {
+          if (state.pending === 0 && !state.conflict) continue;
+          out.push({
+            ref: state.ref,
+            pending: state.pending,
+            since: state.pending > 0 ? state.since : undefined,
+            ...(state.conflict ? { conflict: state.conflict.kind } : {}),
+          });
+        }
+        // Oldest first; streams with nothing pending (a conflict only) last, in key order.
+        return out.sort((a, b) =>
+          a.since === undefined
+            ? b.since === undefined
+              ? 0
+              : 1
+            : b.since === undefined
+              ? -1
+              : a.since - b.since,
+        );
       },
       conflicts: () => listConflicts<E>(ctx),
       conflict: (ref) => conflictOf<E>(ctx, resolveRef(ref)),

@@ -18,7 +18,14 @@ import {
 } from '@eventkv/core';
 import type { SyncContext, SyncedEvent } from './context.js';
 import { outboxKey, stateKey } from './keys.js';
-import { type PendingStream, pendingEvents, readPending } from './outbox.js';
+import {
+  type PendingStream,
+  pendingEvents,
+  readPending,
+  readState,
+  type StateView,
+  withCounts,
+} from './outbox.js';
 import type { OutboxEntry, StreamState } from './records.js';
 import { followSyncedStream, type SyncedSubscribeOptions } from './synced-tail.js';
 
@@ -52,6 +59,29 @@ export const viewOf = async (ctx: SyncContext, ref: StreamId): Promise<StreamVie
     if (before === after || attempt >= MAX_ATTEMPTS) return { confirmed: after, pending };
   }
 };
+
+/** The stream's version here, as `viewOf` would count it, from its state (not its outbox). */
+const versionHere = async (ctx: SyncContext, ref: StreamId): Promise<number> => {
+  const mirror = ctx.replica.store.stream(ref);
+  for (let attempt = 1; ; attempt++) {
+    const before = await mirror.version();
+    const { count } = await readState(ctx.replica, ref);
+    const after = await mirror.version();
+    if (before === after || attempt >= MAX_ATTEMPTS) return after + count;
+  }
+};
+
+/**
+ * Whether the caller gave any of these events its message id. When none did, every id
+ * was generated for this call: no stored event can carry one, so the append cannot be a
+ * retry and the outbox need not be searched for one.
+ */
+const givesMessageIds = (events: unknown): boolean =>
+  (Array.isArray(events) ? events : [events]).some(
+    (e) =>
+      (e as { metadata?: { messageId?: unknown } } | null | undefined)?.metadata?.messageId !==
+      undefined,
+  );
 
 const integer = (field: string, value: unknown): number => {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
@@ -122,27 +152,40 @@ export class SyncedStream<E extends EventShape> implements EventStream<E> {
   ): Promise<AppendResult> {
     const { command, ...appendOptions } = options;
     const prepared = prepareRemoteAppend<E>(events, appendOptions, this.#ctx.generateId);
+    const mayBeRetry = givesMessageIds(events);
     const { replica } = this.#ctx;
     for (let attempt = 1; ; attempt++) {
       const head = await replica.head(this.ref);
-      const pending = await readPending(replica, this.ref);
+      // The outbox is read only to look for a retry; the counts are in the state.
+      let pending: StateView;
+      if (mayBeRetry) {
+        const stream = await readPending(replica, this.ref);
+        const retried = await this.#retried(prepared.events, head.version, stream);
+        if (retried) return retried;
+        pending = stream;
+      } else {
+        pending = await readState(replica, this.ref);
+      }
       const current = head.version + pending.count;
-      const retried = await this.#retried(prepared.events, head.version, pending);
-      if (retried) return retried;
       if (!matches(prepared.expectedVersion, current)) {
         const expected = prepared.expectedVersion;
         throw new VersionMismatchError(this.ref, expected === 'any' ? current : expected, current);
       }
       const n = pending.state?.next ?? 1;
+      const now = this.#ctx.clock.now();
       const entry: OutboxEntry = {
         ref: this.ref,
         n,
         from: current + 1,
         events: prepared.events as readonly EventInput<EventShape>[],
-        appendedAt: this.#ctx.clock.now(),
+        appendedAt: now,
         ...(command === undefined ? {} : { command }),
       };
-      const state: StreamState = { ...(pending.state ?? { ref: this.ref }), next: n + 1 };
+      const state: StreamState = withCounts(
+        { ...(pending.state ?? { ref: this.ref }), next: n + 1 },
+        pending.count + prepared.events.length,
+        pending.since ?? now,
+      );
       try {
         await replica.commit({
           checks: [head.check, pending.stateCheck],
@@ -214,9 +257,8 @@ export class SyncedStream<E extends EventShape> implements EventStream<E> {
     return limit === undefined ? all : all.slice(0, limit);
   }
 
-  async version(): Promise<number> {
-    const view = await viewOf(this.#ctx, this.ref);
-    return view.confirmed + view.pending.count;
+  version(): Promise<number> {
+    return versionHere(this.#ctx, this.ref);
   }
 
   async versionOf(messageId: string): Promise<number> {

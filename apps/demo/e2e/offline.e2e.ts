@@ -41,7 +41,9 @@ describe('offline', () => {
       const banner = page.getByRole('status').locator('.offline');
       await expect
         .poll(() => text(banner))
-        .toBe('You are offline. The app keeps working: your changes are kept on this device.');
+        .toBe(
+          'You are offline. The app keeps working: changes to this browser’s accounts are kept on this device.',
+        );
 
       await deposit(page, '20');
       await expect.poll(() => balance(page)).toBe('€100.00');

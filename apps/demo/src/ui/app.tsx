@@ -125,17 +125,12 @@ export const App = ({ local = createLocalBackend, edge = createEdgeBackend }: Ap
       <div class="status" role="status">
         {!online && (
           <p class="offline">
-            <strong>You are offline.</strong>{' '}
-            {route.mode === 'edge'
-              ? 'The Worker cannot be reached until you are back online. The accounts in “This browser” keep working, and their changes are kept on this device.'
-              : 'The app keeps working: your changes are kept on this device.'}
+            <strong>You are offline.</strong> The app keeps working: changes to this browser’s
+            accounts are kept on this device.
           </p>
         )}
         {route.mode === 'edge' && connected && (
-          <p class="connected">
-            Connected to the Worker at {connected}. Its accounts are shown here; “This browser”
-            shows the ones kept in this browser.
-          </p>
+          <p class="connected">Connected to the Worker at {connected}.</p>
         )}
         <p class="where">
           {backend ? `Events are stored in ${backend.label}.` : 'No Worker endpoint is set up.'}

@@ -5,6 +5,16 @@ export { createSyncEdge } from './edge/edge.js';
 export type { HttpSyncRemoteOptions } from './http-remote.js';
 export { createHttpSyncRemote } from './http-remote.js';
 export type {
+  BackoffPolicy,
+  EventTargetLike,
+  LiveConnection,
+  LiveConnectionOptions,
+  LiveState,
+  NetworkWatch,
+  Timers,
+} from './live.js';
+export { createLiveConnection } from './live.js';
+export type {
   PullRequest,
   PullResponse,
   PushEntry,

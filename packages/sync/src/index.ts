@@ -1,3 +1,16 @@
+export type { LiveTuning, SyncAgent, SyncAgentEvent, SyncAgentOptions } from './agent/agent.js';
+export { startSync } from './agent/agent.js';
+export type {
+  BackgroundSyncLike,
+  ChannelMessageEvent,
+  ChannelPort,
+  LockManagerLike,
+  StorageLike,
+  SyncAgentEnvironment,
+  VisibilityWatch,
+} from './agent/environment.js';
+export { platformEnvironment } from './agent/environment.js';
+export type { SyncAgentStatus, SyncRole } from './agent/status.js';
 export type { Resolution } from './conflicts.js';
 export type { Conflict, Decider, SyncEvent, SyncedEvent } from './context.js';
 export type { EdgeChange, LocalSyncEdge, SyncEdge, SyncEdgeOptions } from './edge/edge.js';

@@ -9,6 +9,8 @@ export default defineProject({
     name: 'sync',
     root: import.meta.dirname,
     include: ['test/**/*.test.ts'],
+    // Real-browser tests run in the sync-browser project (vitest.browser.config.ts).
+    exclude: ['test/**/*.browser.test.ts'],
     setupFiles: ['fake-indexeddb/auto'],
   },
 });

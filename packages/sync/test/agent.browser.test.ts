@@ -14,12 +14,9 @@ import {
 const principal = { database: 'acme', user: 'ann' };
 const account = { type: 'Account', id: '42' };
 
-// The Node project picks this file up too, where there are no Web Locks: there the agent
-// is tested with fake ones (agent.test.ts); this is the real thing, in Chromium.
-const inBrowser =
-  typeof document !== 'undefined' && typeof navigator !== 'undefined' && 'locks' in navigator;
-
-describe.runIf(inBrowser)('the sync agent in Chromium', () => {
+// The agent with fake locks and channels is tested in Node (agent.test.ts); this is the
+// real thing, in Chromium (the sync-browser project).
+describe('the sync agent in Chromium', () => {
   it('two tabs on one IndexedDB: one leads (a Web Lock), the other follows over a BroadcastChannel and takes over', async () => {
     const name = `sync-agent-${crypto.randomUUID()}`;
     const edge = createSyncEdge({ replica: createReplica({ kv: createMemoryKv() }) });

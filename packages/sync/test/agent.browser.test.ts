@@ -79,7 +79,10 @@ describe('the sync agent in Chromium', () => {
       await b.store.stream(account).append({ type: 'Deposited', data: { amount: 5 } });
       await vi.waitFor(async () => expect(await edgeTypes()).toEqual(['Opened', 'Deposited']));
       expect(b.counts.push).toBeGreaterThan(0);
-      expect(await b.agent.status()).toMatchObject({ role: 'leader', pending: 0, online: true });
+      // The edge has them before the replica has written the push's outcome.
+      await vi.waitFor(async () =>
+        expect(await b.agent.status()).toMatchObject({ role: 'leader', pending: 0, online: true }),
+      );
     } finally {
       await a.agent.stop();
       await b.agent.stop();

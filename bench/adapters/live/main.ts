@@ -30,7 +30,9 @@ const positive = (name: string, value: string | undefined): number => {
 const REPS = positive('reps', values.reps);
 const SAMPLES = positive('samples', values.samples);
 const WARMUP = Number(values.warmup);
+if (!Number.isInteger(WARMUP) || WARMUP < 0) throw new Error('--warmup must be 0 or more');
 const MANY = positive('sockets', values.sockets);
+if (MANY < 2) throw new Error('--sockets must be 2 or more (the one-socket case always runs)');
 
 /** A local-only secret: the Worker is started with it and nothing else can reach it. */
 const SECRET = 'bench-secret-local-only-0123456789abcdef';
@@ -145,7 +147,6 @@ interface Sample {
 interface Subject {
   readonly name: string;
   readonly sockets: number;
-  readonly role: 'eventkv' | 'floor';
   /** Opens the subject's sockets on a new database (or object), for repetition `rep`. */
   open(rep: number): Promise<void>;
   sample(): Promise<Sample>;
@@ -188,7 +189,6 @@ const eventkvSubject = (count: number): Subject => {
   return {
     name: `eventkv, ${count} socket${count === 1 ? '' : 's'}`,
     sockets: count,
-    role: 'eventkv',
     async open(rep) {
       const db = `live-${count}-r${rep}-${started.getTime()}`;
       const token = await mintLocalToken(db, { secret: SECRET, subject: 'bench' });
@@ -234,7 +234,6 @@ const hubSubject = (count: number): Subject => {
   return {
     name: `floor: object pokes ${count} socket${count === 1 ? '' : 's'}`,
     sockets: count,
-    role: 'floor',
     async open(rep) {
       const hub = `hub-${count}-r${rep}-${started.getTime()}`;
       poke = new URL(`/hub/poke?hub=${hub}`, runtime.floor);
@@ -272,7 +271,6 @@ const echoSubject = (): Subject => {
   return {
     name: 'floor: echo, 1 socket (round trip)',
     sockets: 1,
-    role: 'floor',
     async open() {
       group = await SocketGroup.open(1, () => wsUrl(runtime.floor, '/echo'), [], POKE);
       received = 0;

@@ -168,6 +168,12 @@ export class SyncedStream<E extends EventShape> implements EventStream<E> {
       }
       const current = head.version + pending.count;
       if (!matches(prepared.expectedVersion, current)) {
+        // The two reads are not one snapshot: a sync that confirmed pending events between
+        // them (moved from the outbox to the copy) makes a version that never was. Refused
+        // only on a consistent view.
+        if ((await replica.head(this.ref)).version !== head.version && attempt < MAX_ATTEMPTS) {
+          continue;
+        }
         const expected = prepared.expectedVersion;
         throw new VersionMismatchError(this.ref, expected === 'any' ? current : expected, current);
       }

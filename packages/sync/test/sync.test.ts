@@ -408,6 +408,41 @@ describe('a synced store', () => {
   });
 });
 
+describe('an append racing a sync', () => {
+  it('that confirms its stream between reading the copy and the outbox is not refused for a version that never was', async () => {
+    const { edge } = makeEdge();
+    const kv = createMemoryKv();
+    let local: ReturnType<typeof replicaOn> | undefined;
+    let armed = false;
+    // The sync's commit (pending events moved into the copy) lands just after the append
+    // has read the copy's head and before it reads the stream's outbox state.
+    const racing: Kv = {
+      capabilities: kv.capabilities,
+      async get(keys) {
+        if (armed && keys.some((k) => k.startsWith('#sync/s/'))) {
+          armed = false;
+          await local!.sync.syncNow();
+        }
+        return kv.get(keys);
+      },
+      scan: (range) => kv.scan(range),
+      commit: (change) => kv.commit(change),
+    };
+    local = replicaOn(edge, racing);
+    const stream = local.stream(account);
+    await stream.append({ type: 'Opened', data: { owner: 'ann' } });
+    armed = true;
+    await expect(
+      stream.append({ type: 'Deposited', data: { amount: 1 } }, { expectedVersion: 1 }),
+    ).resolves.toMatchObject({ version: 2 });
+    expect(armed).toBe(false); // the race did happen
+    expect((await stream.read()).map((e) => [e.version, e.confirmed])).toEqual([
+      [1, true],
+      [2, false],
+    ]);
+  });
+});
+
 describe('the live tail of a synced stream', () => {
   const until = async (done: () => boolean) => {
     for (let i = 0; i < 400 && !done(); i++) await new Promise((r) => setTimeout(r, 5));

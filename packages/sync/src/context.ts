@@ -48,6 +48,8 @@ export type SyncEvent<E extends EventShape = EventShape> =
   | { readonly type: 'synced'; readonly pushed: number; readonly pulled: number }
   /** Events were appended here (now pending): a scheduler syncs soon after. */
   | { readonly type: 'appended'; readonly ref: StreamId; readonly count: number }
+  /** A conflict was settled here: what replaced it (if anything) is pending, to push soon. */
+  | { readonly type: 'resolved'; readonly ref: StreamId }
   | { readonly type: 'error'; readonly error: unknown };
 
 /** Settings and state shared by the parts of one synced store. */

@@ -266,7 +266,9 @@ export const createSyncedStore = <E extends EventShape = EventShape>(
       conflicts: () => listConflicts<E>(ctx),
       conflict: (ref) => conflictOf<E>(ctx, resolveRef(ref)),
       async resolve(ref, resolution) {
-        await resolveConflict<E>(ctx, resolveRef(ref), resolution);
+        const id = resolveRef(ref);
+        await resolveConflict<E>(ctx, id, resolution);
+        ctx.emit({ type: 'resolved', ref: id });
       },
       on(listener) {
         listeners.add(listener);

@@ -359,6 +359,33 @@ describe('the sync agent', () => {
     expect((await edgeEvents(world.edge)).length).toBe(4);
   });
 
+  it('pushes what settling a conflict left pending, in any tab, without waiting for the period', async () => {
+    const world = makeWorld();
+    const a = openTab(world);
+    const b = openTab(world);
+    await advance(50);
+    await a.store.stream(account).append({ type: 'Opened', data: { owner: 'ann' } });
+    await advance(50);
+    // Another device moves the stream; this one appends on what it saw: a conflict.
+    const other = otherDevice(world.edge);
+    await other.sync.syncNow();
+    await other.stream(account).append({ type: 'Deposited', data: { amount: 1 } });
+    await other.sync.syncNow();
+    await b.store.stream(account).append({ type: 'Withdrawn', data: { amount: 2 } });
+    await advance(50);
+    expect((await b.agent.status()).conflicts).toBe(1);
+
+    // Settled in the follower: the leader pushes the re-decided events soon after.
+    await b.store.sync.resolve(account, {
+      rebase: () => [{ type: 'Withdrawn', data: { amount: 1 } }],
+    });
+    const pushes = a.counts.push;
+    await advance(50);
+    expect(a.counts.push).toBe(pushes + 1);
+    expect(await edgeEvents(world.edge)).toEqual(['Opened', 'Deposited', 'Withdrawn']);
+    expect((await b.agent.status()).pending).toBe(0);
+  });
+
   it('syncs when the device is back online, when a page is shown again and periodically', async () => {
     const world = makeWorld();
     const a = openTab(world);

@@ -385,9 +385,13 @@ export const startSync = <E extends EventShape = EventShape>(
 
   const offStore = store.sync.on((event) => {
     if (stopped) return;
-    if (event.type === 'appended') {
+    if (event.type === 'appended' || event.type === 'resolved') {
       // Unsynced data worth keeping, and the user just acted: the moment to ask.
-      if (options.persist !== false && persistence.persisted !== true) {
+      if (
+        event.type === 'appended' &&
+        options.persist !== false &&
+        persistence.persisted !== true
+      ) {
         void persistence.request().then(() => refresh());
       }
       if (role === 'leader' || channel === undefined) void scheduler.soon();

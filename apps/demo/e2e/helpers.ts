@@ -27,8 +27,8 @@ export const SCREENSHOTS = process.env.EVENTKV_UPDATE_SCREENSHOTS
   ? join(import.meta.dirname, '..', 'screenshots')
   : join(import.meta.dirname, '..', '..', '..', 'test-results', 'demo-screenshots');
 
-/** The demo's address with a fragment, e.g. `url('#/local/audit')`. */
-export const url = (fragment = '#/local'): string => new URL(fragment, inject('demoUrl')).href;
+/** The demo's address with a fragment, e.g. `url('#/audit')`. */
+export const url = (fragment = '#/'): string => new URL(fragment, inject('demoUrl')).href;
 
 /** The hand-over address that `pnpm start` prints: endpoint and token in the fragment. */
 export const connectUrl = (endpoint: string, token: string): string =>
@@ -73,13 +73,13 @@ export const useChromium = () => {
 
   /** A page of a context (a fresh one unless given), at `fragment`, with the app rendered. */
   const open = async (
-    fragment = '#/local',
+    fragment = '#/',
     inContext?: BrowserContext,
   ): Promise<{ page: Page; context: BrowserContext }> => {
     const owner = inContext ?? (await context());
     const page = await owner.newPage();
     await page.goto(fragment.startsWith('http') ? fragment : url(fragment));
-    await page.getByRole('link', { name: 'This browser' }).waitFor();
+    await page.getByRole('link', { name: 'Accounts', exact: true }).waitFor();
     return { page, context: owner };
   };
 
@@ -106,9 +106,9 @@ export const loadInfo = (page: Page) => text(page.getByTestId('load-info'));
 export const version = async (page: Page): Promise<number> =>
   Number(await text(page.getByTestId('version')));
 
-/** The account's id, from the address (`#/local/account/<id>`). */
+/** The account's id, from the address (`#/account/<id>`). */
 export const accountIdOf = (page: Page): string => {
-  const match = /#\/(?:local|edge)\/account\/([^/]+)$/.exec(page.url());
+  const match = /#\/account\/([^/]+)$/.exec(page.url());
   if (!match) throw new Error(`not on an account's page: ${page.url()}`);
   return decodeURIComponent(match[1]!);
 };
@@ -119,7 +119,7 @@ export const openAccount = async (page: Page, owner: string, currency = 'EUR') =
   await page.getByLabel('Owner').fill(owner);
   await page.getByLabel('Currency').selectOption(currency);
   await page.getByRole('button', { name: 'Open account' }).click();
-  await page.waitForURL(/#\/(local|edge)\/account\//);
+  await page.waitForURL(/#\/account\//);
   await expect.poll(() => status(page)).toBe('open');
   await expect.poll(() => version(page)).toBe(1);
   return accountIdOf(page);
@@ -163,7 +163,7 @@ export const timelineRows = async (page: Page): Promise<TimelineRow[]> => {
       rows.map((row) => [...row.querySelectorAll('td')].map((td) => td.textContent?.trim() ?? '')),
     );
   return cells.map(([v, type, details, time, user, correlation]) => ({
-    version: Number(v),
+    version: Number.parseInt(v ?? '', 10),
     type: type ?? '',
     details: details ?? '',
     time: time ?? '',

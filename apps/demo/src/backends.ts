@@ -1,71 +1,160 @@
-import { createHttpEventStore, isHttpError } from '@eventkv/client';
-import { createEventStore, type EventStore } from '@eventkv/core';
+import { isHttpError } from '@eventkv/client';
+import type { Kv } from '@eventkv/core';
 import { createIndexedDbKv } from '@eventkv/indexeddb';
+import {
+  createHttpSyncRemote,
+  createSyncedStore,
+  type LiveSocket,
+  type SyncAgent,
+  type SyncAgentEnvironment,
+  type SyncedStore,
+  type SyncRemote,
+  startSync,
+} from '@eventkv/sync';
 import type { BankEvent } from './domain';
 import { createLedger, type Ledger } from './ledger';
 
-/** Where the accounts live: this browser's IndexedDB, or the Worker endpoint. */
-export type Mode = 'local' | 'edge';
+/** The database the demo's accounts live in: the one `pnpm start`'s token grants. */
+export const DATABASE = 'demo';
 
-export interface Backend {
-  readonly mode: Mode;
-  /** Shown in the header: where the events are. */
-  readonly label: string;
-  /** The Worker's URL, in edge mode: failure messages name it. */
-  readonly endpoint?: string;
-  readonly ledger: Ledger;
-  /**
-   * Calls `listener` when accounts may have changed elsewhere (another tab, another
-   * device): the account list refreshes on it. Returns a function that stops it.
-   */
-  watchChanges(listener: () => void): () => void;
-  close(): void;
-}
+/**
+ * The IndexedDB database of the demo's replica. A name of its own: a store that syncs
+ * keeps its outbox and its copy of the Worker's events beside each other, and must not
+ * adopt events another store wrote there as if the Worker had confirmed them.
+ */
+export const REPLICA_DATABASE_NAME = 'eventkv-demo-replica';
 
-/** The IndexedDB database the demo keeps its events in. */
-export const LOCAL_DATABASE_NAME = 'eventkv-demo';
-
-/** Accounts in this browser's IndexedDB; other tabs' commits arrive on a BroadcastChannel. */
-export const createLocalBackend = (name = LOCAL_DATABASE_NAME): Backend => {
-  const kv = createIndexedDbKv({ name });
-  const store: EventStore<BankEvent> = createEventStore<BankEvent>({ kv });
-  return {
-    mode: 'local',
-    label: 'this browser (IndexedDB)',
-    ledger: createLedger(store),
-    watchChanges: (listener) => kv.watch?.(() => listener()) ?? (() => {}),
-    close: () => void kv.close?.(),
-  };
-};
-
+/** Where the replica syncs to. */
 export interface EdgeSettings {
   /** The Worker's base URL, e.g. `http://127.0.0.1:8787`. */
   readonly endpoint: string;
-  /** A bearer token whose `db` claim names the database. */
+  /** A bearer token whose `db` claim is `demo` and `sub` the user. */
   readonly token: string;
 }
 
-/** How often the account list re-reads the endpoint (the HTTP API has no push). */
-export const EDGE_POLL_MS = 3000;
+/** Thrown by the replica's remote while no Worker is set up. */
+export class NotConnectedError extends Error {
+  override readonly name = 'NotConnectedError';
+  constructor() {
+    super('No Worker is set up: changes stay on this device until one is.');
+  }
+}
 
-/** Accounts on the Worker endpoint, through the typed HTTP client: the same store API. */
-export const createEdgeBackend = (settings: EdgeSettings, fetchFn?: typeof fetch): Backend => {
-  const store = createHttpEventStore<BankEvent>(settings.endpoint, {
-    token: settings.token,
-    // A person is waiting: one quick retry, then the UI says the endpoint is unreachable.
-    retry: { maxAttempts: 2, maxElapsedMs: 2000 },
-    ...(fetchFn === undefined ? {} : { fetch: (request: Request) => fetchFn(request) }),
-  });
-  return {
-    mode: 'edge',
-    label: `the Worker at ${settings.endpoint}`,
-    endpoint: settings.endpoint,
-    ledger: createLedger(store),
-    watchChanges(listener) {
-      const timer = setInterval(listener, EDGE_POLL_MS);
-      return () => clearInterval(timer);
+export interface Backend {
+  readonly store: SyncedStore<BankEvent>;
+  readonly ledger: Ledger;
+  /** The Worker's URL when one is set up: failure messages name it. */
+  readonly endpoint: string | undefined;
+  /** The tab's share of syncing: leader or follower, status, conflicts, `syncNow()`. */
+  readonly agent: SyncAgent<BankEvent>;
+  /** The Worker it syncs with; undefined: none set up (everything stays here). */
+  readonly settings: EdgeSettings | undefined;
+  /** Syncs with another Worker (or the same one with a new token) from now on. */
+  connect(settings: EdgeSettings): Promise<SyncAgent<BankEvent>>;
+  /** Hears the agent in use (a new one after `connect`); returns its removal. */
+  onAgent(listener: (agent: SyncAgent<BankEvent>) => void): () => void;
+  /**
+   * Calls `listener` whenever the replica changed: this tab's appends, another tab's, and
+   * the Worker's events a sync brought. Returns its removal.
+   */
+  watchChanges(listener: () => void): () => void;
+  close(): Promise<void>;
+}
+
+export interface BackendOptions {
+  readonly settings?: EdgeSettings | undefined;
+  /** The replica's storage (default IndexedDB, `REPLICA_DATABASE_NAME`). */
+  readonly kv?: Kv;
+  /** Tests: the network and the platform. */
+  readonly fetch?: typeof fetch;
+  readonly WebSocket?: (new (url: string, protocols: string[]) => LiveSocket) | false;
+  readonly environment?: SyncAgentEnvironment;
+  /** Tests: the agent's period (default one minute) and name. */
+  readonly intervalMs?: number;
+  readonly name?: string;
+}
+
+/**
+ * The demo's one store: this browser's IndexedDB, synced with the Worker whenever one is set
+ * up and the network allows. Commands work the same offline; what waits is in the outbox.
+ */
+export const createBackend = (options: BackendOptions = {}): Backend => {
+  const kv = options.kv ?? createIndexedDbKv({ name: REPLICA_DATABASE_NAME });
+  let settings = options.settings;
+  let http: SyncRemote | undefined;
+  const makeHttp = (next: EdgeSettings): SyncRemote =>
+    createHttpSyncRemote(next.endpoint, {
+      token: next.token,
+      database: DATABASE,
+      // A person is waiting for the status: a short retry; the agent tries again later.
+      retry: { maxAttempts: 2, maxElapsedMs: 2000 },
+      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+      ...(options.WebSocket === undefined ? {} : { WebSocket: options.WebSocket }),
+    });
+  if (settings) http = makeHttp(settings);
+  const current = (): SyncRemote => {
+    if (!http) throw new NotConnectedError();
+    return http;
+  };
+  // The store keeps one remote; this one follows the settings.
+  const remote: SyncRemote = {
+    database: DATABASE,
+    push: async (request) => current().push(request),
+    pull: async (request) => current().pull(request),
+    wait: async (request, signal) => {
+      const wait = current().wait;
+      if (!wait) throw new NotConnectedError();
+      return wait(request, signal);
     },
-    close: () => {},
+    openSocket: async (socketOptions) => {
+      const open = current().openSocket;
+      if (!open) throw new NotConnectedError();
+      return open(socketOptions);
+    },
+  };
+  const store = createSyncedStore<BankEvent>({ kv, remote });
+  const start = () =>
+    startSync<BankEvent>(store, {
+      remote,
+      kv,
+      name: options.name ?? REPLICA_DATABASE_NAME,
+      // Without a Worker there is nothing to run or to listen to.
+      ...(settings ? {} : { live: false as const, intervalMs: 0 }),
+      ...(options.intervalMs === undefined || !settings ? {} : { intervalMs: options.intervalMs }),
+      ...(options.environment === undefined ? {} : { environment: options.environment }),
+    });
+  let agent = start();
+  const agentListeners = new Set<(agent: SyncAgent<BankEvent>) => void>();
+
+  return {
+    store,
+    ledger: createLedger(store),
+    get endpoint() {
+      return settings?.endpoint;
+    },
+    get agent() {
+      return agent;
+    },
+    get settings() {
+      return settings;
+    },
+    async connect(next) {
+      settings = next;
+      http = makeHttp(next);
+      await agent.stop();
+      agent = start();
+      for (const listener of agentListeners) listener(agent);
+      return agent;
+    },
+    onAgent(listener) {
+      agentListeners.add(listener);
+      return () => void agentListeners.delete(listener);
+    },
+    watchChanges: (listener) => kv.watch?.(() => listener()) ?? (() => {}),
+    async close() {
+      await agent.stop();
+      kv.close?.();
+    },
   };
 };
 
@@ -73,7 +162,8 @@ export const createEdgeBackend = (settings: EdgeSettings, fetchFn?: typeof fetch
 export const isUnreachable = (error: unknown): boolean =>
   isHttpError(error) && error.code === 'NETWORK_FAILURE';
 
-const SETTINGS_KEY = 'eventkv-demo:edge';
+/** Where the Worker's settings are saved (all tabs of the origin share them). */
+export const SETTINGS_KEY = 'eventkv-demo:edge';
 
 /** The saved endpoint settings, if any. */
 export const loadEdgeSettings = (storage: Storage = localStorage): EdgeSettings | undefined => {

@@ -6,6 +6,7 @@ import type {
   Snapshot,
   Unsubscribe,
 } from '@eventkv/core';
+import type { Conflict, SyncedStore } from '@eventkv/sync';
 import {
   ACCOUNT_TYPE,
   type AccountState,
@@ -14,6 +15,7 @@ import {
   decide,
   evolve,
   initialState,
+  LedgerRuleError,
   replay,
 } from './domain';
 
@@ -35,6 +37,25 @@ export interface AccountSummary {
   readonly owner: string;
   readonly currency: string;
   readonly openedAt: number;
+  /** Opened on this device and not yet on the Worker (a synced store only). */
+  readonly pending?: boolean;
+}
+
+/**
+ * An account whose offline commands met another device's changes: what the person needs to
+ * decide between retrying them on the new balance and dropping them.
+ */
+export interface AccountConflict {
+  readonly id: string;
+  readonly kind: Conflict['kind'];
+  /** The account as the Worker has it now (the other device's changes included). */
+  readonly current: AccountState;
+  /** The other device's events this device had not seen. */
+  readonly theirs: LedgerEvent[];
+  /** This device's commands that wait (in order), as decided offline. */
+  readonly mine: { readonly command: Command | undefined; readonly events: BankEvent[] }[];
+  /** Why the Worker refused them, for a `rejected` conflict. */
+  readonly reason?: string;
 }
 
 /** Who acts: recorded in each event's metadata. */
@@ -73,12 +94,20 @@ const PAGE = 100;
  * is the same for both.
  */
 export const createLedger = (store: EventStore<BankEvent>, database?: string) => {
+  // A synced store (the demo's) keeps each command with its events, for a retry after a
+  // conflict; any other store is used as it is.
+  const sync = (store as Partial<SyncedStore<BankEvent>>).sync;
   const ref = (id: string) => ({
     ...(database === undefined ? {} : { database }),
     type: ACCOUNT_TYPE,
     id,
   });
   const stream = (id: string) => store.stream(ref(id));
+  /** The account's events the Worker confirmed (all of them on a store that does not sync). */
+  const confirmedEvents = async (id: string): Promise<LedgerEvent[]> =>
+    sync
+      ? (await (store as SyncedStore<BankEvent>).stream(ref(id)).read()).filter((e) => e.confirmed)
+      : stream(id).read();
 
   return {
     stream,
@@ -104,7 +133,23 @@ export const createLedger = (store: EventStore<BankEvent>, database?: string) =>
         }
         cursor = page.cursor;
       } while (cursor !== undefined);
-      return accounts.reverse();
+      // Queries cover what the Worker confirmed: accounts opened here and not yet synced
+      // come from the outbox.
+      const known = new Set(accounts.map((a) => a.id));
+      for (const pending of (await sync?.pendingStreams()) ?? []) {
+        const { type, id } = pending.ref;
+        if (type !== ACCOUNT_TYPE || known.has(id)) continue;
+        const [first] = await stream(id).read({ limit: 1 });
+        if (first?.type !== 'AccountOpened') continue;
+        accounts.push({
+          id,
+          owner: first.data.owner,
+          currency: first.data.currency,
+          openedAt: first.metadata.timestamp,
+          pending: true,
+        });
+      }
+      return accounts.sort((a, b) => a.openedAt - b.openedAt).reverse();
     },
 
     /** Latest snapshot + the events after it, replayed. */
@@ -144,19 +189,39 @@ export const createLedger = (store: EventStore<BankEvent>, database?: string) =>
       const correlationId = crypto.randomUUID();
       const target = stream(account.id);
       await options.beforeAppend?.(target);
-      const result = await target.append(
-        events.map((event) => ({
-          ...event,
-          metadata: { userId: actor.userId, correlationId },
-        })),
-        { expectedVersion: account.version === 0 ? 'no-stream' : account.version },
-      );
+      const expectedVersion = account.version === 0 ? 'no-stream' : account.version;
+      const stamped = events.map((event) => ({
+        ...event,
+        metadata: { userId: actor.userId, correlationId },
+      }));
+      const result = sync
+        ? await (store as SyncedStore<BankEvent>)
+            .stream(ref(account.id))
+            .append(stamped, { expectedVersion, command })
+        : await target.append(stamped, { expectedVersion });
       return { version: result.version, events, correlationId };
     },
 
-    /** Saves the loaded state as a snapshot at its version. */
-    snapshot: (account: { id: string; state: AccountState; version: number }): Promise<void> =>
-      stream(account.id).saveSnapshot(account.version, account.state),
+    /**
+     * Saves the loaded state as a snapshot at its version; on a synced store, the state the
+     * Worker confirmed (a snapshot never holds a change that may still be refused). Returns
+     * the version saved at.
+     */
+    async snapshot(account: { id: string; state: AccountState; version: number }): Promise<number> {
+      if (!sync) {
+        await stream(account.id).saveSnapshot(account.version, account.state);
+        return account.version;
+      }
+      const confirmed = await confirmedEvents(account.id);
+      const version = confirmed.at(-1)?.version ?? 0;
+      if (version === 0) {
+        throw new LedgerRuleError(
+          'Nothing of this account is synced yet: snapshot it after a sync.',
+        );
+      }
+      await stream(account.id).saveSnapshot(version, replay(confirmed));
+      return version;
+    },
 
     latestSnapshot: (id: string): Promise<Snapshot<AccountState> | undefined> =>
       stream(id).latestSnapshot<AccountState>(),
@@ -171,6 +236,63 @@ export const createLedger = (store: EventStore<BankEvent>, database?: string) =>
       onError: (error: unknown) => void,
     ): Unsubscribe {
       return stream(id).subscribe(listener, { from: version + 1, onError });
+    },
+
+    /** The account's conflict, if its offline commands met another device's changes. */
+    async conflict(id: string): Promise<AccountConflict | undefined> {
+      const found = await sync?.conflict(ref(id));
+      if (!found) return undefined;
+      const confirmed = await confirmedEvents(id);
+      const mine: { command: Command | undefined; events: BankEvent[] }[] = [];
+      found.mine.forEach((event, i) => {
+        const command = found.commands[i] as Command | undefined;
+        const last = mine.at(-1);
+        if (i > 0 && command === undefined && last) last.events.push(event);
+        else mine.push({ command, events: [event] });
+      });
+      return {
+        id,
+        kind: found.kind,
+        current: replay(confirmed),
+        theirs: found.theirs,
+        mine,
+        ...(found.error ? { reason: found.error.message } : {}),
+      };
+    },
+
+    /**
+     * Decides this device's waiting commands again on the account as the Worker has it and
+     * appends the result in their place. Throws `LedgerRuleError` when a command no longer
+     * holds (e.g. the funds are now short): the conflict stays, to drop.
+     */
+    async retryConflict(id: string, actor: Actor): Promise<void> {
+      if (!sync) throw new Error('retrying a conflict needs a synced store');
+      await sync.resolve(ref(id), {
+        rebase: async (conflict) => {
+          let state = replay(await confirmedEvents(id));
+          const events: BankEvent[] = [];
+          const correlationId = crypto.randomUUID();
+          for (const [i, command] of conflict.commands.entries()) {
+            if (command === undefined) {
+              if (i === 0) throw new LedgerRuleError('this change was not made by a command');
+              continue;
+            }
+            const decided = decide(state, command as Command);
+            for (const event of decided) state = evolve(state, event);
+            events.push(...decided);
+          }
+          return events.map((event) => ({
+            ...event,
+            metadata: { userId: actor.userId, correlationId },
+          }));
+        },
+      });
+    },
+
+    /** Drops this device's waiting commands: the Worker's history stands. */
+    async dropConflict(id: string): Promise<void> {
+      if (!sync) throw new Error('dropping a conflict needs a synced store');
+      await sync.resolve(ref(id), { discard: true });
     },
 
     /** Events of the database by user or by type within `[since, until)`, a page at a time. */

@@ -2,7 +2,13 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Backend } from '../backends';
 import { type Command, describeEvent, formatMoney, parseAmount } from '../domain';
 import type { Explanation } from '../explain';
-import { type Actor, advance, type LedgerEvent, type LoadedAccount } from '../ledger';
+import {
+  type AccountConflict,
+  type Actor,
+  advance,
+  type LedgerEvent,
+  type LoadedAccount,
+} from '../ledger';
 import { Columns, explainOn, Problem, ProvenanceCells, Scroll, Section, useTask } from './common';
 import { formatTime, listOf, plural } from './format';
 
@@ -52,6 +58,85 @@ export const describeTimeline = (timeline: readonly LedgerEvent[], id: string): 
   );
 };
 
+/** An event made here that the Worker has not confirmed yet. */
+const isPending = (event: LedgerEvent): boolean =>
+  (event as { confirmed?: boolean }).confirmed === false;
+
+/** "Withdraw €20.00", "Close the account": a command as the person gave it. */
+const describeCommand = (command: Command | undefined, currency: string): string => {
+  switch (command?.kind) {
+    case 'deposit':
+      return `Deposit ${formatMoney(command.amount, currency)}`;
+    case 'withdraw':
+      return `Withdraw ${formatMoney(command.amount, currency)}`;
+    case 'close':
+      return 'Close the account';
+    case 'open':
+      return `Open the account for ${command.owner}`;
+    default:
+      return 'A change without a command';
+  }
+};
+
+/**
+ * This device's changes met another device's: what happened on each side, and the two
+ * ways on (decide them again on the new balance, or drop them).
+ */
+export const SyncConflict = ({
+  conflict,
+  busy,
+  problem,
+  onRetry,
+  onDrop,
+}: {
+  conflict: AccountConflict;
+  busy: boolean;
+  problem: Explanation | undefined;
+  onRetry: () => void;
+  onDrop: () => void;
+}) => {
+  const { current } = conflict;
+  return (
+    <div class="problem conflict" role="alert">
+      <h3>
+        {conflict.kind === 'rejected'
+          ? 'The Worker refused your changes'
+          : 'Changed on another device'}
+      </h3>
+      {conflict.kind === 'rejected' ? (
+        <p>{conflict.reason ?? 'The Worker refused them for good.'}</p>
+      ) : (
+        <p>
+          While you were offline, the account changed elsewhere:{' '}
+          {conflict.theirs
+            .map(
+              (e) => `${describeEvent(e, current.currency)} by ${e.metadata.userId ?? 'someone'}`,
+            )
+            .join('; ') || 'its history was replaced'}
+          . Its balance is now{' '}
+          <strong data-testid="conflict-balance">
+            {formatMoney(current.balance, current.currency)}
+          </strong>
+          .
+        </p>
+      )}
+      <p>
+        Waiting on this device:{' '}
+        {conflict.mine.map((m) => describeCommand(m.command, current.currency)).join('; ')}.
+      </p>
+      <p class="row">
+        <button type="button" disabled={busy} onClick={onRetry}>
+          Retry on the new balance
+        </button>
+        <button type="button" class="danger" disabled={busy} onClick={onDrop}>
+          Drop my changes
+        </button>
+      </p>
+      <Problem problem={problem} />
+    </div>
+  );
+};
+
 /** One account: balance and version, commands, snapshots, the event timeline. */
 export const AccountView = ({
   backend,
@@ -75,6 +160,9 @@ export const AccountView = ({
   const [armed, setArmed] = useState(false);
   const [amount, setAmount] = useState('');
   const [loads, setLoads] = useState(0);
+  /** This device's changes that met another device's (found by a sync). */
+  const [synced, setSynced] = useState<AccountConflict>();
+  const [settleProblem, setSettleProblem] = useState<Explanation>();
   const task = useTask();
   const current = useRef<LoadedAccount>();
   current.current = account;
@@ -102,11 +190,13 @@ export const AccountView = ({
       // The timeline is read up to the loaded version, after the load: the live tail then
       // continues both from the same version, so no event falls between them.
       const loaded = await ledger.load(id);
-      const [latest, versions] = await Promise.all([
+      const [latest, versions, found] = await Promise.all([
         ledger.timeline(id, TIMELINE_LIMIT, loaded.version),
         ledger.snapshotVersions(id),
+        ledger.conflict(id),
       ]);
       if (!task.alive.current) return;
+      setSynced(found);
       setAccount(loaded);
       setTimeline(latest);
       setSnapshots(versions);
@@ -118,6 +208,42 @@ export const AccountView = ({
   useEffect(() => {
     void reload();
   }, []);
+
+  // A sync may find a conflict on this account, or settle one (in any tab): the account is
+  // read again when that changes, since its pending events may have moved or gone.
+  const hasConflict = synced !== undefined;
+  // And a sync that confirms this device's changes turns their "not synced" marks off.
+  useEffect(
+    () =>
+      backend.watchChanges(() => {
+        void ledger.conflict(id).then(async (found) => {
+          if (!task.alive.current) return;
+          if ((found !== undefined) !== hasConflict) return void reload();
+          const shown = current.current?.version;
+          if (shown === undefined || shown === 0) return;
+          const latest = await ledger.timeline(id, TIMELINE_LIMIT, shown);
+          if (task.alive.current && current.current?.version === shown) setTimeline(latest);
+        });
+      }),
+    [hasConflict],
+  );
+
+  const settle = (how: 'retry' | 'drop') => {
+    setSettleProblem(undefined);
+    void task.run(
+      async () => {
+        if (how === 'retry') await ledger.retryConflict(id, actor);
+        else await ledger.dropConflict(id);
+        setNotice(
+          how === 'retry'
+            ? 'Your changes were decided again on the new balance: they sync next.'
+            : 'Your changes were dropped: the account is as the other device left it.',
+        );
+        await reload();
+      },
+      (error) => setSettleProblem(explainOn(backend, error)),
+    );
+  };
 
   // Live tail from the loaded version: other tabs' (or devices') appends appear here.
   const loadedVersion = account?.version;
@@ -173,9 +299,9 @@ export const AccountView = ({
     const loaded = current.current;
     if (!loaded) return;
     void task.run(async () => {
-      await ledger.snapshot(loaded);
+      const version = await ledger.snapshot(loaded);
       setSnapshots(await ledger.snapshotVersions(id));
-      setNotice(`Snapshot saved at version ${loaded.version}: the next load starts from it.`);
+      setNotice(`Snapshot saved at version ${version}: the next load starts from it.`);
     }, fail);
   };
 
@@ -199,8 +325,12 @@ export const AccountView = ({
     );
   }
   // After a conflict, commands wait for the reload: they are decided on the current state.
+  const unsynced = timeline.filter(isPending).length;
   const blocked =
-    task.busy || (conflict !== undefined && conflict.at === undefined) || state.status === 'closed';
+    task.busy ||
+    (conflict !== undefined && conflict.at === undefined) ||
+    synced !== undefined ||
+    state.status === 'closed';
 
   return (
     <>
@@ -223,6 +353,11 @@ export const AccountView = ({
             <dd>#{id}</dd>
           </div>
         </dl>
+        {unsynced > 0 && (
+          <p class="muted" data-testid="unsynced">
+            Includes {plural(unsynced, 'change')} made on this device and not synced yet.
+          </p>
+        )}
         {conflict && (
           <div class="problem conflict" role="alert">
             <h3>Version conflict</h3>
@@ -240,6 +375,15 @@ export const AccountView = ({
               )
             )}
           </div>
+        )}
+        {synced && (
+          <SyncConflict
+            conflict={synced}
+            busy={task.busy}
+            problem={settleProblem}
+            onRetry={() => settle('retry')}
+            onDrop={() => settle('drop')}
+          />
         )}
         <Problem problem={problem} />
         <p role="status" class="notice">
@@ -302,7 +446,7 @@ export const AccountView = ({
         <p data-testid="load-info">{describeLoad(account)}</p>
         <p class="row">
           <button type="button" class="secondary" disabled={task.busy} onClick={takeSnapshot}>
-            Take snapshot at version {account.version}
+            Take snapshot
           </button>
           <button
             type="button"
@@ -322,8 +466,11 @@ export const AccountView = ({
             <Columns names={['Version', 'Event', 'Details', 'Time', 'User', 'Correlation']} />
             <tbody>
               {timeline.map((event) => (
-                <tr key={event.version}>
-                  <td>{event.version}</td>
+                <tr key={event.version} class={isPending(event) ? 'pending' : undefined}>
+                  <td>
+                    {event.version}
+                    {isPending(event) && <span class="badge pending">not synced</span>}
+                  </td>
                   <td>{event.type}</td>
                   <td>{describeEvent(event, state.currency)}</td>
                   <td>{formatTime(event.metadata.timestamp)}</td>

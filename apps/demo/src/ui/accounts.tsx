@@ -5,12 +5,17 @@ import type { Explanation } from '../explain';
 import type { AccountSummary, Actor } from '../ledger';
 import { formatRoute } from '../route';
 import { explainOn, Problem, Section, useTask } from './common';
-import { formatTime } from './format';
+import { formatTime, plural } from './format';
 
 const CURRENCIES = ['EUR', 'USD', 'GBP', 'CHF', 'JPY'];
 
-/** An account in the list: what it was opened with, and where it stands now. */
-type Listed = AccountSummary & { readonly state: AccountState };
+/** An account in the list: what it was opened with, where it stands now, what waits. */
+type Listed = AccountSummary & {
+  readonly state: AccountState;
+  /** Changes made here that the Worker has not confirmed yet. */
+  readonly unsynced: number;
+  readonly conflict: boolean;
+};
 
 /** Accounts: open one, pick one. The list follows other tabs' and devices' changes. */
 export const AccountsView = ({
@@ -36,12 +41,23 @@ export const AccountsView = ({
       const call = ++latest.current;
       void list.run(
         async () => {
-          const found = await backend.ledger.listAccounts();
+          const [found, pending] = await Promise.all([
+            backend.ledger.listAccounts(),
+            backend.store.sync.pendingStreams(),
+          ]);
+          const waiting = new Map(pending.map((p) => [p.ref.id, p]));
           // The demo's list is short: every account is loaded, in parallel, for its balance.
           const loaded = await Promise.all(found.map((account) => backend.ledger.load(account.id)));
           // Refreshes can overlap (changes arrive in bursts): only the latest one is shown.
           if (list.alive.current && call === latest.current) {
-            setAccounts(found.map((account, i) => ({ ...account, state: loaded[i]!.state })));
+            setAccounts(
+              found.map((account, i) => ({
+                ...account,
+                state: loaded[i]!.state,
+                unsynced: waiting.get(account.id)?.pending ?? 0,
+                conflict: waiting.get(account.id)?.conflict !== undefined,
+              })),
+            );
             setListProblem(undefined);
           }
         },
@@ -111,11 +127,18 @@ export const AccountsView = ({
           <ul class="accounts">
             {accounts.map((account) => (
               <li key={account.id}>
-                <a href={formatRoute({ mode: backend.mode, view: 'account', id: account.id })}>
-                  {account.owner}
-                </a>{' '}
+                <a href={formatRoute({ view: 'account', id: account.id })}>{account.owner}</a>{' '}
                 <span class="money">{formatMoney(account.state.balance, account.currency)}</span>{' '}
                 {account.state.status === 'closed' && <span class="badge">closed</span>}{' '}
+                {account.conflict ? (
+                  <span class="badge conflict">conflict</span>
+                ) : (
+                  account.unsynced > 0 && (
+                    <span class="badge pending">
+                      {plural(account.unsynced, 'change')} not synced
+                    </span>
+                  )
+                )}{' '}
                 <span class="muted">
                   #{account.id} · opened {formatTime(account.openedAt)}
                 </span>

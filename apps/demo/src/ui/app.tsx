@@ -1,10 +1,10 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import {
   type Backend,
-  createEdgeBackend,
-  createLocalBackend,
+  createBackend,
   type EdgeSettings,
   loadEdgeSettings,
+  SETTINGS_KEY,
   saveEdgeSettings,
   settingsFromFragment,
 } from '../backends';
@@ -13,11 +13,11 @@ import { AccountView } from './account';
 import { AccountsView } from './accounts';
 import { AuditView } from './audit';
 import { EdgeSettingsForm } from './edge';
+import { SyncBar, SyncDetails, useSyncStatus } from './sync';
 
 export interface AppProps {
-  /** Builds the backends; tests pass their own. */
-  readonly local?: () => Backend;
-  readonly edge?: (settings: EdgeSettings) => Backend;
+  /** Builds the backend from the saved settings; tests pass their own. */
+  readonly backend?: (settings: EdgeSettings | undefined) => Backend;
 }
 
 const USER_KEY = 'eventkv-demo:user';
@@ -37,76 +37,84 @@ const useHashRoute = (): [Route, (route: Route) => void] => {
 
 /**
  * Endpoint settings handed over in the fragment are saved and removed from the address,
- * which then shows the Worker's accounts: the link was opened to use them.
+ * which then shows the accounts: the link was opened to sync them.
  */
 const takeFragmentSettings = (): EdgeSettings | undefined => {
   const handed = settingsFromFragment(location.hash);
   if (handed) {
     saveEdgeSettings(handed);
-    history.replaceState(null, '', `${location.pathname}${location.search}#/edge`);
+    history.replaceState(null, '', `${location.pathname}${location.search}#/`);
   }
   return handed;
 };
 
-export const App = ({ local = createLocalBackend, edge = createEdgeBackend }: AppProps) => {
+export const App = ({ backend: make = (settings) => createBackend({ settings }) }: AppProps) => {
   // Before the route is read: a hand-over rewrites the address.
   const [handed] = useState(takeFragmentSettings);
-  const [edgeSettings, setEdgeSettings] = useState(() => handed ?? loadEdgeSettings());
   /** The endpoint just connected to (by the link, or the settings form): said on the page. */
   const [connected, setConnected] = useState(handed?.endpoint);
   const [route, navigate] = useHashRoute();
   const [user, setUser] = useState(() => localStorage.getItem(USER_KEY) ?? 'alice');
   const [online, setOnline] = useState(() => navigator.onLine);
+  const backend = useMemo(() => make(handed ?? loadEdgeSettings()), []);
+  const [settings, setSettings] = useState(backend.settings);
+  const status = useSyncStatus(backend);
 
   useEffect(() => {
     const update = () => setOnline(navigator.onLine);
     addEventListener('online', update);
     addEventListener('offline', update);
+    // Another tab connected to a Worker: this one syncs with it too.
+    const onStorage = (event: StorageEvent) => {
+      const next = event.key === SETTINGS_KEY ? loadEdgeSettings() : undefined;
+      if (next) {
+        setSettings(next);
+        void backend.connect(next);
+      }
+    };
+    addEventListener('storage', onStorage);
     return () => {
       removeEventListener('online', update);
       removeEventListener('offline', update);
+      removeEventListener('storage', onStorage);
+      void backend.close();
     };
-  }, []);
+  }, [backend]);
 
-  const localBackend = useMemo(local, []);
-  const edgeBackend = useMemo(
-    () => (edgeSettings ? edge(edgeSettings) : undefined),
-    [edgeSettings?.endpoint, edgeSettings?.token],
-  );
-  useEffect(() => () => localBackend.close(), [localBackend]);
-
-  const backend = route.mode === 'edge' ? edgeBackend : localBackend;
   const actor = { userId: user.trim() || 'anonymous' };
-  const go = (next: Partial<Route> & Pick<Route, 'view'>) =>
-    navigate({ mode: route.mode, ...next } as Route);
+  const connect = (next: EdgeSettings) => {
+    saveEdgeSettings(next);
+    setSettings(next);
+    setConnected(next.endpoint);
+    void backend.connect(next);
+  };
 
   return (
     <>
       <header class="top">
         <h1>
-          <a href="#/local">eventkv ledger</a>
+          <a href="#/">eventkv ledger</a>
         </h1>
-        <nav aria-label="Store">
-          <a href="#/local" aria-current={route.mode === 'local' ? 'page' : undefined}>
-            This browser
-          </a>
-          <a href="#/edge" aria-current={route.mode === 'edge' ? 'page' : undefined}>
-            Worker endpoint
-          </a>
-        </nav>
         <nav aria-label="Views">
-          <a
-            href={formatRoute({ mode: route.mode, view: 'accounts' })}
-            aria-current={route.view !== 'audit' ? 'page' : undefined}
-          >
-            Accounts
-          </a>
-          <a
-            href={formatRoute({ mode: route.mode, view: 'audit' })}
-            aria-current={route.view === 'audit' ? 'page' : undefined}
-          >
-            Audit
-          </a>
+          {(
+            [
+              ['accounts', 'Accounts'],
+              ['audit', 'Audit'],
+              ['sync', 'Sync'],
+            ] as const
+          ).map(([view, label]) => (
+            <a
+              key={view}
+              href={formatRoute({ view })}
+              aria-current={
+                route.view === view || (view === 'accounts' && route.view === 'account')
+                  ? 'page'
+                  : undefined
+              }
+            >
+              {label}
+            </a>
+          ))}
         </nav>
         <label class="user">
           Acting as
@@ -125,47 +133,36 @@ export const App = ({ local = createLocalBackend, edge = createEdgeBackend }: Ap
       <div class="status" role="status">
         {!online && (
           <p class="offline">
-            <strong>You are offline.</strong> The app keeps working: changes to this browser’s
-            accounts are kept on this device.
+            <strong>You are offline.</strong> The app keeps working: changes are kept on this device
+            and sync when the network is back.
           </p>
         )}
-        {route.mode === 'edge' && connected && (
-          <p class="connected">Connected to the Worker at {connected}.</p>
-        )}
-        <p class="where">
-          {backend ? `Events are stored in ${backend.label}.` : 'No Worker endpoint is set up.'}
-        </p>
+        {connected && <p class="connected">Syncing with the Worker at {connected}.</p>}
       </div>
+      <SyncBar backend={backend} status={status} connected={settings !== undefined} />
       <main>
-        {route.mode === 'edge' && (
-          <EdgeSettingsForm
-            settings={edgeSettings}
-            onSave={(settings) => {
-              saveEdgeSettings(settings);
-              setEdgeSettings(settings);
-              setConnected(settings.endpoint);
-            }}
+        {route.view === 'account' ? (
+          <AccountView
+            key={route.id}
+            backend={backend}
+            id={route.id}
+            actor={actor}
+            onBack={() => navigate({ view: 'accounts' })}
+          />
+        ) : route.view === 'audit' ? (
+          <AuditView backend={backend} user={actor.userId} />
+        ) : route.view === 'sync' ? (
+          <>
+            <EdgeSettingsForm settings={settings} onSave={connect} />
+            <SyncDetails status={status} settings={settings} />
+          </>
+        ) : (
+          <AccountsView
+            backend={backend}
+            actor={actor}
+            onOpen={(id) => navigate({ view: 'account', id })}
           />
         )}
-        {backend &&
-          (route.view === 'account' ? (
-            <AccountView
-              key={`${backend.mode}:${route.id}`}
-              backend={backend}
-              id={route.id}
-              actor={actor}
-              onBack={() => go({ view: 'accounts' })}
-            />
-          ) : route.view === 'audit' ? (
-            <AuditView key={backend.mode} backend={backend} user={actor.userId} />
-          ) : (
-            <AccountsView
-              key={backend.mode}
-              backend={backend}
-              actor={actor}
-              onOpen={(id) => go({ view: 'account', id })}
-            />
-          ))}
       </main>
     </>
   );

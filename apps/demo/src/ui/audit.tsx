@@ -146,7 +146,7 @@ export const AuditView = ({ backend, user }: { backend: Backend; user: string })
                   <tr key={`${id}:${event.version}`}>
                     <td>{formatTime(event.metadata.timestamp)}</td>
                     <td>
-                      <a href={formatRoute({ mode: backend.mode, view: 'account', id })}>
+                      <a href={formatRoute({ view: 'account', id })}>
                         {account?.owner ?? `#${id}`}
                       </a>
                       {account && <span class="muted"> #{id}</span>}

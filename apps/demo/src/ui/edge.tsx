@@ -3,7 +3,7 @@ import { checkEndpoint, type EdgeSettings } from '../backends';
 import { Section } from './common';
 
 /**
- * The Worker endpoint and its bearer token. `pnpm start` hands both over in the address it
+ * The Worker to sync with, and its bearer token. `pnpm start` hands both over in the address it
  * prints; they can also be typed here (mint a token with `pnpm --filter @eventkv/worker
  * token demo`).
  */
@@ -59,14 +59,15 @@ export const EdgeSettingsForm = ({
 
   return settings ? (
     <details class="settings">
-      <summary>Endpoint settings</summary>
+      <summary>Change the Worker or the token</summary>
       {form}
     </details>
   ) : (
-    <Section title="Connect to a Worker endpoint">
+    <Section title="Sync with a Worker">
       <p>
-        The same ledger, stored by the eventkv Worker (Durable Objects) through the HTTP client.{' '}
-        <code>pnpm start</code> runs one locally and prints an address that fills this in.
+        Accounts live in this browser and work offline; with a Worker set up they also sync to it
+        (Durable Objects), so other devices see them. <code>pnpm start</code> runs one locally and
+        prints an address that fills this in.
       </p>
       {form}
     </Section>

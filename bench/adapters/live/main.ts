@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 import { mintLocalToken } from '../../../apps/worker/scripts/local-dev.mjs';
 import { median } from '../../src/measure.js';
 import { makeDeposits } from '../../src/subject.js';
-import { header, machine, writeJson } from '../shared/cli.js';
+import { header, machine, positiveInt, writeJson } from '../shared/cli.js';
 import { table } from '../sync/stats.js';
 import { startRuntime } from './workerd.js';
 
@@ -22,11 +22,7 @@ const { values } = parseArgs({
     sockets: { type: 'string', default: '100' },
   },
 });
-const positive = (name: string, value: string | undefined): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer`);
-  return n;
-};
+const positive = positiveInt;
 const REPS = positive('reps', values.reps);
 const SAMPLES = positive('samples', values.samples);
 const WARMUP = Number(values.warmup);

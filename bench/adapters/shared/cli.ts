@@ -79,3 +79,10 @@ export const wranglerLogLevel = (): 'none' | 'error' | 'warn' | 'info' | 'log' |
     ? level
     : 'warn';
 };
+
+/** A flag's value as a positive integer, or a clear error naming the flag. */
+export const positiveInt = (name: string, value: string | undefined): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer`);
+  return n;
+};

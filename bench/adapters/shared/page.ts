@@ -6,7 +6,7 @@ import { chromium } from 'playwright-core';
 import { chromiumArgs, chromiumPath } from '../../../chromium.shared.js';
 
 /** Bundles a page entry from its TypeScript source (workspace packages from source too). */
-const bundle = async (entry: string): Promise<string> => {
+export const bundlePage = async (entry: string): Promise<string> => {
   const result = await build({
     entryPoints: [entry],
     bundle: true,
@@ -33,7 +33,7 @@ export const runPageInChromium = async <I, R>(
   log: (text: string) => void,
 ): Promise<R & { browser: string }> => {
   // Resolved from the bundled runner in bench/dist/, which sits beside bench/adapters/.
-  const script = await bundle(fileURLToPath(new URL(`../adapters/${entry}`, import.meta.url)));
+  const script = await bundlePage(fileURLToPath(new URL(`../adapters/${entry}`, import.meta.url)));
   const server = createServer((request, response) => {
     if (request.url === '/bench.js') {
       response.writeHead(200, { 'content-type': 'text/javascript' }).end(script);

@@ -23,11 +23,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { chromiumArgs, chromiumPath } from '../../../chromium.shared.js';
 import { median } from '../../src/measure.js';
-import { header, machine, writeJson } from '../shared/cli.js';
+import { header, machine, positiveInt, writeJson } from '../shared/cli.js';
+import { bundlePage } from '../shared/page.js';
 import type { Layout, LoadTimings, SeedResult } from './first-load-page.js';
 import { table } from './stats.js';
 
@@ -41,11 +41,7 @@ const { values } = parseArgs({
     only: { type: 'string', default: 'spread,single' },
   },
 });
-const positive = (name: string, value: string | undefined): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer`);
-  return n;
-};
+const positive = positiveInt;
 const loads = positive('loads', values.loads);
 const events = positive('events', values.events);
 const streams = positive('streams', values.streams);
@@ -70,17 +66,9 @@ const started = new Date();
 const load = machine().load;
 
 // The page, bundled from the TypeScript sources (workspace packages from source too).
-const bundled = await build({
-  entryPoints: [fileURLToPath(new URL('../adapters/sync/first-load-page.ts', import.meta.url))],
-  bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'es2022',
-  conditions: ['@eventkv/source'],
-  write: false,
-  logLevel: 'warning',
-});
-const script = bundled.outputFiles[0]!.text;
+const script = await bundlePage(
+  fileURLToPath(new URL('../adapters/sync/first-load-page.ts', import.meta.url)),
+);
 // One origin for the whole run (IndexedDB belongs to scheme, host and port).
 const server = createServer((request, response) => {
   if (request.url === '/first-load.js') {

@@ -11,7 +11,7 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startLocalWorker } from '../../../apps/worker/scripts/local-dev.mjs';
-import { header, machine, wranglerLogLevel, writeJson } from '../shared/cli.js';
+import { header, machine, positiveInt, wranglerLogLevel, writeJson } from '../shared/cli.js';
 import { runPullInChromium } from './chromium.js';
 import { type Durability, PULL_PAGE, type PullResult, type PullSizes } from './pull.js';
 import { type PushResult, type PushSizes, runPushBench } from './push.js';
@@ -34,11 +34,7 @@ const { values } = parseArgs({
     'pull-lean': { type: 'boolean', default: false },
   },
 });
-const positive = (name: string, value: string | undefined): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer`);
-  return n;
-};
+const positive = positiveInt;
 const reps = positive('reps', values.reps);
 const pullReps = positive('pull-reps', values['pull-reps'] ?? '3');
 const only = (values.only ?? 'push,pull').split(',');

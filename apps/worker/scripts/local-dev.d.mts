@@ -22,10 +22,13 @@ export interface LocalWorker {
 
 /**
  * Starts a Worker (this one unless `config` names another) in local workerd on a free
- * loopback port, with Durable Object storage in a fresh temporary directory.
+ * loopback port (or `port`), with Durable Object storage in a fresh temporary directory
+ * removed on dispose (or in `persist`, kept: a Worker started again on it finds its data).
  */
 export declare const startLocalWorker: (options?: {
   config?: string;
   vars?: Readonly<Record<string, string>>;
   logLevel?: 'none' | 'error' | 'warn' | 'info' | 'log' | 'debug';
+  port?: number;
+  persist?: string;
 }) => Promise<LocalWorker>;

@@ -25,9 +25,10 @@ import {
   type SyncedEvent,
 } from './context.js';
 import { ensureMeta, pullAll, pushAll, recordOutcome } from './engine.js';
-import { STATUS_KEY } from './keys.js';
+import { META_KEY, STATUS_KEY } from './keys.js';
 import { readStates } from './outbox.js';
-import type { ConflictRecord, StatusRecord } from './records.js';
+import type { SyncCursor } from './protocol.js';
+import type { ConflictRecord, MetaRecord, StatusRecord } from './records.js';
 import type { SyncRemote } from './remote.js';
 import { type SyncedAppendOptions, SyncedStream } from './synced-stream.js';
 import type { SyncedSubscribeOptions } from './synced-tail.js';
@@ -72,6 +73,10 @@ export interface PendingStreamStatus {
 
 /** The sync controls of a synced store. */
 export interface SyncControls<E extends EventShape = EventShape> {
+  /** Where this store pushes and pulls (its `remote` option): a live connection uses it too. */
+  readonly remote: SyncRemote;
+  /** Where this replica is in the edge's log (undefined before its first pull). */
+  cursor(): Promise<SyncCursor | undefined>;
   /**
    * Pushes the pending events and pulls the edge's new ones, once. Concurrent calls share
    * one run. Rejects when the edge cannot be reached (nothing is lost: the next run
@@ -208,6 +213,11 @@ export const createSyncedStore = <E extends EventShape = EventShape>(
       local.query(index, value, { ...queryOptions, database: ctx.database }),
     readLog: (logOptions) => local.readLog({ ...logOptions, database: ctx.database }),
     sync: {
+      remote,
+      async cursor() {
+        const [raw] = await replica.get([META_KEY]);
+        return (raw as MetaRecord | undefined)?.cursor;
+      },
       syncNow() {
         running ??= run().finally(() => {
           running = undefined;

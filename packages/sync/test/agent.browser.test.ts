@@ -2,6 +2,10 @@ import { createMemoryKv } from '@eventkv/core';
 import { createReplica } from '@eventkv/core/replica';
 import { createIndexedDbKv } from '@eventkv/indexeddb';
 import { describe, expect, it, vi } from 'vitest';
+
+/** Polls get time: a loaded machine starts a worker and opens IndexedDB slowly. */
+const SLOW = { timeout: 15_000, interval: 20 };
+
 import {
   createEdgeRemote,
   createSyncEdge,
@@ -33,7 +37,7 @@ describe('the sync agent in Chromium', () => {
         },
       };
       const store = createSyncedStore({ kv, remote });
-      const agent = startSync(store, { kv, remote, name });
+      const agent = startSync(store, { name });
       const heard: SyncAgentEvent[] = [];
       agent.on((event) => heard.push(event));
       return { kv, store, agent, counts, heard };
@@ -48,20 +52,20 @@ describe('the sync agent in Chromium', () => {
     };
 
     const a = openTab();
-    await vi.waitFor(() => expect(a.agent.role).toBe('leader'));
+    await vi.waitFor(() => expect(a.agent.role).toBe('leader'), SLOW);
     const b = openTab();
     try {
       const locks = await navigator.locks.query();
       await vi.waitFor(async () => {
         const now = await navigator.locks.query();
         expect(now.pending?.filter((lock) => lock.name === name)).toHaveLength(1);
-      });
+      }, SLOW);
       expect(locks.held?.filter((lock) => lock.name === name)).toHaveLength(1);
       expect(b.agent.role).toBe('follower');
 
       // The follower's append is synced by the leader; its syncNow is answered by it.
       await b.store.stream(account).append({ type: 'Opened', data: { owner: 'ann' } });
-      await vi.waitFor(async () => expect(await edgeTypes()).toEqual(['Opened']));
+      await vi.waitFor(async () => expect(await edgeTypes()).toEqual(['Opened']), SLOW);
       await expect(b.agent.syncNow()).resolves.toMatchObject({ pulled: 0 });
       expect(b.counts.push).toBe(0);
       expect(a.counts.push).toBeGreaterThan(0);
@@ -71,17 +75,26 @@ describe('the sync agent in Chromium', () => {
         expect(b.heard.filter((e) => e.type === 'status').at(-1)).toMatchObject({
           status: { role: 'follower', pending: 0, lastSuccessAt: expect.any(Number) },
         });
-      });
+      }, SLOW);
 
       // The leader goes (its tab closes): the follower gets the lock and syncs from now on.
       await a.agent.stop();
-      await vi.waitFor(() => expect(b.agent.role).toBe('leader'));
+      await vi.waitFor(() => expect(b.agent.role).toBe('leader'), SLOW);
       await b.store.stream(account).append({ type: 'Deposited', data: { amount: 5 } });
-      await vi.waitFor(async () => expect(await edgeTypes()).toEqual(['Opened', 'Deposited']));
+      await vi.waitFor(
+        async () => expect(await edgeTypes()).toEqual(['Opened', 'Deposited']),
+        SLOW,
+      );
       expect(b.counts.push).toBeGreaterThan(0);
       // The edge has them before the replica has written the push's outcome.
-      await vi.waitFor(async () =>
-        expect(await b.agent.status()).toMatchObject({ role: 'leader', pending: 0, online: true }),
+      await vi.waitFor(
+        async () =>
+          expect(await b.agent.status()).toMatchObject({
+            role: 'leader',
+            pending: 0,
+            online: true,
+          }),
+        SLOW,
       );
     } finally {
       await a.agent.stop();

@@ -190,8 +190,6 @@ const openTab = (
   const store = createSyncedStore({ kv: world.kv, remote });
   const heard: SyncAgentEvent[] = [];
   const agent = startSync(store, {
-    kv: world.kv,
-    remote,
     name: 'ledger',
     intervalMs: 60_000,
     ...options.agent,

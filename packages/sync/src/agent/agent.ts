@@ -1,6 +1,5 @@
-import { defaultIdGenerator, type EventShape, type Kv } from '@eventkv/core';
+import { defaultIdGenerator, type EventShape } from '@eventkv/core';
 import type { Conflict } from '../context.js';
-import { META_KEY } from '../keys.js';
 import {
   type BackoffPolicy,
   createLiveConnection,
@@ -10,7 +9,6 @@ import {
   type LiveState,
   systemTimers,
 } from '../live.js';
-import type { MetaRecord } from '../records.js';
 import type { SyncRemote } from '../remote.js';
 import type { SyncedStore } from '../synced-store.js';
 import { createBackgroundSync, isNetworkFailure } from './background-sync.js';
@@ -35,16 +33,10 @@ export type LiveTuning = Omit<
 
 export interface SyncAgentOptions {
   /**
-   * The store's remote (the one given to `createSyncedStore`): the leader keeps a live
-   * connection through it (`openSocket`, else `wait`). Without it, runs come from the
-   * other triggers only.
+   * Where the leader keeps its live connection (`openSocket`, else `wait`); default the
+   * store's own remote (`store.sync.remote`).
    */
   readonly remote?: SyncRemote;
-  /**
-   * The store's kv (the one given to `createSyncedStore`): the long-poll reads the
-   * replica's cursor from it, so the edge answers only when there is something new.
-   */
-  readonly kv?: Kv;
   /**
    * The Web Lock's and the tab channel's name (default `'eventkv-sync'`): one per local
    * database, the same in every tab and worker that opens it.
@@ -114,7 +106,7 @@ interface Request {
  * and events. When the leader goes, another takes over.
  * @example
  * const store = createSyncedStore<BankEvent>({ kv, remote });
- * const agent = startSync(store, { kv, remote });
+ * const agent = startSync(store);
  * agent.on((event) => event.type === 'status' && render(event.status));
  */
 export const startSync = <E extends EventShape = EventShape>(
@@ -133,7 +125,7 @@ export const startSync = <E extends EventShape = EventShape>(
   const debounceMs = count('options.debounceMs', options.debounceMs, 50);
   const intervalMs = count('options.intervalMs', options.intervalMs, 60_000);
   const leaderTimeoutMs = count('options.leaderTimeoutMs', options.leaderTimeoutMs, 2000);
-  const { remote, kv } = options;
+  const remote = options.remote ?? store.sync.remote;
   const self = defaultIdGenerator();
 
   let role: SyncRole = 'follower';
@@ -231,11 +223,8 @@ export const startSync = <E extends EventShape = EventShape>(
     },
   });
 
-  const cursor = async () => {
-    if (kv === undefined) return undefined;
-    const [meta] = await kv.get([META_KEY]);
-    return (meta as MetaRecord | undefined)?.cursor;
-  };
+  // The long-poll waits from the replica's cursor: the edge answers when there is news.
+  const cursor = () => store.sync.cursor();
 
   // Follower requests: the leader acknowledges, then answers; none in time, run here.
   const fallback = (id: string) => {

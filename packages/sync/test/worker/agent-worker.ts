@@ -16,7 +16,7 @@ self.onmessage = ({ data: { name } }) => {
   const kv = createIndexedDbKv({ name });
   const remote = createEdgeRemote(edge, { database: 'acme', user: 'ann' });
   const store = createSyncedStore({ kv, remote });
-  const agent = startSync(store, { kv, remote, name });
+  const agent = startSync(store, { name });
   agent.on((event) => {
     if (event.type === 'synced') self.postMessage({ synced: event.pushed });
   });

@@ -101,22 +101,13 @@ export const createBackend = (options: BackendOptions = {}): Backend => {
     database: DATABASE,
     push: async (request) => current().push(request),
     pull: async (request) => current().pull(request),
-    wait: async (request, signal) => {
-      const wait = current().wait;
-      if (!wait) throw new NotConnectedError();
-      return wait(request, signal);
-    },
-    openSocket: async (socketOptions) => {
-      const open = current().openSocket;
-      if (!open) throw new NotConnectedError();
-      return open(socketOptions);
-    },
   };
   const store = createSyncedStore<BankEvent>({ kv, remote });
   const start = () =>
     startSync<BankEvent>(store, {
-      remote,
-      kv,
+      // The live connection is the agent's, and `connect` starts a new agent: it takes the
+      // Worker's remote as it is, so it long-polls at once where no socket can be opened.
+      ...(http ? { remote: http } : {}),
       name: options.name ?? REPLICA_DATABASE_NAME,
       // Without a Worker there is nothing to run or to listen to.
       ...(settings ? {} : { live: false as const, intervalMs: 0 }),

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `pnpm start`: builds the demo, starts the eventkv Worker on local Durable Object storage
-// (wrangler dev, no account or network needed), serves the built demo, and prints the URLs.
+// (wrangler dev, no account or network needed), serves the built demo, and prints the URLs:
+// first the one that connects the demo's replica to this Worker, then the plain one.
 //
 //   DEMO_PORT (4173), WORKER_PORT (8787)   ports on this machine
 //   EVENTKV_PERSIST_DIR                    where the Worker keeps its data
@@ -139,13 +140,21 @@ try {
 }
 
 const connect = `${demoUrl}#connect=${encodeURIComponent(workerUrl)}&token=${token}`;
+/** @type {[string, string][]} */
+const lines = [
+  ['Demo, synced with the local Worker:', connect],
+  ['Demo on this device only:', demoUrl],
+  ['Worker API (local Durable Object storage):', `${workerUrl}/v1/${DATABASE}/...`],
+];
+const width = Math.max(...lines.map(([label]) => label.length)) + 2;
 console.log(`
 eventkv demo is running.
 
-  Demo (accounts in this browser's IndexedDB):  ${demoUrl}
-  Demo with the Worker endpoint connected:      ${connect}
-  Worker API (local Durable Object storage):    ${workerUrl}/v1/${DATABASE}/...
+${lines.map(([label, url]) => `  ${label.padEnd(width)}${url}`).join('\n')}
 
-Open the second address once: it saves the endpoint and a token (valid 7 days) in the
-browser, then "Worker endpoint" in the header uses the Worker. Press Ctrl+C to stop.
+Open the first address in each browser (or browser profile: each is a device) that should
+sync: it saves the Worker's address and a token (valid 7 days) there and takes them out of
+the address bar; the accounts live in the browser's IndexedDB and sync with the Worker.
+The second address keeps them in a browser that was never connected (its Sync page
+connects it later). Press Ctrl+C to stop.
 `);

@@ -75,6 +75,13 @@ export const summarize = (status: SyncAgentStatus, connected: boolean): SyncSumm
       detail: `On the way to the Worker.${risk(status)}`,
     };
   }
+  if (status.lastSuccessAt === undefined) {
+    return {
+      tone: 'pending',
+      title: 'Not synced yet',
+      detail: 'Waiting for the first sync with the Worker.',
+    };
+  }
   return {
     tone: 'synced',
     title: 'Synced',

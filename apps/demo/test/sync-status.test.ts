@@ -7,7 +7,7 @@ const status = (overrides: Partial<SyncAgentStatus> = {}): SyncAgentStatus => ({
   pending: 0,
   oldestPendingAt: undefined,
   conflicts: 0,
-  lastSuccessAt: undefined,
+  lastSuccessAt: 1,
   lastError: undefined,
   role: 'leader',
   online: true,
@@ -29,6 +29,13 @@ describe('duration', () => {
 });
 
 describe('summarize', () => {
+  it('does not claim to be synced before the first sync succeeded', () => {
+    expect(summarize(status({ lastSuccessAt: undefined }), true)).toMatchObject({
+      tone: 'pending',
+      title: 'Not synced yet',
+    });
+  });
+
   it('is synced when nothing waits, and says when changes arrive live', () => {
     expect(summarize(status(), true)).toMatchObject({ tone: 'synced', title: 'Synced' });
     expect(summarize(status(), true).detail).toMatch(/as they happen/);

@@ -7,11 +7,14 @@ import {
   openAccount,
   screenshot,
   status,
+  synced,
+  syncTitle,
   text,
   timeline,
   timelineRows,
   timelineSummary,
   useChromium,
+  useOwnWorker,
   version,
   withdraw,
 } from './helpers';
@@ -22,10 +25,12 @@ declare const window: { readonly innerWidth: number };
 declare const getComputedStyle: (element: unknown) => { readonly [property: string]: string };
 
 const chromium = useChromium();
+// The file's own Worker: its account list holds only the accounts opened here.
+const worker = useOwnWorker();
 
-describe('an account in this browser', () => {
+describe('an account synced with the Worker', () => {
   it('opens, takes deposits and withdrawals, refuses an overdraft, and closes when empty', async () => {
-    const { page } = await chromium.open('#/local');
+    const { page } = await chromium.connect(worker);
     await expect.poll(() => page.getByText('No accounts yet').isVisible()).toBe(true);
 
     await openAccount(page, 'Ada Lovelace');
@@ -69,6 +74,11 @@ describe('an account in this browser', () => {
       expect(row.time).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
     }
     expect(new Set(rows.map((row) => row.correlation)).size).toBe(rows.length);
+    // Each change went to the Worker: none is marked as waiting.
+    await synced(page);
+    await expect
+      .poll(async () => (await timelineRows(page)).some((row) => row.pending))
+      .toBe(false);
     await timeline(page).scrollIntoViewIfNeeded();
     // A wide screen has room for every column: no hint to swipe.
     expect(await page.getByText('Swipe the table sideways').isVisible()).toBe(false);
@@ -83,7 +93,7 @@ describe('an account in this browser', () => {
     const closeLooks = await looks('Close account');
     expect(closeLooks).not.toBe(await looks('Deposit'));
     expect(closeLooks).not.toBe(await looks('Withdraw'));
-    expect(closeLooks).not.toBe(await looks('Take snapshot at version 4'));
+    expect(closeLooks).not.toBe(await looks('Take snapshot'));
 
     // Closing is refused while there is money on the account.
     await page.getByRole('button', { name: 'Close account' }).click();
@@ -102,17 +112,21 @@ describe('an account in this browser', () => {
     // The list says it is closed.
     await page.getByRole('link', { name: 'Accounts', exact: true }).click();
     const item = page.getByRole('listitem').filter({ hasText: 'Ada Lovelace' });
-    await expect.poll(() => text(item)).toMatch(/^Ada Lovelace €0\.00 closed #[0-9a-f]{8} · /);
+    await expect.poll(() => text(item)).toMatch(/^Ada Lovelace €0\.00 closed\s+#[0-9a-f]{8} · /);
   });
 
   it('shows the same state after a reload, and from the accounts list', async () => {
-    const { page } = await chromium.open('#/local');
+    const { page } = await chromium.connect(worker);
     await openAccount(page, 'Grace Hopper', 'USD');
     await deposit(page, '250');
     await withdraw(page, '75.25');
     await actAs(page, 'carol');
     await deposit(page, '10');
     await expect.poll(() => balance(page)).toBe('$184.75');
+    await synced(page);
+    await expect
+      .poll(async () => (await timelineRows(page)).some((row) => row.pending))
+      .toBe(false);
     const before = await timelineRows(page);
     expect(before).toHaveLength(4);
 
@@ -128,10 +142,11 @@ describe('an account in this browser', () => {
     await openAccount(page, 'Alan Turing', 'GBP');
     await page.getByRole('link', { name: 'Accounts', exact: true }).click();
     const list = page.getByRole('region', { name: 'Accounts', exact: true }).getByRole('listitem');
-    await expect.poll(() => list.count()).toBe(2);
-    // Newest first, each with its balance.
-    await expect.poll(() => text(list.first())).toMatch(/^Alan Turing £0\.00\s+#[0-9a-f]{8} · /);
-    expect(await text(list.last())).toMatch(/^Grace Hopper \$184\.75\s+#[0-9a-f]{8} · /);
+    // Newest first, each with its balance (the first test's account after them), all synced.
+    await synced(page);
+    await expect.poll(() => text(list.nth(0))).toMatch(/^Alan Turing £0\.00\s+#[0-9a-f]{8} · /);
+    expect(await text(list.nth(1))).toMatch(/^Grace Hopper \$184\.75\s+#[0-9a-f]{8} · /);
+    expect(await list.filter({ hasText: 'not synced' }).count()).toBe(0);
     await screenshot(page, 'accounts.png');
     await page.getByRole('link', { name: 'Grace Hopper' }).click();
     await expect.poll(() => version(page)).toBe(4);
@@ -145,10 +160,11 @@ describe('an account in this browser', () => {
       isMobile: true,
       hasTouch: true,
     });
-    const { page } = await chromium.open('#/local', context);
+    const { page } = await chromium.connect(worker, context);
     await openAccount(page, 'Katherine Johnson');
     await deposit(page, '42');
     await expect.poll(() => balance(page)).toBe('€42.00');
+    await synced(page);
     // Nothing spills sideways: the timeline scrolls in its own box, and says so.
     expect(
       await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
@@ -174,5 +190,45 @@ describe('an account in this browser', () => {
       .getByRole('heading', { name: 'Snapshots' })
       .evaluate((heading) => (heading as { scrollIntoView(): void }).scrollIntoView());
     await screenshot(page, 'phone.png');
+  });
+});
+
+describe('an account on this device only', () => {
+  it('works without a Worker: changes stay in this browser, marked as not synced', async () => {
+    // No connect link: nothing is set up to sync with.
+    const { page } = await chromium.open('#/');
+    await page.getByText('No accounts yet').waitFor();
+    expect(await syncTitle(page)).toBe('This device only');
+    const bar = page.getByRole('region', { name: 'Sync status' });
+    expect(await bar.getByRole('link', { name: 'Set up a Worker' }).getAttribute('href')).toBe(
+      '#/sync',
+    );
+    expect(await bar.getByRole('button', { name: 'Sync now' }).count()).toBe(0);
+
+    const id = await openAccount(page, 'Mary Jackson');
+    await deposit(page, '20');
+    await withdraw(page, '5');
+    await expect.poll(() => balance(page)).toBe('€15.00');
+    await expect.poll(() => syncTitle(page)).toBe('3 changes on this device only');
+    expect(await text(page.getByTestId('unsynced'))).toBe(
+      'Includes 3 changes made on this device and not synced yet.',
+    );
+    const rows = await timelineRows(page);
+    expect(rows.map((row) => [row.version, row.type, row.pending])).toEqual([
+      [3, 'FundsWithdrawn', true],
+      [2, 'FundsDeposited', true],
+      [1, 'AccountOpened', true],
+    ]);
+
+    // Kept in this browser across a reload, and listed with what waits.
+    await page.reload();
+    await expect.poll(() => version(page)).toBe(3);
+    expect(await balance(page)).toBe('€15.00');
+    await page.getByRole('link', { name: 'Accounts', exact: true }).click();
+    const list = page.getByRole('region', { name: 'Accounts', exact: true }).getByRole('listitem');
+    await expect
+      .poll(() => text(list.first()))
+      .toMatch(new RegExp(`^Mary Jackson €15\\.00\\s+3 changes not synced #${id} · `));
+    expect(await list.count()).toBe(1);
   });
 });

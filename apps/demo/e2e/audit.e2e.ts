@@ -7,12 +7,16 @@ import {
   deposit,
   openAccount,
   screenshot,
+  synced,
   text,
   useChromium,
+  useOwnWorker,
   version,
 } from './helpers';
 
 const chromium = useChromium();
+// The file's own Worker: the queries see only the events written here.
+const worker = useOwnWorker();
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -45,7 +49,7 @@ const search = async (page: Page, caption: RegExp): Promise<string[]> => {
 describe('the audit view', () => {
   it('finds events by user and by type within a time range', async () => {
     const start = Date.now();
-    const { page } = await chromium.open('#/local');
+    const { page } = await chromium.connect(worker);
     const first = await openAccount(page, 'Rosalind Franklin');
     await deposit(page, '10');
     await actAs(page, 'bob');
@@ -55,9 +59,11 @@ describe('the audit view', () => {
     // Results name an account by its owner, its id beside.
     const rosalind = `Rosalind Franklin #${first}`;
     const dorothy = `Dorothy Hodgkin #${second}`;
+    // The queries read what the Worker confirmed.
+    await synced(page);
 
     await page.getByRole('link', { name: 'Audit' }).click();
-    await page.waitForURL(/#\/local\/audit$/);
+    await page.waitForURL(/#\/audit$/);
     // "User" starts as whoever is acting.
     expect(await page.getByLabel('User', { exact: true }).inputValue()).toBe('bob');
     expect(await search(page, /^3 events by user “bob”/)).toEqual([
@@ -116,9 +122,29 @@ describe('the audit view', () => {
     await page.getByLabel('From').fill(local(start - MINUTE));
     await search(page, /^2 events by type “AccountOpened”/);
     const link = results(page).getByRole('link', { name: 'Dorothy Hodgkin' });
-    expect(await link.getAttribute('href')).toBe(`#/local/account/${second}`);
+    expect(await link.getAttribute('href')).toBe(`#/account/${second}`);
     await link.click();
     await expect.poll(() => version(page)).toBe(2);
     expect(accountIdOf(page)).toBe(second);
+  });
+
+  it("covers the database: another device's events, once they reach the Worker", async () => {
+    const { page: laptop } = await chromium.connect(worker);
+    const { page: phone } = await chromium.connect(worker);
+    await actAs(phone, 'marie');
+    const id = await openAccount(phone, 'Marie Curie');
+    await deposit(phone, '3');
+    await synced(phone);
+
+    // The laptop is poked and pulls them (its list shows the account, at version 2), then
+    // searches the user who acted on the phone.
+    await laptop.getByRole('link', { name: 'Marie Curie' }).click();
+    await expect.poll(() => version(laptop)).toBe(2);
+    await laptop.getByRole('link', { name: 'Audit' }).click();
+    await laptop.getByLabel('User', { exact: true }).fill('marie');
+    expect(await search(laptop, /^2 events by user “marie”/)).toEqual([
+      `Marie Curie #${id} v1 AccountOpened marie`,
+      `Marie Curie #${id} v2 FundsDeposited marie`,
+    ]);
   });
 });

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import {
   type Browser,
@@ -10,13 +11,18 @@ import {
 } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
 import { chromiumArgs, chromiumPath } from '../../../chromium.shared';
+import {
+  LOCAL_DEV_SECRET,
+  type LocalWorker,
+  mintLocalToken,
+  startLocalWorker,
+} from '../../worker/scripts/local-dev.mjs';
 
 /** The browser globals that page functions here use (Node-side code has no DOM typings). */
 declare const navigator: {
   readonly serviceWorker: { readonly ready: Promise<unknown>; readonly controller: object | null };
 };
 
-/** Where the run saves pictures of the main screens. */
 /**
  * Where the run saves pictures of the main screens: `test-results/demo-screenshots/` at the
  * root, so that a test run leaves the working tree clean; with
@@ -33,6 +39,78 @@ export const url = (fragment = '#/'): string => new URL(fragment, inject('demoUr
 /** The hand-over address that `pnpm start` prints: endpoint and token in the fragment. */
 export const connectUrl = (endpoint: string, token: string): string =>
   url(`#connect=${encodeURIComponent(endpoint)}&token=${encodeURIComponent(token)}`);
+
+/** A Worker the demo can sync with: its base URL (no trailing slash) and a token for it. */
+export interface WorkerAccess {
+  readonly url: string;
+  readonly token: string;
+}
+
+/** The Worker the global setup started, shared by every test file (database `demo`). */
+export const sharedWorker = (): WorkerAccess => ({
+  url: inject('workerUrl'),
+  token: inject('token'),
+});
+
+/** A loopback port that nothing listens on now. */
+export const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+
+/**
+ * Starts a Worker of the test file's own in local workerd, as the global setup does (the
+ * demo's origin allowed, one Durable Object for the database), on `port` and with its
+ * storage in `persist` when given: one started again on both finds its data. The token's
+ * user is `alice`, the demo's default.
+ */
+export const startWorker = async (
+  options: { port?: number; persist?: string } = {},
+): Promise<WorkerAccess & { readonly worker: LocalWorker }> => {
+  const worker = await startLocalWorker({
+    vars: {
+      AUTH_SECRET: LOCAL_DEV_SECRET,
+      ROUTING: 'database',
+      CORS_ORIGINS: new URL(inject('demoUrl')).origin,
+    },
+    ...options,
+  });
+  const token = await mintLocalToken('demo', { secret: LOCAL_DEV_SECRET, subject: 'alice' });
+  return { worker, url: worker.url.origin, token };
+};
+
+/**
+ * A Worker for the test file alone, started before its tests and stopped after them: its
+ * database holds only what the file's tests wrote, so lists and queries can be checked
+ * whole.
+ */
+export const useOwnWorker = (): WorkerAccess => {
+  let started: (WorkerAccess & { readonly worker: LocalWorker }) | undefined;
+  beforeAll(async () => {
+    started = await startWorker();
+  });
+  afterAll(async () => {
+    await started?.worker.dispose();
+  });
+  const get = () => {
+    if (!started) throw new Error('the Worker is not running');
+    return started;
+  };
+  return {
+    get url() {
+      return get().url;
+    },
+    get token() {
+      return get().token;
+    },
+  };
+};
 
 /**
  * One Chromium for the test file; each test gets fresh contexts (empty IndexedDB, no
@@ -83,7 +161,14 @@ export const useChromium = () => {
     return { page, context: owner };
   };
 
-  return { context, open };
+  /**
+   * A device that syncs with a Worker (the shared one unless given): a page of a fresh
+   * profile (or of `inContext`) that opened the connect link `pnpm start` prints.
+   */
+  const connect = (worker: WorkerAccess = sharedWorker(), inContext?: BrowserContext) =>
+    open(connectUrl(worker.url, worker.token), inContext);
+
+  return { context, open, connect };
 };
 
 /** Saves a PNG of the page under `SCREENSHOTS`. */
@@ -99,6 +184,21 @@ export const screenshot = async (
 /** A locator's text, trimmed (waits for the element). */
 export const text = async (locator: Locator): Promise<string> =>
   ((await locator.textContent()) ?? '').trim();
+
+/** The sync bar's title: "Synced", "Pending · 1 change", "Offline · 1 change kept here"... */
+export const syncTitle = (page: Page) => text(page.getByTestId('sync-title'));
+
+/** Waits until the sync bar says everything is on the Worker. */
+export const synced = (page: Page) => expect.poll(() => syncTitle(page)).toBe('Synced');
+
+/** The row of the Sync page's details named `term` ("This tab", "Connection"...). */
+export const syncDetail = (page: Page, term: string) =>
+  text(
+    page
+      .locator('dl.details > div')
+      .filter({ has: page.locator('dt').getByText(term, { exact: true }) })
+      .locator('dd'),
+  );
 
 export const balance = (page: Page) => text(page.getByTestId('balance'));
 export const status = (page: Page) => text(page.getByTestId('status'));
@@ -123,6 +223,12 @@ export const openAccount = async (page: Page, owner: string, currency = 'EUR') =
   await expect.poll(() => status(page)).toBe('open');
   await expect.poll(() => version(page)).toBe(1);
   return accountIdOf(page);
+};
+
+/** Goes to an account's page by its address and waits until it shows the account. */
+export const goToAccount = async (page: Page, id: string) => {
+  await page.goto(url(`#/account/${encodeURIComponent(id)}`));
+  await expect.poll(() => version(page)).toBeGreaterThan(0);
 };
 
 export const amountInput = (page: Page) => page.getByLabel(/Amount/);
@@ -150,6 +256,8 @@ export interface TimelineRow {
   readonly time: string;
   readonly user: string;
   readonly correlation: string;
+  /** Marked "not synced": made on this device, not on the Worker yet. */
+  readonly pending: boolean;
 }
 
 export const timeline = (page: Page) =>
@@ -160,15 +268,19 @@ export const timelineRows = async (page: Page): Promise<TimelineRow[]> => {
   const cells = await timeline(page)
     .locator('tbody tr')
     .evaluateAll((rows) =>
-      rows.map((row) => [...row.querySelectorAll('td')].map((td) => td.textContent?.trim() ?? '')),
+      rows.map((row) => ({
+        cells: [...row.querySelectorAll('td')].map((td) => td.textContent?.trim() ?? ''),
+        pending: row.querySelector('.badge.pending') !== null,
+      })),
     );
-  return cells.map(([v, type, details, time, user, correlation]) => ({
+  return cells.map(({ cells: [v, type, details, time, user, correlation], pending }) => ({
     version: Number.parseInt(v ?? '', 10),
     type: type ?? '',
     details: details ?? '',
     time: time ?? '',
     user: user ?? '',
     correlation: correlation ?? '',
+    pending,
   }));
 };
 

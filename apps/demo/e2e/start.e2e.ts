@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { balance, deposit, openAccount, syncDetail, synced, useChromium } from './helpers';
 
 // The README's first command ends in `pnpm start`, which runs this script: it must build
 // the demo, start the Worker on local Durable Object storage, and print working URLs.
@@ -47,6 +48,15 @@ const runStart = (demoPort: number, workerPort: number, scratch: string) => {
   return run;
 };
 
+const chromium = useChromium();
+
+/** The address `pnpm start` prints for the demo synced with its Worker. */
+const connectAddress = (output: string): string => {
+  const match = /(http:\/\/\S+#connect=[^&\s]+&token=\S+)/.exec(output);
+  expect(match, output).not.toBeNull();
+  return match![1]!;
+};
+
 const answers = (url: string) =>
   fetch(url).then(
     () => true,
@@ -81,7 +91,10 @@ describe('pnpm start', () => {
 
   it('prints the demo URL, and serves the built app with its service worker', async () => {
     const demoUrl = `http://localhost:${demoPort}/`;
-    expect(run.output).toContain(`Demo (accounts in this browser's IndexedDB):  ${demoUrl}`);
+    // The address alone on its line (the one that connects follows it with a fragment).
+    expect(run.output.split('\n').some((line) => line.trimEnd().endsWith(` ${demoUrl}`))).toBe(
+      true,
+    );
     const page = await fetch(demoUrl);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<title>eventkv ledger</title>');
@@ -91,6 +104,9 @@ describe('pnpm start', () => {
   });
 
   it('prints an address that connects the demo to the running Worker, with a working token', async () => {
+    expect(connectAddress(run.output).startsWith(`http://localhost:${demoPort}/#connect=`)).toBe(
+      true,
+    );
     const match = /#connect=([^&\s]+)&token=(\S+)/.exec(run.output);
     expect(match).not.toBeNull();
     const endpoint = decodeURIComponent(match![1]!);
@@ -113,6 +129,22 @@ describe('pnpm start', () => {
       headers: { Authorization: `Bearer ${match![2]}` },
     });
     expect(query.status).toBe(200);
+  });
+
+  it('gives an address that a browser opens to sync with its Worker, live', async () => {
+    const { page } = await chromium.open(connectAddress(run.output));
+    await openAccount(page, 'Start Script');
+    await deposit(page, '4');
+    await synced(page);
+    await page.getByRole('link', { name: 'Sync', exact: true }).click();
+    expect(await syncDetail(page, 'Worker')).toBe(`http://127.0.0.1:${workerPort}`);
+    await expect
+      .poll(() => syncDetail(page, 'Connection'))
+      .toBe('live: the Worker pokes this device when there is news');
+    // Another device (browser profile) opening the same address gets the account.
+    const { page: other } = await chromium.open(connectAddress(run.output));
+    await other.getByRole('link', { name: 'Start Script' }).click();
+    await expect.poll(() => balance(other)).toBe('€4.00');
   });
 
   it('stops the Worker and the server on Ctrl+C', async () => {

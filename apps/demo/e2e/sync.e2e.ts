@@ -1,15 +1,13 @@
-import type { Page } from 'playwright-core';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   balance,
-  connectUrl,
   deposit,
+  goToAccount,
   openAccount,
   screenshot,
+  syncTitle,
   text,
-  url,
   useChromium,
-  version,
   withdraw,
 } from './helpers';
 
@@ -19,17 +17,7 @@ import {
 const chromium = useChromium();
 
 /** A device: a fresh profile that opened the connect link `pnpm start` prints. */
-const device = async () => {
-  const { page, context } = await chromium.open(connectUrl(inject('workerUrl'), inject('token')));
-  return { page, context };
-};
-
-const syncTitle = (page: Page) => text(page.getByTestId('sync-title'));
-
-const goToAccount = async (page: Page, id: string) => {
-  await page.goto(url(`#/account/${encodeURIComponent(id)}`));
-  await expect.poll(() => version(page)).toBeGreaterThan(0);
-};
+const device = () => chromium.connect();
 
 describe('two devices syncing through the Worker', () => {
   it("see each other's accounts and changes live", async () => {

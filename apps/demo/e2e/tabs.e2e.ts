@@ -4,6 +4,7 @@ import {
   balance,
   deposit,
   openAccount,
+  synced,
   timelineRows,
   timelineSummary,
   url,
@@ -15,8 +16,8 @@ import {
 const chromium = useChromium();
 
 describe('two tabs of the same browser', () => {
-  it("show each other's appends live, without a reload", async () => {
-    const { page: first, context } = await chromium.open('#/local');
+  it("show each other's appends live, without a reload, and both see them synced", async () => {
+    const { page: first, context } = await chromium.connect();
     await openAccount(first, 'Emmy Noether');
     await deposit(first, '10');
 
@@ -33,13 +34,21 @@ describe('two tabs of the same browser', () => {
     await withdraw(second, '7');
     await expect.poll(() => version(first)).toBe(4);
     expect(await balance(first)).toBe('€8.00');
-    await expect.poll(() => timelineRows(first)).toEqual(await timelineRows(second));
     expect(accountIdOf(first)).toBe(accountIdOf(second));
+    // One tab syncs for both (either may be the one): both say so, and show no change waiting.
+    await synced(first);
+    await synced(second);
+    const waiting = async (page: typeof first) =>
+      (await timelineRows(page)).filter((row) => row.pending).length;
+    await expect.poll(() => waiting(first)).toBe(0);
+    await expect.poll(() => waiting(second)).toBe(0);
+    expect(await timelineRows(first)).toEqual(await timelineRows(second));
   });
 
   it('list an account opened in the other tab, without a reload', async () => {
-    const { page: first, context } = await chromium.open('#/local');
-    const { page: second } = await chromium.open(url('#/local'), context);
+    // No Worker set up: the tabs share this browser's IndexedDB only.
+    const { page: first, context } = await chromium.open('#/');
+    const { page: second } = await chromium.open(url('#/'), context);
     await second.getByText('No accounts yet').waitFor();
 
     await openAccount(first, 'Sophie Germain', 'CHF');

@@ -1,25 +1,26 @@
-import { createServer } from 'node:net';
-import type { Page, Route } from 'playwright-core';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { LOCAL_DEV_SECRET, mintLocalToken } from '../../worker/scripts/local-dev.mjs';
 import {
-  actAs,
-  alert,
-  amountInput,
   balance,
-  connectUrl,
   deposit,
+  freePort,
   openAccount,
-  screenshot,
+  sharedWorker,
+  syncDetail,
+  synced,
+  syncTitle,
   text,
-  timelineSummary,
-  url,
+  timelineRows,
   useChromium,
   version,
+  withdraw,
 } from './helpers';
 
+// The Worker the demo syncs with: what reaches it, what comes from it, and what the page
+// says and does when it cannot be reached or refuses the token.
+
 const chromium = useChromium();
-const workerUrl = inject('workerUrl');
-const token = inject('token');
+const { url: workerUrl, token } = sharedWorker();
 
 interface WireEvent {
   type: string;
@@ -38,53 +39,49 @@ const eventsOnWorker = async (id: string): Promise<WireEvent[]> => {
   return ((await response.json()) as { events: WireEvent[] }).events;
 };
 
-/** A loopback port nothing listens on. */
-const closedPort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+/** Appends to an account on the Worker over its HTTP API, as a server of the bank would. */
+const appendOnWorker = async (id: string, expectedVersion: number, events: object[]) => {
+  const response = await fetch(`${workerUrl}/v1/demo/streams/BankAccount/${id}/events`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ events, expectedVersion }),
   });
-
-/** Where the page says the events are stored. */
-const where = (page: Page) => text(page.locator('.where'));
-
-/**
- * Opens the demo with endpoint settings handed over in the address, as `pnpm start` prints
- * it: the page lands on the Worker's accounts and says it is connected.
- */
-const connect = async () => {
-  const { page, context } = await chromium.open(connectUrl(workerUrl, token));
-  // The settings are kept, and the token leaves the address bar.
-  await page.waitForURL(/#\/edge$/);
-  expect(page.url()).not.toContain('token');
-  await page.getByRole('status').getByText(`Connected to the Worker at ${workerUrl}.`).waitFor();
-  expect(await where(page)).toBe(`Events are stored in the Worker at ${workerUrl}.`);
-  expect(
-    await page.getByRole('link', { name: 'Worker endpoint' }).getAttribute('aria-current'),
-  ).toBe('page');
-  return { page, context };
+  expect(response.status).toBe(201);
 };
 
-describe('Worker endpoint mode', () => {
-  it('keeps accounts on the Worker, and reports an unreachable endpoint', async () => {
-    const { page } = await connect();
+/** Sets another Worker or token in the Sync page's form. */
+const changeSettings = async (
+  page: Parameters<typeof syncTitle>[0],
+  settings: { endpoint?: string; token?: string },
+) => {
+  await page.getByRole('link', { name: 'Sync', exact: true }).click();
+  await page.getByText('Change the Worker or the token').click();
+  if (settings.endpoint !== undefined)
+    await page.getByLabel('Endpoint URL').fill(settings.endpoint);
+  if (settings.token !== undefined) await page.getByLabel('Token').fill(settings.token);
+  await page.getByRole('button', { name: 'Connect' }).click();
+};
+
+const waitingMarks = async (page: Parameters<typeof syncTitle>[0]) =>
+  (await timelineRows(page)).filter((row) => row.pending).length;
+
+describe('the Worker', () => {
+  it('gets the ledger through the link `pnpm start` prints, and its own writes come back live', async () => {
+    const { page } = await chromium.connect();
+    // The settings are kept, the token leaves the address bar, and the page says so.
+    await page.waitForURL(/#\/$/);
+    expect(page.url()).not.toContain('token');
+    await page.getByRole('status').getByText(`Syncing with the Worker at ${workerUrl}.`).waitFor();
+    await page.getByRole('link', { name: 'Sync', exact: true }).click();
+    expect(await syncDetail(page, 'Worker')).toBe(workerUrl);
+    await expect
+      .poll(() => syncDetail(page, 'Connection'))
+      .toBe('live: the Worker pokes this device when there is news');
+
     const id = await openAccount(page, 'Ada Worker');
-    expect(page.url()).toContain(`#/edge/account/${id}`);
     await deposit(page, '12.50');
-    await expect.poll(() => balance(page)).toBe('€12.50');
-
-    await page.reload();
-    await expect.poll(() => version(page)).toBe(2);
-    expect(await balance(page)).toBe('€12.50');
-    expect(await timelineSummary(page)).toEqual(['2 FundsDeposited', '1 AccountOpened']);
-    await screenshot(page, 'worker-mode.png');
-
-    // The events live on the Worker.
+    await synced(page);
+    // The events are on the Worker, as the page made them.
     const stored = await eventsOnWorker(id);
     expect(stored.map((event) => [event.version, event.type, event.metadata.userId])).toEqual([
       [1, 'AccountOpened', 'alice'],
@@ -92,94 +89,85 @@ describe('Worker endpoint mode', () => {
     ]);
     expect(stored[1]!.data).toEqual({ amount: 1250 });
 
-    // Another browser with the same settings sees the account.
-    const { page: other } = await connect();
-    await other.getByRole('link', { name: 'Ada Worker' }).click();
-    await expect.poll(() => version(other)).toBe(2);
-    expect(await balance(other)).toBe('€12.50');
-    // ...and not in its own IndexedDB.
-    await other.getByRole('link', { name: 'This browser' }).click();
-    await other.getByText('No accounts yet').waitFor();
+    // Another client of the Worker appends: the Worker pokes the page, which pulls.
+    await appendOnWorker(id, 2, [
+      { type: 'FundsDeposited', data: { amount: 10_000 }, metadata: { userId: 'payroll' } },
+    ]);
+    await expect.poll(() => version(page)).toBe(3);
+    expect(await balance(page)).toBe('€112.50');
+    expect((await timelineRows(page))[0]).toMatchObject({
+      version: 3,
+      type: 'FundsDeposited',
+      user: 'payroll',
+      pending: false,
+    });
 
-    // A dead endpoint is reported as such.
-    const dead = `http://127.0.0.1:${await closedPort()}`;
-    await page.goto(url('#/edge'));
-    await page.getByText('Endpoint settings').click();
-    await page.getByLabel('Endpoint URL').fill(dead);
-    await page.getByRole('button', { name: 'Connect' }).click();
-    const unreachable = alert(page, /^Endpoint unreachable\./);
-    await unreachable.waitFor();
-    expect(await text(unreachable)).toContain(dead);
-
-    // This browser's accounts keep working meanwhile.
-    await page.getByRole('link', { name: 'This browser' }).click();
-    await expect.poll(() => where(page)).toBe('Events are stored in this browser (IndexedDB).');
-    await openAccount(page, 'Local Meanwhile');
-    await deposit(page, '3');
-    await expect.poll(() => balance(page)).toBe('€3.00');
-    expect(page.url()).toContain('#/local/account/');
+    // A reload reads the replica: the same account, nothing waiting.
+    await page.reload();
+    await expect.poll(() => version(page)).toBe(3);
+    expect(await balance(page)).toBe('€112.50');
+    await synced(page);
   });
 
-  it('refuses a command decided on a stale version from another device', async () => {
-    const { page: phone } = await connect();
-    const id = await openAccount(phone, 'Two Devices');
-    await deposit(phone, '10');
+  it('cannot be reached: the page says the sync is failing, and commands keep working', async () => {
+    const { page } = await chromium.connect();
+    const id = await openAccount(page, 'Grace Unreachable');
+    await deposit(page, '20');
+    await synced(page);
 
-    // The laptop's live tail is held back (a slow network), so it keeps deciding on v2.
-    const { page: laptop } = await connect();
-    await actAs(laptop, 'bob');
-    let holding = false;
-    const held: Route[] = [];
-    let tailHeld: () => void = () => {};
-    const firstHeld = new Promise<void>((resolve) => {
-      tailHeld = resolve;
-    });
-    await laptop.route(`${workerUrl}/v1/**`, async (route) => {
-      const request = route.request();
-      if (holding && request.method() === 'GET' && /\/events\?/.test(request.url())) {
-        held.push(route);
-        tailHeld();
-        return;
-      }
-      await route.continue();
-    });
-    await laptop.goto(url(`#/edge/account/${id}`));
-    await expect.poll(() => version(laptop)).toBe(2);
-    holding = true;
-    // The tail polls one read at a time: once one is held, none is under way.
-    await firstHeld;
+    // A Worker address where nothing runs.
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    await changeSettings(page, { endpoint: dead });
+    await page.getByRole('status').getByText(`Syncing with the Worker at ${dead}.`).waitFor();
+    await expect.poll(() => syncTitle(page)).toMatch(/^Sync failing/);
+    expect(await syncDetail(page, 'Worker')).toBe(dead);
+    expect(await syncDetail(page, 'Last error')).toMatch(/the request failed/);
 
-    await deposit(phone, '5');
-    await amountInput(laptop).fill('1');
-    await laptop.getByRole('button', { name: 'Deposit', exact: true }).click();
-    const conflict = alert(laptop, 'Version conflict');
-    await conflict.waitFor();
-    expect(await text(conflict)).toContain(
-      'You acted on version 2, but the account is now at version 3',
-    );
-    // Its reload waits for the network too: until then, no command is decided on v2.
-    expect(await version(laptop)).toBe(2);
-    expect(await laptop.getByRole('button', { name: 'Deposit', exact: true }).isDisabled()).toBe(
-      true,
-    );
-    expect((await eventsOnWorker(id)).map((event) => event.metadata.userId)).toEqual([
-      'alice',
-      'alice',
-      'alice',
+    await page.getByRole('link', { name: 'Accounts', exact: true }).click();
+    await page.getByRole('link', { name: 'Grace Unreachable' }).click();
+    await expect.poll(() => version(page)).toBe(2);
+    await withdraw(page, '5');
+    await deposit(page, '1');
+    await expect.poll(() => balance(page)).toBe('€16.00');
+    await expect.poll(() => syncTitle(page)).toBe('Sync failing · 2 changes waiting');
+    expect(await text(page.locator('.sync .detail'))).toContain('Retrying on its own.');
+    expect(await waitingMarks(page)).toBe(2);
+    expect((await eventsOnWorker(id)).length).toBe(2);
+
+    // The right address again: what waited goes up.
+    await changeSettings(page, { endpoint: workerUrl });
+    await synced(page);
+    expect((await eventsOnWorker(id)).map((event) => event.type)).toEqual([
+      'AccountOpened',
+      'FundsDeposited',
+      'FundsWithdrawn',
+      'FundsDeposited',
     ]);
+  });
 
-    // The network catches up: the phone's deposit arrives, the laptop decides again.
-    holding = false;
-    await Promise.all(held.splice(0).map((route) => route.continue()));
-    await expect.poll(() => version(laptop)).toBe(3);
-    await conflict.getByText('The account is reloaded at version 3').waitFor();
-    await deposit(laptop, '1');
-    await conflict.waitFor({ state: 'detached' });
-    await expect.poll(() => balance(laptop)).toBe('€16.00');
-    await expect.poll(() => version(phone)).toBe(4);
-    expect(await balance(phone)).toBe('€16.00');
-    expect(
-      (await eventsOnWorker(id)).map((event) => `${event.version} ${event.metadata.userId}`),
-    ).toEqual(['1 alice', '2 alice', '3 alice', '4 bob']);
+  it('refuses a token it did not sign: nothing syncs until a good one is set', async () => {
+    const forged = await mintLocalToken('demo', {
+      secret: `${LOCAL_DEV_SECRET}-not-this-one`,
+      subject: 'alice',
+    });
+    const { page } = await chromium.connect({ url: workerUrl, token: forged });
+    const id = await openAccount(page, 'Mallory Refused');
+    await deposit(page, '9');
+    await expect.poll(() => syncTitle(page)).toBe('Sync failing · 2 changes waiting');
+    await expect.poll(() => balance(page)).toBe('€9.00');
+    await page.getByRole('link', { name: 'Sync', exact: true }).click();
+    expect(await syncDetail(page, 'Last error')).toMatch(/Invalid bearer token/);
+    const missing = await fetch(`${workerUrl}/v1/demo/streams/BankAccount/${id}/version`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(await missing.json()).toEqual({ version: 0 });
+
+    // A token the Worker signed: the account and its deposit reach it.
+    await changeSettings(page, { token });
+    await synced(page);
+    expect((await eventsOnWorker(id)).map((event) => event.type)).toEqual([
+      'AccountOpened',
+      'FundsDeposited',
+    ]);
   });
 });

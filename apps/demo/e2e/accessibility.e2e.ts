@@ -1,7 +1,17 @@
 import { createRequire } from 'node:module';
-import type { Page } from 'playwright-core';
-import { describe, expect, inject, it } from 'vitest';
-import { connectUrl, deposit, openAccount, useChromium } from './helpers';
+import type { Page, Route } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import {
+  balance,
+  deposit,
+  goToAccount,
+  openAccount,
+  synced,
+  syncTitle,
+  text,
+  useChromium,
+  withdraw,
+} from './helpers';
 
 const chromium = useChromium();
 const axeSource = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
@@ -29,51 +39,112 @@ const audit = async (page: Page): Promise<string[]> => {
   );
 };
 
-describe('accessibility (axe-core, WCAG 2.1 AA)', () => {
-  it('finds nothing on the accounts, account, conflict, audit and endpoint screens', async () => {
-    const { page } = await chromium.open('#/local');
-    expect(await audit(page), 'accounts (empty)').toEqual([]);
+/** The sync bar's tone (its colour): `synced`, `pending`, `offline`, `conflict`... */
+const tone = (page: Page) =>
+  page.getByRole('region', { name: 'Sync status' }).getAttribute('data-tone');
 
-    await openAccount(page, 'Grace Hopper');
+describe('accessibility (axe-core, WCAG 2.1 AA)', () => {
+  it('finds nothing on the accounts, account, conflict, audit and sync screens', async () => {
+    // First on this device only (no Worker set up)...
+    const { page: alone } = await chromium.open('#/');
+    await alone.getByText('No accounts yet').waitFor();
+    expect(await tone(alone)).toBe('local');
+    expect(await audit(alone), 'accounts (empty, this device only)').toEqual([]);
+    await alone.getByRole('link', { name: 'Set up a Worker' }).click();
+    await alone.getByLabel('Endpoint URL').waitFor();
+    expect(await audit(alone), 'sync set-up').toEqual([]);
+
+    // ...then synced with the Worker.
+    const { page } = await chromium.connect();
+    await openAccount(page, 'Evelyn Boyd Granville');
     await deposit(page, '30');
+    await synced(page);
     expect(await audit(page), 'account').toEqual([]);
 
     await page.getByRole('button', { name: 'Simulate a concurrent edit' }).click();
     await page.getByLabel(/Amount/).fill('5');
     await page.getByRole('button', { name: 'Deposit', exact: true }).click();
     await page.getByRole('heading', { name: 'Version conflict' }).waitFor();
-    expect(await audit(page), 'conflict').toEqual([]);
+    expect(await audit(page), 'version conflict').toEqual([]);
 
     await page.getByRole('link', { name: 'Audit' }).click();
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByRole('table').waitFor();
     expect(await audit(page), 'audit').toEqual([]);
 
-    await page.getByRole('link', { name: 'Worker endpoint' }).click();
+    await page.getByRole('link', { name: 'Sync', exact: true }).click();
+    await page.getByText('Change the Worker or the token').click();
     await page.getByLabel('Endpoint URL').waitFor();
-    expect(await audit(page), 'endpoint').toEqual([]);
+    expect(await audit(page), 'sync settings and details').toEqual([]);
 
-    await page.getByRole('link', { name: 'This browser' }).click();
-    await page.getByRole('link', { name: 'Grace Hopper' }).waitFor();
-    await page.getByText('€31.00').waitFor(); // its balance, the other writer's euro in
+    await page.getByRole('link', { name: 'Accounts', exact: true }).click();
+    // Its balance, the other writer's euro in.
+    await page
+      .getByRole('listitem')
+      .filter({ hasText: 'Evelyn Boyd Granville' })
+      .getByText('€31.00')
+      .waitFor();
     expect(await audit(page), 'accounts with their balances').toEqual([]);
   });
 
-  it('finds nothing in the notices: offline, and connected by the link', async () => {
+  it('finds nothing in the sync bar in each of its tones, nor in the conflict panel, light and dark', async () => {
     for (const colorScheme of ['light', 'dark'] as const) {
-      const context = await chromium.context({ colorScheme });
-      const { page } = await chromium.open(
-        connectUrl(inject('workerUrl'), inject('token')),
-        context,
-      );
-      await page.getByText(/^Connected to the Worker at/).waitFor();
-      expect(await audit(page), `connected (${colorScheme})`).toEqual([]);
+      const a = await chromium.connect(undefined, await chromium.context({ colorScheme }));
+      const b = await chromium.connect(undefined, await chromium.context({ colorScheme }));
+      await a.page
+        .getByRole('status')
+        .getByText(/^Syncing with the Worker at/)
+        .waitFor();
+      const id = await openAccount(a.page, `Dorothy Vaughan ${colorScheme}`);
+      await deposit(a.page, '100');
+      await synced(a.page);
+      expect(await tone(a.page)).toBe('synced');
+      expect(await audit(a.page), `synced (${colorScheme})`).toEqual([]);
 
-      await page.getByRole('link', { name: 'This browser' }).click();
-      await context.setOffline(true);
-      await page.getByText('You are offline.').waitFor();
-      expect(await audit(page), `offline (${colorScheme})`).toEqual([]);
-      await context.setOffline(false);
+      // Pending: the push is held on its way; then failing: the pushes fail.
+      let pushes: 'hold' | 'fail' | 'pass' = 'hold';
+      const held: Route[] = [];
+      await a.page.route('**/v1/demo/sync/push', async (route) => {
+        if (pushes === 'hold') held.push(route);
+        else if (pushes === 'fail') await route.abort('connectionrefused');
+        else await route.continue();
+      });
+      await deposit(a.page, '1');
+      await expect.poll(() => syncTitle(a.page)).toBe('Pending · 1 change');
+      expect(await tone(a.page)).toBe('pending');
+      expect(await audit(a.page), `pending (${colorScheme})`).toEqual([]);
+
+      pushes = 'fail';
+      await Promise.all(held.map((route) => route.abort('connectionrefused')));
+      await expect.poll(() => syncTitle(a.page)).toBe('Sync failing · 1 change waiting');
+      expect(await tone(a.page)).toBe('error');
+      expect(await audit(a.page), `failing (${colorScheme})`).toEqual([]);
+      pushes = 'pass';
+      await a.page.getByRole('button', { name: 'Sync now' }).click();
+      await synced(a.page);
+
+      // Offline, on both devices: each withdraws from the balance it saw.
+      await goToAccount(b.page, id);
+      await expect.poll(() => balance(b.page)).toBe('€101.00');
+      await a.context.setOffline(true);
+      await b.context.setOffline(true);
+      await withdraw(a.page, '30');
+      await withdraw(b.page, '20');
+      await expect.poll(() => syncTitle(a.page)).toBe('Offline · 1 change kept here');
+      await a.page.getByRole('status').getByText('You are offline.').waitFor();
+      expect(await tone(a.page)).toBe('offline');
+      expect(await audit(a.page), `offline (${colorScheme})`).toEqual([]);
+
+      // Back online, the second meets the first: the conflict, and its panel.
+      await a.context.setOffline(false);
+      await synced(a.page);
+      await b.context.setOffline(false);
+      await expect.poll(() => syncTitle(b.page)).toBe('Conflict on 1 account');
+      expect(await tone(b.page)).toBe('conflict');
+      await expect.poll(() => text(b.page.getByTestId('conflict-balance'))).toBe('€71.00');
+      expect(await audit(b.page), `conflict (${colorScheme})`).toEqual([]);
+      await b.page.getByRole('button', { name: 'Drop my changes' }).click();
+      await synced(b.page);
     }
   });
 
@@ -82,7 +153,7 @@ describe('accessibility (axe-core, WCAG 2.1 AA)', () => {
       colorScheme: 'dark',
       viewport: { width: 390, height: 844 },
     });
-    const { page } = await chromium.open('#/local', context);
+    const { page } = await chromium.open('#/', context);
     await openAccount(page, 'Dorothy Vaughan');
     await deposit(page, '7');
     await page.getByRole('button', { name: 'Withdraw', exact: true }).click(); // no amount
@@ -91,11 +162,11 @@ describe('accessibility (axe-core, WCAG 2.1 AA)', () => {
   });
 
   it('can be used with the keyboard alone', async () => {
-    const { page } = await chromium.open('#/local');
+    const { page } = await chromium.open('#/');
     await page.getByLabel('Owner').focus();
     await page.keyboard.type('Alan Turing');
     await page.keyboard.press('Enter');
-    await page.waitForURL(/#\/local\/account\//);
+    await page.waitForURL(/#\/account\//);
     await page.getByLabel(/Amount/).focus();
     await page.keyboard.type('12.50');
     // Enter in the amount field deposits.

@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import {
@@ -23,9 +25,11 @@ const demoRoot = join(import.meta.dirname, '..');
 export const DATABASE = 'demo';
 
 /**
- * Builds the demo, serves `dist/` on a free `localhost` port, starts the Worker on a free
- * loopback port with fresh storage (allowing the demo's origin), mints a token, and hands
- * all three to the tests. Returns the teardown.
+ * Builds the demo into a temporary directory of its own (a build of `dist/` meanwhile, by
+ * `pnpm start` or `lint:package`, cannot empty it under the tests), serves it on a free
+ * `localhost` port, starts the Worker on a free loopback port with fresh storage (allowing
+ * the demo's origin), mints a token, and hands all three to the tests. Returns the
+ * teardown.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const disposers: (() => Promise<void> | void)[] = [];
@@ -35,11 +39,18 @@ export default async function setup(project: TestProject): Promise<() => Promise
   try {
     const { build, preview } = await import('vite');
     const configFile = join(demoRoot, 'vite.config.ts');
+    const outDir = mkdtempSync(join(tmpdir(), 'eventkv-demo-e2e-'));
+    disposers.push(() => rmSync(outDir, { recursive: true, force: true }));
     // Vitest sets NODE_ENV=test; the app is tested as it ships, a production build.
     const nodeEnv = process.env.NODE_ENV;
     process.env.NODE_ENV = 'production';
     try {
-      await build({ root: demoRoot, configFile, logLevel: 'warn' });
+      await build({
+        root: demoRoot,
+        configFile,
+        logLevel: 'warn',
+        build: { outDir, emptyOutDir: true },
+      });
     } finally {
       if (nodeEnv === undefined) delete process.env.NODE_ENV;
       else process.env.NODE_ENV = nodeEnv;
@@ -49,6 +60,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       root: demoRoot,
       configFile,
       logLevel: 'warn',
+      build: { outDir },
       preview: { host: 'localhost', port: 0, strictPort: true, open: false },
     });
     disposers.push(() => server.close());

@@ -3,9 +3,10 @@ import { VitePWA } from 'vite-plugin-pwa';
 import { source } from '../../vitest.shared';
 
 /**
- * The demo builds to `dist/`: the app, and a service worker (Workbox, through
+ * The demo builds to `dist/`: the app, and its service worker (`src/sw.ts`, Workbox through
  * vite-plugin-pwa) that precaches every file of it, so the app opens offline after the
- * first visit. Workspace packages are bundled from their TypeScript sources.
+ * first visit, and syncs the replica when the browser fires Background Sync. Workspace
+ * packages are bundled from their TypeScript sources.
  */
 export default defineConfig({
   ...source,
@@ -16,10 +17,11 @@ export default defineConfig({
     VitePWA({
       registerType: 'autoUpdate',
       injectRegister: false,
-      workbox: {
+      strategies: 'injectManifest',
+      srcDir: 'src',
+      filename: 'sw.ts',
+      injectManifest: {
         globPatterns: ['**/*.{js,css,html,svg,webmanifest}'],
-        navigateFallback: 'index.html',
-        cleanupOutdatedCaches: true,
       },
       manifest: {
         name: 'eventkv ledger',

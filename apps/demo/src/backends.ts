@@ -11,18 +11,12 @@ import {
   type SyncRemote,
   startSync,
 } from '@eventkv/sync';
+import { keepSettingsForBackgroundSync } from './background-sync';
 import type { BankEvent } from './domain';
 import { createLedger, type Ledger } from './ledger';
+import { DATABASE, REPLICA_DATABASE_NAME } from './names';
 
-/** The database the demo's accounts live in: the one `pnpm start`'s token grants. */
-export const DATABASE = 'demo';
-
-/**
- * The IndexedDB database of the demo's replica. A name of its own: a store that syncs
- * keeps its outbox and its copy of the Worker's events beside each other, and must not
- * adopt events another store wrote there as if the Worker had confirmed them.
- */
-export const REPLICA_DATABASE_NAME = 'eventkv-demo-replica';
+export { DATABASE, REPLICA_DATABASE_NAME } from './names';
 
 /** Where the replica syncs to. */
 export interface EdgeSettings {
@@ -91,7 +85,14 @@ export const createBackend = (options: BackendOptions = {}): Backend => {
       ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
       ...(options.WebSocket === undefined ? {} : { WebSocket: options.WebSocket }),
     });
-  if (settings) http = makeHttp(settings);
+  // The service worker syncs on its own (Background Sync) and has no localStorage: the
+  // settings are kept beside the replica for it too.
+  const keepForServiceWorker = (next: EdgeSettings) =>
+    void keepSettingsForBackgroundSync(kv, { ...next, database: DATABASE }).catch(() => {});
+  if (settings) {
+    http = makeHttp(settings);
+    keepForServiceWorker(settings);
+  }
   const current = (): SyncRemote => {
     if (!http) throw new NotConnectedError();
     return http;
@@ -132,6 +133,7 @@ export const createBackend = (options: BackendOptions = {}): Backend => {
     async connect(next) {
       settings = next;
       http = makeHttp(next);
+      keepForServiceWorker(next);
       await agent.stop();
       agent = start();
       for (const listener of agentListeners) listener(agent);

@@ -153,7 +153,7 @@ describe('the Worker', () => {
     const { page } = await chromium.connect({ url: workerUrl, token: forged });
     const id = await openAccount(page, 'Mallory Refused');
     await deposit(page, '9');
-    await expect.poll(() => syncTitle(page)).toBe('Sync failing · 2 changes waiting');
+    await expect.poll(() => syncTitle(page)).toBe('Sync refused · 2 changes waiting');
     await expect.poll(() => balance(page)).toBe('€9.00');
     await page.getByRole('link', { name: 'Sync', exact: true }).click();
     expect(await syncDetail(page, 'Last error')).toMatch(/Invalid bearer token/);

@@ -9,6 +9,10 @@ export interface SyncSummary {
 
 const count = (n: number, noun: string) => `${n} ${n === 1 ? noun : `${noun}s`}`;
 
+/** A message as a sentence: it ends with a full stop. */
+const sentence = (text: string): string =>
+  /[.!?]$/.test(text.trim()) ? text.trim() : `${text.trim()}.`;
+
 /** "just now", "5 minutes", "3 hours", "2 days": how long, in words. */
 export const duration = (ms: number): string => {
   const minutes = Math.floor(ms / 60_000);
@@ -62,10 +66,18 @@ export const summarize = (status: SyncAgentStatus, connected: boolean): SyncSumm
     };
   }
   if (status.lastError && (status.lastSuccessAt ?? 0) < status.lastError.at) {
+    const { code, message } = status.lastError;
+    if (code === 'UNAUTHORIZED' || code === 'FORBIDDEN') {
+      return {
+        tone: 'error',
+        title: status.pending === 0 ? 'Sync refused' : `Sync refused · ${changes} waiting`,
+        detail: `The Worker refused the token (${code}): set a new one on the Sync page.${risk(status)}`,
+      };
+    }
     return {
       tone: 'error',
       title: status.pending === 0 ? 'Sync failing' : `Sync failing · ${changes} waiting`,
-      detail: `${status.lastError.message} Retrying on its own.${risk(status)}`,
+      detail: `${sentence(message)} Retrying on its own.${risk(status)}`,
     };
   }
   if (status.pending > 0 || status.syncing) {

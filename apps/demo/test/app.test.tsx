@@ -669,7 +669,7 @@ describe('the sync status bar', () => {
     const { user, backend } = renderApp({ kv, edge });
     await waitFor(() => expect(syncTitle()).toBe('Sync failing · 1 change waiting'), SYNC);
     expect(syncBar().getAttribute('data-tone')).toBe('error');
-    expect(syncBar().textContent).toContain('the request failed Retrying on its own.');
+    expect(syncBar().textContent).toContain('the request failed. Retrying on its own.');
 
     edge.reachable = true;
     const syncNow = vi.spyOn(backend().agent, 'syncNow');
@@ -803,8 +803,10 @@ describe('connecting to a Worker', () => {
     );
     location.hash = '#/sync';
     renderApp({ kv, edge, fetch: unauthorizedFetch });
-    await waitFor(() => expect(syncTitle()).toBe('Sync failing · 1 change waiting'), SYNC);
-    expect(syncBar().textContent).toContain('The bearer token is invalid.');
+    await waitFor(() => expect(syncTitle()).toBe('Sync refused · 1 change waiting'), SYNC);
+    expect(syncBar().textContent).toContain(
+      'The Worker refused the token (UNAUTHORIZED): set a new one on the Sync page.',
+    );
     const lastError = screen.getByText('Last error').nextElementSibling!;
     expect(lastError.textContent).toContain('The bearer token is invalid.');
   });

@@ -83,6 +83,24 @@ describe('summarize', () => {
     expect(summarize(recovered, true).tone).toBe('synced');
   });
 
+  it('ends a failure message with a full stop, and says a refused token needs replacing', () => {
+    const cut = status({
+      pending: 1,
+      lastError: { at: 20, message: 'the request failed' },
+      lastSuccessAt: 10,
+    });
+    expect(summarize(cut, true).detail).toMatch(/^the request failed\. Retrying on its own\./);
+    const refused = status({
+      pending: 2,
+      lastError: { at: 20, message: 'Invalid bearer token', code: 'UNAUTHORIZED' },
+    });
+    expect(summarize(refused, true)).toMatchObject({
+      tone: 'error',
+      title: 'Sync refused · 2 changes waiting',
+    });
+    expect(summarize(refused, true).detail).toMatch(/set a new one on the Sync page/);
+  });
+
   it('says when there is no Worker to sync with', () => {
     expect(summarize(status(), false)).toMatchObject({ tone: 'local', title: 'This device only' });
     expect(summarize(status({ pending: 4 }), false).title).toBe('4 changes on this device only');

@@ -162,6 +162,13 @@ describe('the live socket', () => {
     live.socket?.close(1000, 'done');
   });
 
+  it('closes a socket that sends anything but a ping, with 1003', async () => {
+    const live = await openSocket(freshDatabase());
+    await live.received(1);
+    live.socket?.send('{"type":"pull"}');
+    expect((await live.closed).code).toBe(1003);
+  });
+
   it('closes a socket whose token has expired at its next poke, with the code to reconnect', async () => {
     const db = freshDatabase();
     const live = await openSocket(db, { claims: { exp: Math.floor(Date.now() / 1000) + 1 } });

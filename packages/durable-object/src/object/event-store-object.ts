@@ -436,8 +436,18 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
     });
   }
 
-  /** A live socket's client sends nothing but pings (answered by the runtime). */
-  override webSocketMessage(): void {}
+  /**
+   * A live socket's client sends nothing but pings, which the runtime answers without
+   * waking the object: anything else is a client that does not speak the protocol (or one
+   * that would keep the object awake), closed with 1003.
+   */
+  override webSocketMessage(socket: WebSocket): void {
+    try {
+      socket.close(1003, `a live sync socket takes only '${PING}'`);
+    } catch {
+      // Already closed.
+    }
+  }
 
   override webSocketClose(socket: WebSocket, code: number, reason: string): void {
     try {

@@ -86,7 +86,7 @@ const syncOf = (registration: unknown): BackgroundSyncLike | undefined => {
 
 /** The platform's parts, where they exist (a tab, a dedicated or a service worker, Node). */
 export const platformEnvironment = (): Required<SyncAgentEnvironment> => {
-  const host = globalThis as Host;
+  const host = globalThis as unknown as Host;
   const navigator = host.navigator;
   const locks = typeof navigator?.locks?.request === 'function' ? navigator.locks : undefined;
   const Channel = host.BroadcastChannel;

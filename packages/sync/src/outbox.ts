@@ -74,11 +74,18 @@ export const readState = async (replica: Replica, ref: StreamId): Promise<StateV
 };
 
 /** A stream's state and all its pending appends, counted from the entries read. */
-export const readPending = async (replica: Replica, ref: StreamId): Promise<PendingStream> => {
+export const readPending = async (
+  replica: Replica,
+  ref: StreamId,
+  /** Only the first this many entries (the counts then cover those only). */
+  limit?: number,
+): Promise<PendingStream> => {
   const key = stateKey(ref);
   const [[raw], rows] = await Promise.all([
     replica.get([key]),
-    replica.scan({ prefix: outboxPrefix(ref) }),
+    limit === 0
+      ? Promise.resolve([])
+      : replica.scan({ prefix: outboxPrefix(ref), ...(limit === undefined ? {} : { limit }) }),
   ]);
   const state = raw as StreamState | undefined;
   const entries = entriesOf(rows);

@@ -50,11 +50,19 @@ export interface StreamView {
  * confirmed head that agree (an answer from the edge moves events from pending to
  * confirmed in one commit, so nothing is read twice or missed).
  */
-export const viewOf = async (ctx: SyncContext, ref: StreamId): Promise<StreamView> => {
+export const viewOf = async (
+  ctx: SyncContext,
+  ref: StreamId,
+  /**
+   * How many outbox entries are needed, given the confirmed version (undefined: all): a
+   * read that stops before the end of the stream reads only the entries it reaches.
+   */
+  entriesFor: (confirmed: number) => number | undefined = () => undefined,
+): Promise<StreamView> => {
   const mirror = ctx.replica.store.stream(ref);
   for (let attempt = 1; ; attempt++) {
     const before = await mirror.version();
-    const pending = await readPending(ctx.replica, ref);
+    const pending = await readPending(ctx.replica, ref, entriesFor(before));
     const after = await mirror.version();
     if (before === after || attempt >= MAX_ATTEMPTS) return { confirmed: after, pending };
   }
@@ -248,7 +256,15 @@ export class SyncedStream<E extends EventShape> implements EventStream<E> {
 
   async read(options: ReadOptions = {}): Promise<SyncedEvent<E>[]> {
     const { from, to, backward, limit } = readRange(options);
-    const view = await viewOf(this.#ctx, this.ref);
+    // Pending events are numbered from the confirmed head, in outbox order, one or more per
+    // entry: a forward read ending at version `last` needs at most `last - top` entries.
+    const last = Math.min(
+      to ?? Number.POSITIVE_INFINITY,
+      backward || limit === undefined ? Number.POSITIVE_INFINITY : from + limit - 1,
+    );
+    const view = await viewOf(this.#ctx, this.ref, (top) =>
+      Number.isFinite(last) ? Math.max(0, last - top) : undefined,
+    );
     const top = view.confirmed;
     const confirmedTo = to === undefined ? top : Math.min(to, top);
     const confirmed = from <= confirmedTo ? await this.#mirror.read({ from, to: confirmedTo }) : [];

@@ -443,6 +443,73 @@ describe('an append racing a sync', () => {
   });
 });
 
+describe('reads of a synced stream', () => {
+  it('answer every range as the whole stream sliced, reading only the outbox entries they reach', async () => {
+    const { edge } = makeEdge();
+    const kv = createMemoryKv();
+    let outboxRows = 0;
+    const counting: Kv = {
+      capabilities: kv.capabilities,
+      get: (keys) => kv.get(keys),
+      async scan(range) {
+        const rows = await kv.scan(range);
+        if (range.prefix?.startsWith('#sync/o/')) outboxRows += rows.length;
+        return rows;
+      },
+      commit: (change) => kv.commit(change),
+    };
+    const local = replicaOn(edge, counting);
+    const stream = local.stream(account);
+    await stream.append({ type: 'Opened', data: { owner: 'ann' } });
+    await stream.append({ type: 'Deposited', data: { amount: 1 } });
+    await local.sync.syncNow(); // versions 1-2 confirmed
+    await stream.append({ type: 'Deposited', data: { amount: 2 } });
+    await stream.append([
+      { type: 'Deposited', data: { amount: 3 } },
+      { type: 'Withdrawn', data: { amount: 1 } },
+    ]);
+    await stream.append({ type: 'Deposited', data: { amount: 4 } });
+    for (let i = 0; i < 20; i++) await stream.append({ type: 'Deposited', data: { amount: 5 } });
+
+    const all = await stream.read();
+    expect(all.map((e) => [e.version, e.confirmed])).toEqual(
+      Array.from({ length: 26 }, (_, i) => [i + 1, i < 2]),
+    );
+    const key = (events: readonly { version: number; type: string }[]) =>
+      events.map((e) => `${e.version}${e.type}`);
+    for (const from of [1, 2, 3, 4, 5, 6, 26]) {
+      for (const to of [undefined, 2, 4, 5, 26]) {
+        if (to !== undefined && to < from) continue;
+        for (const limit of [undefined, 1, 2, 3]) {
+          for (const direction of ['forward', 'backward'] as const) {
+            const inRange = all.filter(
+              (e) => e.version >= from && (to === undefined || e.version <= to),
+            );
+            const ordered = direction === 'backward' ? [...inRange].reverse() : inRange;
+            const expected = limit === undefined ? ordered : ordered.slice(0, limit);
+            const options = {
+              from,
+              direction,
+              ...(to === undefined ? {} : { to }),
+              ...(limit === undefined ? {} : { limit }),
+            };
+            expect(key(await stream.read(options)), JSON.stringify(options)).toEqual(key(expected));
+          }
+        }
+      }
+    }
+
+    // The first event of a stream (a list showing what an account was opened with), and a
+    // slice of the confirmed part, read no more of the outbox than they need.
+    outboxRows = 0;
+    await stream.read({ limit: 1 });
+    await stream.read({ to: 2 });
+    expect(outboxRows).toBe(0);
+    await stream.read({ from: 3, limit: 1 });
+    expect(outboxRows).toBe(1);
+  });
+});
+
 describe('the live tail of a synced stream', () => {
   const until = async (done: () => boolean) => {
     for (let i = 0; i < 400 && !done(); i++) await new Promise((r) => setTimeout(r, 5));

@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { createHttpEventStore, type FetchLike } from '@eventkv/client';
 import type { AppendResult } from '@eventkv/core';
+import { seededRandom as seeded } from '@eventkv/core/testing';
 import { createDurableObjectEventStore } from '@eventkv/durable-object';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -36,18 +37,6 @@ const total = {
   lostAfter: 0,
   unavailable: 0,
   rateLimited: 0,
-};
-
-/** A small seeded generator (mulberry32), so a run's faults follow from its seed. */
-const seeded = (seed: number) => {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 };
 
 const faultyFetch =

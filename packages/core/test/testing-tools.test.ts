@@ -5,6 +5,7 @@ import {
   createManualClock,
   createNonAtomicKv,
   InjectedFault,
+  seededRandom,
 } from '../src/testing/index.js';
 
 describe('testing tools', () => {
@@ -58,5 +59,17 @@ describe('testing tools', () => {
       kv.commit({ checks: [{ key: 'a', equals: 1 }], puts: [{ key: 'b', value: 1 }] }),
     ).rejects.toThrow(/one key/);
     expect(await kv.get(['a', 'b', 'c'])).toEqual([1, undefined, undefined]);
+  });
+
+  it('the seeded generator gives numbers in [0, 1), the same for the same seed', () => {
+    const draw = (seed: number) => {
+      const random = seededRandom(seed);
+      return Array.from({ length: 1000 }, () => random());
+    };
+    const a = draw(42);
+    expect(draw(42)).toEqual(a);
+    expect(draw(43)).not.toEqual(a);
+    expect(a.every((x) => x >= 0 && x < 1)).toBe(true);
+    expect(new Set(a).size).toBeGreaterThan(990);
   });
 });

@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:workers';
 import type { AppendResult } from '@eventkv/core';
+import { seededRandom as seeded } from '@eventkv/core/testing';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDurableObjectEventStore, type EventStoreObjectNamespace } from '../src/index.js';
@@ -28,18 +29,6 @@ const total: Faults & { runs: number; appends: number; acked: number; deduplicat
   appends: 0,
   acked: 0,
   deduplicated: 0,
-};
-
-/** A small seeded generator (mulberry32), so a run's faults follow from its seed. */
-const seeded = (seed: number) => {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 };
 
 const dropped = (overloaded = false) =>

@@ -8,6 +8,7 @@ import {
 import { INDEX_NAMES, streamKeys } from '../keys.js';
 import type { Session } from '../session.js';
 import type { EventStream } from '../stream.js';
+import { seededRandom as seeded } from '../testing/seeded-random.js';
 import type { AppendResult, ExpectedVersion, RecordedEvent } from '../types.js';
 import type { BankEvent, Harness } from './harness.js';
 import { queryAll, readLogAll } from './model-invariants.js';
@@ -38,18 +39,6 @@ const STREAMS: readonly StreamDef[] = [
   { database: 'tenant-b', type: 'Account', id: 'x' },
   { database: UNLOGGED, type: 'Account', id: 'x' },
 ];
-
-/** A small seeded generator (mulberry32): the same schedule on every run. */
-const seeded = (seed: number): (() => number) => {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-};
 
 interface Acknowledged {
   readonly stream: number;

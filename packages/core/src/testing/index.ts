@@ -3,3 +3,4 @@ export { createFaultyKv, InjectedFault } from './faulty-kv.js';
 export type { ManualClock } from './manual-clock.js';
 export { createManualClock } from './manual-clock.js';
 export { createNonAtomicKv } from './non-atomic-kv.js';
+export { seededRandom } from './seeded-random.js';

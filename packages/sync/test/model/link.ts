@@ -1,3 +1,4 @@
+import { seededRandom as seeded } from '@eventkv/core/testing';
 import type {
   PullRequest,
   PullResponse,
@@ -53,18 +54,6 @@ const describeAnswer = (response: PushResponse): string =>
 
 /** Most earlier push requests kept for a late delivery. */
 const KEPT = 8;
-
-/** A small seeded generator (mulberry32): a flaky spell's faults follow from its seed. */
-const seeded = (seed: number) => {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
 
 const FLAKY: readonly CallFault[] = ['lost-request', 'lost-response', 'duplicated', 'reordered'];
 

@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryKv, systemClock } from '../src/index.js';
+import { createEventStore, createMemoryKv, systemClock } from '../src/index.js';
 import {
+  attemptAppends,
   createFaultyKv,
   createManualClock,
   createNonAtomicKv,
+  exactlyOnceProblems,
   InjectedFault,
   seededRandom,
+  streamProblems,
+  type TaggedEvent,
 } from '../src/testing/index.js';
 
 describe('testing tools', () => {
@@ -71,5 +75,62 @@ describe('testing tools', () => {
     expect(draw(43)).not.toEqual(a);
     expect(a.every((x) => x >= 0 && x < 1)).toBe(true);
     expect(new Set(a).size).toBeGreaterThan(990);
+  });
+
+  it('the exactly-once check passes a clean run and names what a faulty store got wrong', async () => {
+    const store = createEventStore<TaggedEvent>({ kv: createMemoryKv() });
+    const refs = [
+      { type: 'T', id: 'a' },
+      { type: 'T', id: 'b' },
+    ];
+    const attempts = [
+      { stream: 0, count: 2, expected: true, ownIds: true },
+      { stream: 1, count: 1, expected: false, ownIds: false },
+      { stream: 0, count: 1, expected: false, ownIds: true },
+    ];
+    const outcomes = await attemptAppends(store, refs, attempts, 1, 'run-1');
+    const read = () => Promise.all(refs.map((ref) => store.stream(ref).read()));
+    const before = [0, 0];
+    expect(
+      exactlyOnceProblems({ run: 1, attempts, outcomes, before, added: await read() }),
+    ).toEqual([]);
+
+    // An acknowledged append stored twice (a retry the store did not recognise).
+    const [first] = outcomes;
+    const twice = await read();
+    const copy = twice[0]!.filter((e) => e.data.op === 0).map((e, i) => ({ ...e, version: 4 + i }));
+    const added = [[...twice[0]!, ...copy], twice[1]!];
+    expect(exactlyOnceProblems({ run: 1, attempts, outcomes, before, added })).toEqual([
+      expect.stringMatching(/^append 0: not stored once at versions \d-\d$/),
+      'append 0: its events are not stored in order',
+    ]);
+    // A failed append that left half of its events.
+    const failed = [
+      first!,
+      { status: 'rejected', reason: new Error('lost') } as const,
+      outcomes[2]!,
+    ];
+    const half = await read();
+    const partial = [half[0]!, []];
+    expect(
+      exactlyOnceProblems({
+        run: 1,
+        attempts: [attempts[0]!, { ...attempts[1]!, count: 2 }, attempts[2]!],
+        outcomes: failed,
+        before,
+        added: [half[0]!, half[1]!],
+      }),
+    ).toContain('append 1: failed, and left 1 of 2 events');
+    expect(exactlyOnceProblems({ run: 2, attempts, outcomes, before, added: partial })).toContain(
+      'stream 0: holds events of another run',
+    );
+
+    expect(streamProblems((await read())[0]!)).toEqual([]);
+    const gapped = (await read())[0]!.filter((e) => e.version !== 2);
+    expect(streamProblems(gapped)).toEqual(['versions are not 1, 2, 3...']);
+    const all = (await read())[0]!;
+    expect(streamProblems([...all, { ...all[0]!, version: all.length + 1 }])).toEqual([
+      'a message id is stored twice',
+    ]);
   });
 });

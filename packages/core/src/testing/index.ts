@@ -1,3 +1,5 @@
+export type { AppendAttempt, TaggedEvent } from './exactly-once.js';
+export { attemptAppends, exactlyOnceProblems, streamProblems } from './exactly-once.js';
 export type { Fault, FaultyKv, KvOperation } from './faulty-kv.js';
 export { createFaultyKv, InjectedFault } from './faulty-kv.js';
 export type { ManualClock } from './manual-clock.js';

@@ -6,21 +6,21 @@ import {
   type StreamId,
   VersionMismatchError,
 } from './errors.js';
+import { eventUnder } from './event-under.js';
 import type { Guard } from './guard.js';
-import { defaultIdGenerator } from './ids.js';
 import { kvGet, kvUpdate } from './io.js';
-import { type DatabaseKeys, encodeNumber, joinKey, type StreamKeys } from './keys.js';
-import type { KvCheck, KvCommit, KvEntry, KvValue } from './kv/types.js';
+import { type DatabaseKeys, encodeNumber, type StreamKeys } from './keys.js';
+import type { KvCheck, KvCommit, KvPut, KvValue } from './kv/types.js';
 import { log } from './logger.js';
 import type { Context } from './options.js';
 import {
   asEvent,
   asHead,
-  asIdempotency,
   asLease,
   asLogHead,
   type EventRecord,
-  type PointerRecord,
+  type HeadRecord,
+  type LogHeadRecord,
 } from './records.js';
 import type { AppendResult, EventMetadata, ExpectedVersion } from './types.js';
 import {
@@ -112,7 +112,7 @@ const prepareEvent = (ctx: Context, input: unknown, i: number): PreparedEvent =>
   const hasData = 'data' in event && event.data !== undefined;
   // The built-in generator's ids (UUIDs, or hex digits and dashes) are valid names and
   // need no escaping in keys by construction: neither check runs for them.
-  const builtInId = ctx.generateId === defaultIdGenerator;
+  const builtInId = ctx.builtInIds;
   const payload = hasData
     ? encodePayload(ctx, event.data, () => at(i, '.data'), ctx.maxEventBytes, 'maxEventBytes')
     : NO_DATA;
@@ -182,40 +182,34 @@ const matches = (expected: ExpectedVersion, current: number): boolean =>
 const resolveClash = async (
   t: AppendTarget,
   events: readonly PreparedEvent[],
+  idempotencyKeys: readonly string[],
   expected: ExpectedVersion,
   current: number,
 ): Promise<AppendResult> => {
-  const found = (
-    await kvGet(
-      t.ctx,
-      events.map((e) => t.keys.idempotency(e.messageId)),
-    )
-  ).map((v, i) => asIdempotency(t.keys.idempotency(events[i]!.messageId), v));
+  const found = await Promise.all(idempotencyKeys.map((key) => eventUnder(t.ctx, key)));
   const first = found[0]?.version;
   const exactRetry =
     first !== undefined &&
-    found.every((entry, i) => entry?.version === first + i) &&
+    found.every((record, i) => record?.version === first + i) &&
     (typeof expected === 'number'
       ? first === expected + 1
       : expected === 'no-stream'
         ? first === 1
         : true);
   if (exactRetry) {
-    const version = first + events.length - 1;
-    const [raw] = await kvGet(t.ctx, [t.keys.event(version)]);
-    const last = asEvent(t.keys.event(version), raw, version);
+    const last = found[found.length - 1] as EventRecord;
     log(t.ctx.logger, 'info', 'append.deduplicated', 'retried append ignored', {
       ...t.stream,
-      version,
+      version: last.version,
     });
     return {
-      version,
+      version: last.version,
       firstVersion: first,
       deduplicated: true,
       ...(last.position === undefined ? {} : { position: last.position }),
     };
   }
-  const clash = found.findIndex((entry) => entry !== undefined);
+  const clash = found.findIndex((record) => record !== undefined);
   if (clash >= 0) {
     throw new DuplicateIdempotencyIdError(
       t.stream,
@@ -235,38 +229,133 @@ export type Planned =
   | { readonly commit: KvCommit; readonly result: AppendResult }
   | { readonly clash: number };
 
+/** The stream's state as an append reads it: head, lease check, and the log's last position. */
+interface AppendState {
+  readonly head: HeadRecord | undefined;
+  readonly current: number;
+  readonly leaseCheck: KvCheck;
+  readonly logHead: LogHeadRecord | undefined;
+  readonly now: number;
+}
+
+const readState = (
+  t: AppendTarget,
+  [rawHead, rawLease, rawLogHead]: (KvValue | undefined)[],
+): AppendState => {
+  const { ctx, keys, dbKeys } = t;
+  const head = asHead(keys.head, rawHead);
+  const now = ctx.clock.now();
+  return {
+    head,
+    current: head?.version ?? 0,
+    leaseCheck: t.guard.leaseCheck(keys.lease, asLease(keys.lease, rawLease), now),
+    logHead: ctx.globalLog ? asLogHead(dbKeys.logHead, rawLogHead) : undefined,
+    now,
+  };
+};
+
+/** The stored record of one event. */
+const eventRecord = (
+  ctx: Context,
+  stream: StreamId,
+  e: PreparedEvent,
+  version: number,
+  timestamp: number,
+  position: number | undefined,
+): EventRecord => {
+  // Optional fields are assigned, not spread: absent stays absent, and the append path
+  // allocates no temporary objects for them.
+  const metadata: Writable<EventMetadata> = {
+    messageId: e.messageId,
+    schemaVersion: e.schemaVersion,
+    timestamp,
+    aggregateType: stream.type,
+    aggregateId: stream.id,
+    database: stream.database,
+  };
+  if (e.userId !== undefined) metadata.userId = e.userId;
+  if (e.correlationId !== undefined) metadata.correlationId = e.correlationId;
+  if (e.causationId !== undefined) metadata.causationId = e.causationId;
+  const record: Writable<EventRecord> = {
+    type: e.type,
+    version,
+    metadata: sealRecord(ctx, metadata, false),
+  };
+  if (e.hasData) record.data = e.data;
+  if (position !== undefined) record.position = position;
+  return sealRecord(ctx, record, e.mutable);
+};
+
+/**
+ * The index keys of one event: its message id, and with the global log its position and
+ * the entries of every index the store keeps that the event has a value for.
+ * `typeIndex` is the aggregate type's index prefix (the same for the whole append).
+ */
+const indexKeysOf = (
+  ctx: Context,
+  dbKeys: DatabaseKeys,
+  e: PreparedEvent,
+  idempotencyKey: string,
+  time: string,
+  position: number | undefined,
+  typeIndex: string | undefined,
+): string[] => {
+  if (position === undefined) return [idempotencyKey];
+  const at = encodeNumber(position);
+  const suffix = dbKeys.indexSuffix(time, at);
+  const out = [idempotencyKey, dbKeys.log(at)];
+  if (ctx.indexes.has('eventType')) out.push(dbKeys.indexPrefix('eventType', e.type) + suffix);
+  if (typeIndex !== undefined) out.push(typeIndex + suffix);
+  if (e.userId !== undefined && ctx.indexes.has('user')) {
+    out.push(dbKeys.indexPrefix('user', e.userId) + suffix);
+  }
+  if (e.correlationId !== undefined && ctx.indexes.has('correlation')) {
+    out.push(dbKeys.indexPrefix('correlation', e.correlationId) + suffix);
+  }
+  return out;
+};
+
+/** Refuses an append larger than one write of the backend can take, before it is tried. */
+const assertFitsOneWrite = (ctx: Context, events: number, commit: KvCommit): void => {
+  const max = ctx.kv.capabilities.maxCommitKeys;
+  if (max === undefined) return;
+  let keys = (commit.checks?.length ?? 0) + (commit.deletes?.length ?? 0);
+  for (const put of commit.puts ?? []) keys += 1 + (put.indexKeys?.length ?? 0);
+  if (keys > max) {
+    throw new InvalidArgumentError(
+      'events',
+      `this append of ${events} events touches ${keys} keys, more than ` +
+        `the backend's ${max} per commit; append fewer events at a time`,
+    );
+  }
+};
+
 /**
  * Decides an append from the head, lease and log head as read: the commit to make, or
  * the version that clashes with the expected one. Synchronous, so a backend can run it
- * inside the transaction that read those values (`Kv.update`).
+ * inside the transaction that read those values (`Kv.write`).
  */
 export const planAppend = (
   t: AppendTarget,
   events: readonly PreparedEvent[],
   expected: ExpectedVersion,
   idempotencyKeys: readonly string[],
-  [rawHead, rawLease, rawLogHead]: (KvValue | undefined)[],
+  values: (KvValue | undefined)[],
 ): Planned => {
   const { ctx, keys, dbKeys, stream } = t;
-  const head = asHead(keys.head, rawHead);
-  const lease = asLease(keys.lease, rawLease);
-  const logHead = ctx.globalLog ? asLogHead(dbKeys.logHead, rawLogHead) : undefined;
-  const now = ctx.clock.now();
-  const leaseCheck = t.guard.leaseCheck(keys.lease, lease, now);
-  const current = head?.version ?? 0;
+  const state = readState(t, values);
+  const { head, current, logHead } = state;
   if (!matches(expected, current)) return { clash: current };
 
   const last = events[events.length - 1] as PreparedEvent;
   // Replicated events keep the time they were recorded with; new ones get one time.
-  const timestamp = last.timestamp ?? Math.max(now, head?.timestamp ?? 0);
-  const firstPosition = (logHead?.position ?? 0) + 1;
+  const timestamp = last.timestamp ?? Math.max(state.now, head?.timestamp ?? 0);
+  const firstPosition = ctx.globalLog ? (logHead?.position ?? 0) + 1 : undefined;
   const checks: KvCheck[] = [
     head ? { key: keys.head, equals: head } : { key: keys.head, absent: true },
-    leaseCheck,
+    state.leaseCheck,
   ];
-  for (const key of idempotencyKeys) checks.push({ key, absent: true });
-  const puts: KvEntry[] = [];
-  const logPuts: KvEntry[] | undefined = ctx.globalLog ? [] : undefined;
+  const puts: KvPut[] = [];
   // The same for every event of this append (one timestamp, one stream).
   const appendTime = ctx.globalLog ? encodeNumber(timestamp) : '';
   const typeIndex =
@@ -276,49 +365,23 @@ export const planAppend = (
   for (let i = 0; i < events.length; i++) {
     const e = events[i] as PreparedEvent;
     const version = current + 1 + i;
-    // Optional fields are assigned, not spread: absent stays absent, and the append
-    // path allocates no temporary objects for them.
-    const metadata: Writable<EventMetadata> = {
-      messageId: e.messageId,
-      schemaVersion: e.schemaVersion,
-      timestamp: e.timestamp ?? timestamp,
-      aggregateType: stream.type,
-      aggregateId: stream.id,
-      database: stream.database,
-    };
-    if (e.userId !== undefined) metadata.userId = e.userId;
-    if (e.correlationId !== undefined) metadata.correlationId = e.correlationId;
-    if (e.causationId !== undefined) metadata.causationId = e.causationId;
-    const record: Writable<EventRecord> = {
-      type: e.type,
-      version,
-      metadata: sealRecord(ctx, metadata, false),
-    };
-    if (e.hasData) record.data = e.data;
-    if (ctx.globalLog) record.position = firstPosition + i;
-    puts.push({ key: keys.event(version), value: sealRecord(ctx, record, e.mutable) });
-    puts.push({ key: idempotencyKeys[i] as string, value: { version } });
-    if (logPuts !== undefined) {
-      const pointer: PointerRecord = { type: stream.type, id: stream.id, version };
-      const position = encodeNumber(firstPosition + i);
-      const time = e.timestamp === undefined ? appendTime : encodeNumber(e.timestamp);
-      const suffix = dbKeys.indexSuffix(time, position);
-      const entry = (prefix: string): KvEntry => ({ key: joinKey(prefix, suffix), value: pointer });
-      logPuts.push({ key: dbKeys.log(position), value: pointer });
-      if (ctx.indexes.has('eventType'))
-        logPuts.push(entry(dbKeys.indexPrefix('eventType', e.type)));
-      if (typeIndex !== undefined) logPuts.push(entry(typeIndex));
-      if (e.userId !== undefined && ctx.indexes.has('user')) {
-        logPuts.push(entry(dbKeys.indexPrefix('user', e.userId)));
-      }
-      if (e.correlationId !== undefined && ctx.indexes.has('correlation')) {
-        logPuts.push(entry(dbKeys.indexPrefix('correlation', e.correlationId)));
-      }
-    }
+    const position = firstPosition === undefined ? undefined : firstPosition + i;
+    puts.push({
+      key: keys.event(version),
+      value: eventRecord(ctx, stream, e, version, e.timestamp ?? timestamp, position),
+      indexKeys: indexKeysOf(
+        ctx,
+        dbKeys,
+        e,
+        idempotencyKeys[i] as string,
+        e.timestamp === undefined ? appendTime : encodeNumber(e.timestamp),
+        position,
+        typeIndex,
+      ),
+    });
   }
   const version = current + events.length;
-  const lastPosition = ctx.globalLog ? firstPosition + events.length - 1 : undefined;
-  if (logPuts !== undefined) puts.push(...logPuts);
+  const lastPosition = firstPosition === undefined ? undefined : firstPosition + events.length - 1;
   if (lastPosition !== undefined) {
     checks.push(
       logHead ? { key: dbKeys.logHead, equals: logHead } : { key: dbKeys.logHead, absent: true },
@@ -327,24 +390,18 @@ export const planAppend = (
   }
   // The head goes last: the sequential (non-atomic) path writes in this order.
   puts.push({ key: keys.head, value: { version, timestamp } });
-
-  const max = ctx.kv.capabilities.maxCommitKeys;
-  if (max !== undefined && checks.length + puts.length > max) {
-    throw new InvalidArgumentError(
-      'events',
-      `this append of ${events.length} events touches ${checks.length + puts.length} keys, more than ` +
-        `the backend's ${max} per commit; append fewer events at a time`,
-    );
-  }
   if (!ctx.kv.capabilities.atomic) {
-    // Written one key at a time, an append must not overwrite the events and log entries
-    // a racing append is still writing (it would replace an event that append is about
-    // to acknowledge): every key it creates must still be absent when it is written.
-    const checked = new Set(checks.map((c) => c.key));
-    for (const { key } of puts) if (!checked.has(key)) checks.push({ key, absent: true });
+    // Written one key at a time, an append must not overwrite the events a racing append
+    // is still writing (it would replace an event that append is about to acknowledge):
+    // every event key it creates must still be absent when it is written.
+    for (let i = 0; i < events.length; i++) {
+      checks.push({ key: (puts[i] as KvPut).key, absent: true });
+    }
   }
+  const commit: KvCommit = { checks, puts };
+  assertFitsOneWrite(ctx, events.length, commit);
   return {
-    commit: { checks, puts },
+    commit,
     result:
       lastPosition === undefined
         ? { version, firstVersion: current + 1, deduplicated: false }
@@ -360,7 +417,7 @@ export const appendEvents = async (
   const { ctx, keys, stream } = t;
   const readKeys = t.readKeys;
   const idempotencyKeys = events.map((e) =>
-    e.generated ? joinKey(keys.idempotencyPrefix, e.messageId) : keys.idempotency(e.messageId),
+    e.generated ? keys.idempotencyPrefix + e.messageId : keys.idempotency(e.messageId),
   );
 
   for (let attempt = 1; ; attempt++) {
@@ -377,7 +434,13 @@ export const appendEvents = async (
       const failed = new Set(error.keys);
       if (idempotencyKeys.some((key) => failed.has(key))) {
         const [latest] = await kvGet(ctx, [keys.head]);
-        return resolveClash(t, events, expected, asHead(keys.head, latest)?.version ?? 0);
+        return resolveClash(
+          t,
+          events,
+          idempotencyKeys,
+          expected,
+          asHead(keys.head, latest)?.version ?? 0,
+        );
       }
       giveUpAfter('append', attempt);
       // The head, the lease or the log head moved: re-read and decide again. A version
@@ -385,7 +448,9 @@ export const appendEvents = async (
       continue;
     }
     const outcome = planned as Planned;
-    if ('clash' in outcome) return resolveClash(t, events, expected, outcome.clash);
+    if ('clash' in outcome) {
+      return resolveClash(t, events, idempotencyKeys, expected, outcome.clash);
+    }
     // Guarded: the fields object is built on every append otherwise, logger or not.
     if (ctx.logger.debug)
       log(ctx.logger, 'debug', 'events.appended', 'events appended', {

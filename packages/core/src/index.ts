@@ -45,10 +45,6 @@ export {
 } from './errors.js';
 export type { IdGenerator } from './ids.js';
 export { defaultIdGenerator } from './ids.js';
-export { failedChecks, kvValuesEqual } from './kv/equal.js';
-export type { MemoryKvOptions } from './kv/memory.js';
-export { createMemoryKv } from './kv/memory.js';
-export { prefixEnd, resolveRange } from './kv/range.js';
 export type {
   Kv,
   KvCapabilities,
@@ -56,10 +52,14 @@ export type {
   KvCheck,
   KvCommit,
   KvEntry,
+  KvPut,
+  KvRead,
   KvScan,
   KvValue,
 } from './kv/types.js';
 export type { Logger, LogLevel } from './logger.js';
+export type { MemoryKvOptions } from './memory/memory-kv.js';
+export { createMemoryKv } from './memory/memory-kv.js';
 export type { EventStoreOptions } from './options.js';
 export type { PreparedPayload } from './payload.js';
 export { DEFAULT_PAYLOAD_LIMITS, MAX_PAYLOAD_DEPTH, payloadSize } from './payload.js';

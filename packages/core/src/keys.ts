@@ -2,13 +2,17 @@
  * Key layout. Every key is ASCII and order-preserving where order matters:
  *
  *   {db}/h/{type}/{id}                       stream head: version, last timestamp
- *   {db}/e/{type}/{id}/{version}             event
+ *   {db}/e/{type}/{id}/{version}             event, with the index keys below
  *   {db}/s/{type}/{id}/{version}             snapshot
- *   {db}/i/{type}/{id}/{messageId}           idempotency entry -> version
  *   {db}/l/{type}/{id}                       session lease
- *   {db}/g/{position}                        global log entry -> (type, id, version)
  *   {db}/m/log                               global log head (last position)
- *   {db}/x/{index}/{value}/{time}/{position} secondary index entry -> (type, id, version)
+ *
+ * and the index keys an event record declares (each names that one event, see
+ * `kv/types.ts`), which an adapter keeps in its own indexes:
+ *
+ *   {db}/i/{type}/{id}/{messageId}           its message id (so a retry is found)
+ *   {db}/g/{position}                        its global log position
+ *   {db}/x/{index}/{value}/{time}/{position} its secondary index entries
  *
  * Names are encoded with `encodeURIComponent`: ASCII-only, injective, and never contains
  * '/', so no name can reach into another stream's keys and one stream's prefix never
@@ -22,15 +26,6 @@ import { type Guard, optimisticGuard } from './guard.js';
 const WIDTH = 16;
 
 export const encodeNumber = (n: number): string => n.toString().padStart(WIDTH, '0');
-
-/**
- * `prefix` followed by `rest`, as one flat string. Built with `+`, a long key is a rope
- * (two strings joined by reference) that every comparison must flatten first, and keeps
- * an extra object alive for as long as it is stored; `join` copies the characters once.
- * On the append path this is measurably cheaper for the memory adapter, whose point
- * reads and inserts are string comparisons.
- */
-export const joinKey = (prefix: string, rest: string): string => [prefix, rest].join('');
 
 // Characters encodeURIComponent leaves as they are: such names skip it (same result,
 // no new string), which matters on the append path.
@@ -77,9 +72,9 @@ export const streamKeys = (database: string, type: string, id: string): StreamKe
     eventPrefix,
     snapshotPrefix,
     idempotencyPrefix,
-    event: (version) => joinKey(eventPrefix, encodeNumber(version)),
-    snapshot: (version) => joinKey(snapshotPrefix, encodeNumber(version)),
-    idempotency: (messageId) => joinKey(idempotencyPrefix, encodeName(messageId)),
+    event: (version) => eventPrefix + encodeNumber(version),
+    snapshot: (version) => snapshotPrefix + encodeNumber(version),
+    idempotency: (messageId) => idempotencyPrefix + encodeName(messageId),
   };
 };
 
@@ -92,8 +87,8 @@ export interface DatabaseKeys {
   indexPrefix(index: IndexName, value: string): string;
   /**
    * The `{time}/{position}` tail of an event's index entries, from `encodeNumber`'s
-   * strings (an append encodes its time once and each position once): each entry's key
-   * is `joinKey(indexPrefix(index, value), indexSuffix(time, position))`.
+   * strings (an append encodes its time once and each position once): each index key
+   * is `indexPrefix(index, value) + indexSuffix(time, position)`.
    */
   indexSuffix(time: string, position: string): string;
 }
@@ -106,7 +101,7 @@ export const databaseKeys = (database: string): DatabaseKeys => {
     logHead: `${db}/m/log`,
     logPrefix,
     log: (position) =>
-      joinKey(logPrefix, typeof position === 'string' ? position : encodeNumber(position)),
+      logPrefix + (typeof position === 'string' ? position : encodeNumber(position)),
     indexPrefix,
     indexSuffix: (time, position) => `${time}/${position}`,
   };
@@ -124,59 +119,68 @@ export interface StreamSlot {
   readonly optimistic: Guard;
 }
 
-// Command handlers open a handle per call (`store.stream(ref).append(...)`), which would
-// validate the names and build the same key strings every time. The slots of recently
-// used streams are kept instead, keyed by the names as given: only validated names are
-// ever cached, so a hit needs no validation. (Names read back from storage, as queries
-// do, are not validated and do not come here.) The cache is bounded: past CACHE_LIMIT
-// streams it starts over, which costs only a rebuild.
-const CACHE_LIMIT = 4096;
-let cachedSlots = 0;
-let slots = new Map<string, Map<string, Map<string, StreamSlot>>>();
-const databases = new Map<string, DatabaseKeys>();
+export interface SlotCache {
+  /** The slot of a stream whose names were validated before, if any. */
+  cached(database: unknown, type: unknown, id: unknown): StreamSlot | undefined;
+  /** The slot of a stream whose names are valid (`validateName`), cached for the next call. */
+  slot(database: string, type: string, id: string): StreamSlot;
+}
 
-/** The cached slot of a stream whose names were validated before, if any. */
-export const cachedSlot = (database: unknown, type: unknown, id: unknown): StreamSlot | undefined =>
-  slots
-    .get(database as string)
-    ?.get(type as string)
-    ?.get(id as string);
-
-/** The slot of a stream whose names are valid (`validateName`), cached for the next call. */
-export const streamSlot = (database: string, type: string, id: string): StreamSlot => {
-  const hit = cachedSlot(database, type, id);
-  if (hit) return hit;
-  if (cachedSlots >= CACHE_LIMIT) {
-    slots = new Map();
-    databases.clear();
-    cachedSlots = 0;
-  }
-  let dbKeys = databases.get(database);
-  if (!dbKeys) {
-    dbKeys = databaseKeys(database);
-    databases.set(database, dbKeys);
-  }
-  const stream = Object.freeze({ database, type, id });
-  const keys = streamKeys(database, type, id);
-  const slot: StreamSlot = {
-    stream,
-    keys,
-    dbKeys,
-    appendReads: [keys.head, keys.lease],
-    appendReadsWithLog: [keys.head, keys.lease, dbKeys.logHead],
-    optimistic: optimisticGuard(stream),
+/**
+ * A store's cache of stream slots. Command handlers open a handle per call
+ * (`store.stream(ref).append(...)`), which would validate the names and build the same key
+ * strings every time; the slots of recently used streams are kept instead, keyed by the
+ * names as given. Only validated names are ever cached, so a hit needs no validation.
+ * (Names read back from storage, as queries do, are not validated and do not come here.)
+ * Bounded: past `limit` streams it starts over, which costs only a rebuild.
+ */
+export const createSlotCache = (limit = 4096): SlotCache => {
+  let count = 0;
+  let slots = new Map<string, Map<string, Map<string, StreamSlot>>>();
+  const databases = new Map<string, DatabaseKeys>();
+  const cached = (database: unknown, type: unknown, id: unknown): StreamSlot | undefined =>
+    slots
+      .get(database as string)
+      ?.get(type as string)
+      ?.get(id as string);
+  return {
+    cached,
+    slot(database, type, id) {
+      const hit = cached(database, type, id);
+      if (hit) return hit;
+      if (count >= limit) {
+        slots = new Map();
+        databases.clear();
+        count = 0;
+      }
+      let dbKeys = databases.get(database);
+      if (!dbKeys) {
+        dbKeys = databaseKeys(database);
+        databases.set(database, dbKeys);
+      }
+      const stream = Object.freeze({ database, type, id });
+      const keys = streamKeys(database, type, id);
+      const slot: StreamSlot = {
+        stream,
+        keys,
+        dbKeys,
+        appendReads: [keys.head, keys.lease],
+        appendReadsWithLog: [keys.head, keys.lease, dbKeys.logHead],
+        optimistic: optimisticGuard(stream),
+      };
+      let byType = slots.get(database);
+      if (!byType) {
+        byType = new Map();
+        slots.set(database, byType);
+      }
+      let byId = byType.get(type);
+      if (!byId) {
+        byId = new Map();
+        byType.set(type, byId);
+      }
+      byId.set(id, slot);
+      count++;
+      return slot;
+    },
   };
-  let byType = slots.get(database);
-  if (!byType) {
-    byType = new Map();
-    slots.set(database, byType);
-  }
-  let byId = byType.get(type);
-  if (!byId) {
-    byId = new Map();
-    byType.set(type, byId);
-  }
-  byId.set(id, slot);
-  cachedSlots++;
-  return slot;
 };

@@ -6,7 +6,7 @@ import { InvalidArgumentError } from './errors.js';
 import type { SessionState } from './guard.js';
 import type { IdGenerator } from './ids.js';
 import { defaultIdGenerator } from './ids.js';
-import { INDEX_NAMES, type IndexName } from './keys.js';
+import { createSlotCache, INDEX_NAMES, type IndexName, type SlotCache } from './keys.js';
 import type { Kv } from './kv/types.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
@@ -75,6 +75,14 @@ export interface Context {
   readonly passThrough: boolean;
   /** State shared by the handles of each session (`sessionState` in guard.ts). */
   readonly sessions: Map<string, SessionState>;
+  /** The keys of recently used streams. */
+  readonly slots: SlotCache;
+  /**
+   * Ids from `generateId` are the built-in generator's (no `generateId` option): UUIDs or
+   * hex digits and dashes, valid names that need no escaping in keys, so an append
+   * neither validates nor escapes them.
+   */
+  readonly builtInIds: boolean;
 }
 
 export const resolveOptions = (options: EventStoreOptions): Context => {
@@ -85,14 +93,13 @@ export const resolveOptions = (options: EventStoreOptions): Context => {
   if (
     typeof kv !== 'object' ||
     kv === null ||
-    typeof kv.get !== 'function' ||
-    typeof kv.scan !== 'function' ||
-    typeof kv.commit !== 'function' ||
+    typeof kv.read !== 'function' ||
+    typeof kv.write !== 'function' ||
     typeof kv.capabilities !== 'object'
   ) {
     throw new InvalidArgumentError(
       'options.kv',
-      'must implement the Kv contract (get, scan, commit, capabilities)',
+      'must implement the Kv contract (read, write, capabilities)',
     );
   }
   const globalLog = options.globalLog ?? true;
@@ -160,5 +167,7 @@ export const resolveOptions = (options: EventStoreOptions): Context => {
     isolate: !kv.capabilities.copiesValues,
     passThrough: codec === structuredCodec,
     sessions: new Map(),
+    slots: createSlotCache(),
+    builtInIds: options.generateId === undefined,
   };
 };

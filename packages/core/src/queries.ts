@@ -1,6 +1,6 @@
 import { decodeEvent } from './encode.js';
 import { CorruptRecordError, InvalidArgumentError } from './errors.js';
-import { kvGet, kvScan } from './io.js';
+import { kvGetThenScan } from './io.js';
 import {
   type DatabaseKeys,
   databaseKeys,
@@ -8,11 +8,10 @@ import {
   encodeNumber,
   INDEX_NAMES,
   type IndexName,
-  streamKeys,
 } from './keys.js';
 import type { KvEntry } from './kv/types.js';
 import type { Context } from './options.js';
-import { asEvent, asLogHead, asPointer } from './records.js';
+import { asEvent, asLogHead } from './records.js';
 import type {
   EventShape,
   QueryOptions,
@@ -30,31 +29,32 @@ const pageSize = (limit: unknown): number => {
   return n;
 };
 
-/** Follows log or index entries to their events with one batched read. */
-const resolvePointers = async <E extends EventShape>(
+/**
+ * The events found under log or index keys (scanned `by: 'index'`), checked: each must be
+ * an event at the position its index key ends with, else the data is damaged.
+ */
+const eventsOf = <E extends EventShape>(
   ctx: Context,
-  database: string,
   entries: readonly KvEntry[],
-  positionOf: (entry: KvEntry) => number,
-): Promise<RecordedEvent<E>[]> => {
-  const pointers = entries.map((entry) => ({ entry, pointer: asPointer(entry.key, entry.value) }));
-  const keys = pointers.map(({ pointer }) =>
-    streamKeys(database, pointer.type, pointer.id).event(pointer.version),
-  );
-  const raws = await kvGet(ctx, keys);
-  return pointers.map(({ entry, pointer }, i) => {
-    const key = keys[i]!;
-    const record = asEvent(key, raws[i], pointer.version);
-    if (record.position !== positionOf(entry)) {
+): RecordedEvent<E>[] =>
+  entries.map((entry) => {
+    const indexKey = entry.indexKey as string;
+    const position = positionFromKey(indexKey);
+    const value = entry.value as { version?: unknown } | null;
+    const version = typeof value?.version === 'number' ? value.version : undefined;
+    if (version === undefined) {
+      throw new CorruptRecordError(indexKey, undefined, 'names a record that is not an event');
+    }
+    const record = asEvent(entry.key, entry.value, version);
+    if (record.position !== position) {
       throw new CorruptRecordError(
-        entry.key,
-        pointer.version,
-        `points to an event at position ${String(record.position)}`,
+        indexKey,
+        version,
+        `names an event at position ${String(record.position)}`,
       );
     }
-    return decodeEvent(ctx, key, record) as RecordedEvent<E>;
+    return decodeEvent(ctx, entry.key, record) as RecordedEvent<E>;
   });
-};
 
 /** The position a log or index key ends with; a key that does not is corrupt. */
 const positionFromKey = (key: string): number => {
@@ -106,30 +106,28 @@ export const queryIndex = async <E extends EventShape>(
     // between the cursor's key and the cursor followed by a space: the page starts after it.
     if (options.cursor >= start) start = `${options.cursor} `;
   }
-  const head = await logHeadPosition(ctx, keys);
-  const entries = await kvScan(ctx, {
-    prefix,
-    start,
-    ...(until === undefined ? {} : { end: prefix + encodeNumber(until) }),
-    limit: limit + 1,
+  // The log head first, then the range, in one read where the backend can.
+  let head = 0;
+  const entries = await kvGetThenScan(ctx, [keys.logHead], ([raw]) => {
+    head = asLogHead(keys.logHead, raw)?.position ?? 0;
+    return {
+      by: 'index',
+      prefix,
+      start,
+      ...(until === undefined ? {} : { end: prefix + encodeNumber(until) }),
+      limit: limit + 1,
+    };
   });
   // Entries past the log head belong to appends not acknowledged when the head was read
   // (in flight, or being rolled back on a non-atomic backend). The page stops before the
   // first of them, and its cursor brings them in on the next page once they are settled.
-  const settled = entries.findIndex((entry) => positionFromKey(entry.key) > head);
+  const settled = entries.findIndex((entry) => positionFromKey(entry.indexKey as string) > head);
   const cut = Math.min(limit, settled === -1 ? entries.length : settled);
   const page = entries.slice(0, cut);
-  const events = await resolvePointers<E>(ctx, database, page, (entry) =>
-    positionFromKey(entry.key),
-  );
+  const events = eventsOf<E>(ctx, page);
   if (cut === entries.length) return { events };
   // An empty page still needs a cursor that resumes where it started.
-  return { events, cursor: page.at(-1)?.key ?? options.cursor ?? prefix };
-};
-
-const logHeadPosition = async (ctx: Context, keys: DatabaseKeys): Promise<number> => {
-  const [raw] = await kvGet(ctx, [keys.logHead]);
-  return asLogHead(keys.logHead, raw)?.position ?? 0;
+  return { events, cursor: page.at(-1)?.indexKey ?? options.cursor ?? prefix };
 };
 
 export interface LogPage<E extends EventShape> {
@@ -156,16 +154,20 @@ export const readGlobalLog = async <E extends EventShape>(
   const keys = databaseKeys(database);
   // Bounded by the log head, like stream reads by the stream head: only positions of
   // acknowledged appends, all of them (a gap is corruption, never skipped).
-  const head = await logHeadPosition(ctx, keys);
-  const last = Math.min(head, after + limit);
-  if (last <= after) return { events: [], position: after };
-  const entries = await kvScan(ctx, {
-    start: keys.log(after + 1),
-    end: keys.log(last + 1),
-    limit: last - after,
+  let last = after;
+  const entries = await kvGetThenScan(ctx, [keys.logHead], ([raw]) => {
+    last = Math.min(asLogHead(keys.logHead, raw)?.position ?? 0, after + limit);
+    if (last <= after) return undefined;
+    return {
+      by: 'index',
+      start: keys.log(after + 1),
+      end: keys.log(last + 1),
+      limit: last - after,
+    };
   });
+  if (last <= after) return { events: [], position: after };
   entries.forEach((entry, i) => {
-    if (positionFromKey(entry.key) !== after + 1 + i) {
+    if (positionFromKey(entry.indexKey as string) !== after + 1 + i) {
       throw new CorruptRecordError(
         keys.log(after + 1 + i),
         undefined,
@@ -180,8 +182,5 @@ export const readGlobalLog = async <E extends EventShape>(
       'global log entry is missing',
     );
   }
-  const events = await resolvePointers<E>(ctx, database, entries, (entry) =>
-    positionFromKey(entry.key),
-  );
-  return { events, position: last };
+  return { events: eventsOf<E>(ctx, entries), position: last };
 };

@@ -22,17 +22,6 @@ export interface LogHeadRecord {
   readonly position: number;
 }
 
-export interface IdempotencyRecord {
-  readonly version: number;
-}
-
-/** A global-log or index entry: which event of the database it stands for. */
-export interface PointerRecord {
-  readonly type: string;
-  readonly id: string;
-  readonly version: number;
-}
-
 export interface EventRecord {
   readonly type: string;
   readonly data?: unknown;
@@ -82,27 +71,6 @@ export const asLogHead = (key: string, v: unknown): LogHeadRecord | undefined =>
   if (v === undefined) return undefined;
   if (!isObject(v) || !isCount(v.position)) throw corrupt(key, 'log head is not { position }');
   return v as unknown as LogHeadRecord;
-};
-
-export const asIdempotency = (key: string, v: unknown): IdempotencyRecord | undefined => {
-  if (v === undefined) return undefined;
-  if (!isObject(v) || !isCount(v.version) || v.version < 1) {
-    throw corrupt(key, 'idempotency entry is not { version }');
-  }
-  return v as unknown as IdempotencyRecord;
-};
-
-export const asPointer = (key: string, v: unknown): PointerRecord => {
-  if (
-    !isObject(v) ||
-    typeof v.type !== 'string' ||
-    typeof v.id !== 'string' ||
-    !isCount(v.version) ||
-    v.version < 1
-  ) {
-    throw corrupt(key, 'log or index entry is not { type, id, version }');
-  }
-  return v as unknown as PointerRecord;
 };
 
 export const asEvent = (key: string, v: unknown, version: number): EventRecord => {

@@ -164,7 +164,7 @@ export const createReplica = <E extends EventShape = EventShape>(
   return {
     store,
     async head(ref) {
-      const slot = resolveSlot(ref);
+      const slot = resolveSlot(ctx, ref);
       const [raw] = await kvGet(ctx, [slot.keys.head]);
       const head = asHead(slot.keys.head, raw);
       return {
@@ -173,7 +173,7 @@ export const createReplica = <E extends EventShape = EventShape>(
       };
     },
     async replicate(ref, events, extra) {
-      const slot = resolveSlot(ref);
+      const slot = resolveSlot(ctx, ref);
       if (!Array.isArray(events) || events.length === 0) {
         throw new InvalidArgumentError('events', 'must be a non-empty array of recorded events');
       }

@@ -10,7 +10,6 @@ import {
 } from './errors.js';
 import { forgetSession, type SessionState, sessionGuard, sessionState } from './guard.js';
 import { kvCommit, kvGet } from './io.js';
-import { streamSlot } from './keys.js';
 import { log } from './logger.js';
 import type { Context } from './options.js';
 import { asLease, type LeaseRecord } from './records.js';
@@ -142,7 +141,7 @@ export const openSession = async <E extends EventShape>(
   sessionTimeoutMs: number,
   openTimeoutMs: number,
 ): Promise<Session<E>> => {
-  const key = streamSlot(ref.database, ref.type, ref.id).keys.lease;
+  const key = ctx.slots.slot(ref.database, ref.type, ref.id).keys.lease;
   const sessionId = ctx.generateId();
   const deadline = ctx.clock.now() + openTimeoutMs;
   for (;;) {
@@ -203,7 +202,7 @@ export const resumeSession = async <E extends EventShape>(
   ref: StreamId,
   sessionId: string,
 ): Promise<Session<E>> => {
-  const key = streamSlot(ref.database, ref.type, ref.id).keys.lease;
+  const key = ctx.slots.slot(ref.database, ref.type, ref.id).keys.lease;
   const [raw] = await kvGet(ctx, [key]);
   const held = asLease(key, raw);
   if (!held) throw new NotOpenError(ref, sessionId);

@@ -1,5 +1,5 @@
 import type { StreamId } from './errors.js';
-import { cachedSlot, type IndexName, type StreamSlot, streamSlot } from './keys.js';
+import type { IndexName, StreamSlot } from './keys.js';
 import { type Context, type EventStoreOptions, resolveOptions } from './options.js';
 import { type LogPage, queryIndex, readGlobalLog } from './queries.js';
 import { type OpenOptions, openSession, resumeSession, type Session } from './session.js';
@@ -48,12 +48,12 @@ export interface EventStore<E extends EventShape = EventShape> {
   readLog(options?: ReadLogOptions): Promise<LogPage<E>>;
 }
 
-export const resolveSlot = (ref: StreamRef): StreamSlot => {
+export const resolveSlot = (ctx: Context, ref: StreamRef): StreamSlot => {
   validateObject('ref', ref);
   const database = ref.database === undefined ? 'default' : ref.database;
   return (
-    cachedSlot(database, ref.type, ref.id) ??
-    streamSlot(
+    ctx.slots.cached(database, ref.type, ref.id) ??
+    ctx.slots.slot(
       validateName('ref.database', database),
       validateName('ref.type', ref.type),
       validateName('ref.id', ref.id),
@@ -61,7 +61,7 @@ export const resolveSlot = (ref: StreamRef): StreamSlot => {
   );
 };
 
-export const resolveRef = (ref: StreamRef): StreamId => resolveSlot(ref).stream;
+export const resolveRef = (ctx: Context, ref: StreamRef): StreamId => resolveSlot(ctx, ref).stream;
 
 /**
  * Creates an event store over a key-value backend.
@@ -81,11 +81,11 @@ export const storeOver = <E extends EventShape = EventShape>(ctx: Context): Even
   return {
     capabilities,
     stream: (ref) => {
-      const slot = resolveSlot(ref);
+      const slot = resolveSlot(ctx, ref);
       return new StreamHandle<E>(ctx, slot.stream, slot.optimistic, slot);
     },
     open: async (ref, openOptions = {}) => {
-      const id = resolveRef(ref);
+      const id = resolveRef(ctx, ref);
       validateObject('options', openOptions);
       const sessionTimeoutMs =
         openOptions.sessionTimeoutMs === undefined
@@ -98,7 +98,7 @@ export const storeOver = <E extends EventShape = EventShape>(ctx: Context): Even
       return openSession<E>(ctx, id, sessionTimeoutMs, openTimeoutMs);
     },
     resume: async (ref, sessionId) =>
-      resumeSession<E>(ctx, resolveRef(ref), validateName('sessionId', sessionId)),
+      resumeSession<E>(ctx, resolveRef(ctx, ref), validateName('sessionId', sessionId)),
     query: (index, value, queryOptions) => queryIndex<E>(ctx, index, value, queryOptions),
     readLog: (logOptions) => readGlobalLog<E>(ctx, logOptions),
   };

@@ -7,12 +7,13 @@ import {
   type StreamId,
   VersionNotFoundError,
 } from './errors.js';
+import { eventUnder } from './event-under.js';
 import { type Guard, optimisticGuard } from './guard.js';
 import { kvGet, kvGetThenScan, kvScan } from './io.js';
-import { decodeNumber, type StreamKeys, type StreamSlot, streamSlot } from './keys.js';
+import { decodeNumber, type StreamKeys, type StreamSlot } from './keys.js';
 import { log } from './logger.js';
 import type { Context } from './options.js';
-import { asEvent, asHead, asIdempotency, asSnapshot, type SnapshotRecord } from './records.js';
+import { asEvent, asHead, asSnapshot, type SnapshotRecord } from './records.js';
 import { snapshotInChunks } from './snapshot-every.js';
 import { type SubscribeOptions, subscribe, type Unsubscribe } from './subscribe.js';
 import type {
@@ -98,7 +99,7 @@ export class StreamHandle<E extends EventShape> implements EventStream<E> {
     ctx: Context,
     ref: StreamId,
     guard: Guard,
-    slot: StreamSlot = streamSlot(ref.database, ref.type, ref.id),
+    slot: StreamSlot = ctx.slots.slot(ref.database, ref.type, ref.id),
   ) {
     this.ctx = ctx;
     this.ref = ref;
@@ -216,10 +217,9 @@ export class StreamHandle<E extends EventShape> implements EventStream<E> {
   async versionOf(messageId: string): Promise<number> {
     await this.guard.assertUsable();
     const key = this.keys.idempotency(validateName('messageId', messageId));
-    const [raw] = await kvGet(this.ctx, [key]);
-    const entry = asIdempotency(key, raw);
-    if (!entry) throw new IdempotencyIdNotFoundError(this.ref, messageId);
-    return entry.version;
+    const event = await eventUnder(this.ctx, key);
+    if (!event) throw new IdempotencyIdNotFoundError(this.ref, messageId);
+    return event.version;
   }
 
   async saveSnapshot<S>(version: number, state: S): Promise<void> {

@@ -115,7 +115,7 @@ describe('errors', () => {
   it('a backend error with a code of its own is not an eventkv error, and gets wrapped', async () => {
     const enoent = Object.assign(new Error('no such file'), { code: 'ENOENT' });
     expect(eventkv.isEventKvError(enoent)).toBe(false);
-    const kv = { ...eventkv.createMemoryKv(), get: async () => Promise.reject(enoent) };
+    const kv = { ...eventkv.createMemoryKv(), read: async () => Promise.reject(enoent) };
     const stream = eventkv.createEventStore({ kv }).stream({ type: 'A', id: '1' });
     const error = await stream.version().catch((e: unknown) => e);
     expect(eventkv.isStorageError(error)).toBe(true);

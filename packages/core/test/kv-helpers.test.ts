@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { createMemoryKv } from '../src/index.js';
 import {
-  createMemoryKv,
   failedChecks,
+  kvCommit,
+  kvScan,
   kvValuesEqual,
   prefixEnd,
   resolveRange,
-} from '../src/index.js';
+} from '../src/kv/index.js';
 
 describe('KV helpers for adapters', () => {
   it('prefixEnd is the first string after every string with the prefix', () => {
@@ -56,7 +58,7 @@ describe('KV helpers for adapters', () => {
     const kv = createMemoryKv({ maxCommitKeys: 2 });
     expect(kv.capabilities.maxCommitKeys).toBe(2);
     await expect(
-      kv.commit({
+      kvCommit(kv, {
         puts: [
           { key: 'a', value: 1 },
           { key: 'b', value: 2 },
@@ -64,6 +66,6 @@ describe('KV helpers for adapters', () => {
         ],
       }),
     ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    expect(await kv.scan({})).toEqual([]);
+    expect(await kvScan(kv, {})).toEqual([]);
   });
 });

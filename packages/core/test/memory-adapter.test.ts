@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createEventStore, createMemoryKv, resolveRange } from '../src/index.js';
+import { createEventStore, createMemoryKv } from '../src/index.js';
+import { kvCommit, kvGet, kvScan, resolveRange } from '../src/kv/index.js';
 
 // What only the memory adapter does: it shares stored records with readers instead of
 // copying them, so core freezes them, and copies those that freezing cannot protect.
@@ -37,7 +38,7 @@ describe('memory adapter: shared, frozen records', () => {
 });
 
 // The adapter keeps its keys in short sorted lists that split and join as keys come and
-// go (src/kv/sorted.ts). Thousands of random puts and deletes, many landing in the same
+// go (src/memory/sorted-keys.ts). Thousands of random puts and deletes, many landing in the same
 // few lists, must leave every scan equal to sorting the surviving keys.
 describe('memory adapter: key order under random puts and deletes', () => {
   const prefixArb = fc.constantFrom('a/', 'a/b/', 'b!', 'e/x/', '\uffff');
@@ -98,18 +99,18 @@ describe('memory adapter: key order under random puts and deletes', () => {
                         : { key, absent: true as const },
                     )
                   : [];
-              await kv.commit({ checks, puts });
+              await kvCommit(kv, { checks, puts });
               for (const { key, value } of puts) model.set(key, value);
             } else if ('gets' in op) {
-              expect(await kv.get(op.gets)).toEqual(op.gets.map((key) => model.get(key)));
+              expect(await kvGet(kv, op.gets)).toEqual(op.gets.map((key) => model.get(key)));
             } else {
               const deletes = [...new Set(op.deletes)];
-              await kv.commit({ deletes });
+              await kvCommit(kv, { deletes });
               for (const key of deletes) model.delete(key);
             }
           }
           const sorted = [...model.keys()].sort();
-          expect((await kv.scan({})).map((e) => e.key)).toEqual(sorted);
+          expect((await kvScan(kv, {})).map((e) => e.key)).toEqual(sorted);
           for (const scan of scans) {
             const { start, end } = resolveRange(scan);
             let expected = sorted.filter(
@@ -117,11 +118,11 @@ describe('memory adapter: key order under random puts and deletes', () => {
             );
             if (scan.reverse) expected = expected.reverse();
             if (scan.limit !== undefined) expected = expected.slice(0, scan.limit);
-            const got = await kv.scan(scan);
+            const got = await kvScan(kv, scan);
             expect(got.map((e) => e.key)).toEqual(expected);
             expect(got.map((e) => e.value)).toEqual(expected.map((k) => model.get(k)));
           }
-          expect(await kv.get(sorted)).toEqual(sorted.map((k) => model.get(k)));
+          expect(await kvGet(kv, sorted)).toEqual(sorted.map((k) => model.get(k)));
         },
       ),
       // Thousands of keys per run make shrinking take minutes: a failure reports its seed
@@ -136,12 +137,12 @@ describe('memory adapter: key order under random puts and deletes', () => {
     // Shuffled in a fixed order, so lists split in the middle as well as at the end.
     const shuffled = all.map((key, i) => ({ key, rank: (i * 7919) % 1_000 }));
     shuffled.sort((a, b) => a.rank - b.rank);
-    await kv.commit({ puts: shuffled.map(({ key }, value) => ({ key, value })) });
+    await kvCommit(kv, { puts: shuffled.map(({ key }, value) => ({ key, value })) });
     const live = new Set(all);
     const expectOrder = async () => {
       const keys = [...live].sort();
-      expect((await kv.scan({})).map((e) => e.key)).toEqual(keys);
-      expect((await kv.scan({ reverse: true })).map((e) => e.key)).toEqual(keys.reverse());
+      expect((await kvScan(kv, {})).map((e) => e.key)).toEqual(keys);
+      expect((await kvScan(kv, { reverse: true })).map((e) => e.key)).toEqual(keys.reverse());
     };
     await expectOrder();
     // From the end, from the start, then every other key of the middle, then the rest.
@@ -154,36 +155,36 @@ describe('memory adapter: key order under random puts and deletes', () => {
     for (const wave of waves) {
       for (let i = 0; i < wave.length; i += 7) {
         const deletes = wave.slice(i, i + 7);
-        await kv.commit({ deletes });
+        await kvCommit(kv, { deletes });
         for (const key of deletes) live.delete(key);
         await expectOrder();
       }
     }
-    expect(await kv.scan({})).toEqual([]);
+    expect(await kvScan(kv, {})).toEqual([]);
   });
 
   it('puts a key in order after reading it, whatever was written or deleted in between', async () => {
     const kv = createMemoryKv();
     const even = Array.from({ length: 600 }, (_, i) => numbered('k', 2 * i));
-    await kv.commit({ puts: even.map((key, value) => ({ key, value })) });
+    await kvCommit(kv, { puts: even.map((key, value) => ({ key, value })) });
     const below = (key: string, by: number) => numbered('k', Number(key.slice(1)) - by);
     // Read an absent key, change its neighbourhood, then write it.
     const changes: ((key: string) => Promise<void>)[] = [
       async () => {},
-      async (key) => kv.commit({ deletes: [below(key, 1)] }),
-      async (key) => kv.commit({ deletes: even.filter((k) => k < key).slice(-9) }),
-      async (key) => kv.commit({ puts: [{ key: `${below(key, 1)}~`, value: 0 }] }),
-      async (key) => kv.commit({ puts: [{ key: `${key}~`, value: 0 }] }),
+      async (key) => kvCommit(kv, { deletes: [below(key, 1)] }),
+      async (key) => kvCommit(kv, { deletes: even.filter((k) => k < key).slice(-9) }),
+      async (key) => kvCommit(kv, { puts: [{ key: `${below(key, 1)}~`, value: 0 }] }),
+      async (key) => kvCommit(kv, { puts: [{ key: `${key}~`, value: 0 }] }),
     ];
     for (const [i, change] of changes.entries()) {
       const key = numbered('k', 101 + 200 * i);
-      expect(await kv.get([key])).toEqual([undefined]);
+      expect(await kvGet(kv, [key])).toEqual([undefined]);
       await change(key);
-      await kv.commit({ puts: [{ key, value: 1 }] });
-      const keys = (await kv.scan({})).map((e) => e.key);
+      await kvCommit(kv, { puts: [{ key, value: 1 }] });
+      const keys = (await kvScan(kv, {})).map((e) => e.key);
       expect(keys).toEqual([...keys].sort());
       expect(keys).toContain(key);
-      expect(await kv.get([key])).toEqual([1]);
+      expect(await kvGet(kv, [key])).toEqual([1]);
     }
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createEventStore, createMemoryKv, isInvalidArgumentError } from '../src/index.js';
+import { kvScan } from '../src/kv/index.js';
 
 const invalid = (build: () => unknown, field: string) => {
   try {
@@ -60,7 +61,7 @@ describe('createEventStore options', () => {
       code: 'INVALID_ARGUMENT',
       field: 'generateId()',
     });
-    expect(await kv.scan({})).toEqual([]);
+    expect(await kvScan(kv, {})).toEqual([]);
   });
 
   it('uses the system clock and random ids by default', async () => {

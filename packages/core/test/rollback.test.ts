@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { recordingLogger } from '../src/conformance/index.js';
 import { createEventStore, createMemoryKv, isStorageError, type Kv } from '../src/index.js';
+import { kvScan } from '../src/kv/index.js';
 import { createFaultyKv, createNonAtomicKv } from '../src/testing/index.js';
 
 // The sequential path (FR-013) for backends without atomic commits: what only it does.
@@ -12,7 +13,7 @@ describe('sequential writes with rollback', () => {
     const store = createEventStore({ kv: faulty, logger });
     return { memory, faulty, store, entries, stream: store.stream({ type: 'A', id: '1' }) };
   };
-  const keys = async (kv: Kv) => (await kv.scan({})).map((e) => e.key);
+  const keys = async (kv: Kv) => (await kvScan(kv, {})).map((e) => e.key);
 
   it('writes events before the head, so a half-written append is never readable', async () => {
     const { faulty, memory, stream } = setup();
@@ -46,10 +47,10 @@ describe('sequential writes with rollback', () => {
     const broken: Kv = {
       ...createNonAtomicKv(memory),
       capabilities: { atomic: false, copiesValues: false },
-      commit: async (commit) => {
+      write: async (keys, plan) => {
         commits += 1;
         if (commits >= 3) throw new Error('disk gone');
-        return createNonAtomicKv(memory).commit(commit);
+        return createNonAtomicKv(memory).write(keys, plan);
       },
     };
     const { logger, entries } = recordingLogger();

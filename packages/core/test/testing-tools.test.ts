@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { KvCommit } from '../src/index.js';
 import { createEventStore, createMemoryKv, systemClock } from '../src/index.js';
+import { kvCommit, kvGet, kvScan } from '../src/kv/index.js';
 import {
   attemptAppends,
   createFaultyKv,
@@ -32,27 +34,28 @@ describe('testing tools', () => {
   it('the faulty KV fails the n-th matching operation before or after it applies', async () => {
     const faulty = createFaultyKv(createMemoryKv());
     faulty.inject({ nth: 2, when: 'after', operations: ['commit'] });
-    await faulty.get(['x']);
-    await faulty.commit({ puts: [{ key: 'a', value: 1 }] });
-    await expect(faulty.commit({ puts: [{ key: 'b', value: 2 }] })).rejects.toBeInstanceOf(
+    await kvGet(faulty, ['x']);
+    await kvCommit(faulty, { puts: [{ key: 'a', value: 1 }] });
+    await expect(kvCommit(faulty, { puts: [{ key: 'b', value: 2 }] })).rejects.toBeInstanceOf(
       InjectedFault,
     );
-    expect(await faulty.get(['a', 'b'])).toEqual([1, 2]);
+    expect(await kvGet(faulty, ['a', 'b'])).toEqual([1, 2]);
     faulty.inject({ nth: 1, when: 'before' });
-    await expect(faulty.scan({})).rejects.toMatchObject({ operation: 'scan', when: 'before' });
+    await expect(kvScan(faulty, {})).rejects.toMatchObject({ operation: 'scan', when: 'before' });
     faulty.inject({ nth: 1, when: 'before' });
     faulty.heal();
-    await faulty.commit({ puts: [{ key: 'c', value: 3 }] });
+    await kvCommit(faulty, { puts: [{ key: 'c', value: 3 }] });
     expect(faulty.fired).toBe(2);
     expect(faulty.capabilities.atomic).toBe(true);
   });
 
-  it('the non-atomic KV refuses multi-key commits and cross-key checks', async () => {
+  it('the non-atomic KV refuses multi-key writes, cross-key checks, reads and index keys', async () => {
     const kv = createNonAtomicKv(createMemoryKv());
     expect(kv.capabilities.atomic).toBe(false);
-    await kv.commit({ checks: [{ key: 'a', absent: true }], puts: [{ key: 'a', value: 1 }] });
+    const write = (change: KvCommit, keys: string[] = []) => kv.write(keys, () => change);
+    await write({ checks: [{ key: 'a', absent: true }], puts: [{ key: 'a', value: 1 }] });
     await expect(
-      kv.commit({
+      write({
         puts: [
           { key: 'b', value: 1 },
           { key: 'c', value: 1 },
@@ -60,9 +63,13 @@ describe('testing tools', () => {
       }),
     ).rejects.toThrow(/one key/);
     await expect(
-      kv.commit({ checks: [{ key: 'a', equals: 1 }], puts: [{ key: 'b', value: 1 }] }),
+      write({ checks: [{ key: 'a', equals: 1 }], puts: [{ key: 'b', value: 1 }] }),
     ).rejects.toThrow(/one key/);
-    expect(await kv.get(['a', 'b', 'c'])).toEqual([1, undefined, undefined]);
+    await expect(write({ puts: [{ key: 'b', value: 1, indexKeys: ['i'] }] })).rejects.toThrow(
+      /without index keys/,
+    );
+    await expect(write({ puts: [{ key: 'b', value: 1 }] }, ['a'])).rejects.toThrow(/reads no keys/);
+    expect(await kvGet(kv, ['a', 'b', 'c'])).toEqual([1, undefined, undefined]);
   });
 
   it('the seeded generator gives numbers in [0, 1), the same for the same seed', () => {

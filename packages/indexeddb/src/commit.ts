@@ -1,4 +1,4 @@
-import { failedChecks, type KvCommit, KvConditionError, type KvValue } from '@eventkv/core';
+import { failedChecks, type KvCommit, KvConditionError, type KvValue } from '@eventkv/core/kv';
 import { unwrap } from 'idb';
 import type { Transact } from './transact.js';
 

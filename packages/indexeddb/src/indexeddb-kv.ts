@@ -24,6 +24,8 @@ export interface IndexedDbKv extends Kv {
  * @example
  * const store = createEventStore<BankEvent>({ kv: createIndexedDbKv({ name: 'bank' }) });
  */
+const noRange = (): undefined => undefined;
+
 export const createIndexedDbKv = (options: IndexedDbKvOptions): IndexedDbKv => {
   const o = resolveOptions(options);
   const connection = createConnection(o);
@@ -33,13 +35,8 @@ export const createIndexedDbKv = (options: IndexedDbKvOptions): IndexedDbKv => {
   return {
     name: o.name,
     capabilities: { atomic: true, copiesValues: true },
-    get: async (keys) => (await read(transact, o.keyRange, keys, () => undefined)).values,
-    scan: async (range) => (await read(transact, o.keyRange, [], () => range)).entries,
-    getThenScan: async (keys, plan) => (await read(transact, o.keyRange, keys, plan)).entries,
-    async commit(change) {
-      notifier.changed(await update(transact, [], () => change));
-    },
-    async update(keys, plan) {
+    read: (keys, then) => read(transact, o.keyRange, keys, then ?? noRange),
+    async write(keys, plan) {
       notifier.changed(await update(transact, keys, plan));
     },
     watch: notifier.watch,

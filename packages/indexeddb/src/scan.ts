@@ -1,4 +1,4 @@
-import { type KvEntry, type KvScan, type KvValue, resolveRange } from '@eventkv/core';
+import { type KvEntry, type KvScan, type KvValue, resolveRange } from '@eventkv/core/kv';
 import type { Transact } from './transact.js';
 
 /**

@@ -7,6 +7,7 @@ import {
   isVersionMismatchError,
   type VersionMismatchError,
 } from '../errors.js';
+import { kvCommit, kvGet, kvScan } from '../kv/access.js';
 import { createFaultyKv, InjectedFault } from '../testing/faulty-kv.js';
 import type { EventInput } from '../types.js';
 import {
@@ -131,7 +132,7 @@ export const appendReadTests = (options: ConformanceOptions): void => {
         expect(await stream.read()).toHaveLength(1);
         expect((await h.store().readLog()).events).toHaveLength(1);
         expect((await h.store().query('eventType', 'Deposited')).events).toEqual([]);
-        expect(await h.kv.scan({ prefix: 'default/i/' })).toHaveLength(1);
+        expect(await kvScan(h.kv, { by: 'index', prefix: 'default/i/' })).toHaveLength(1);
       });
 
       it('concurrent appends at the same expected version: exactly one wins (SC-002)', async () => {
@@ -382,7 +383,10 @@ export const appendReadTests = (options: ConformanceOptions): void => {
           expect(events.map((e) => (e.type === 'Deposited' ? e.data.amount : -1))).toEqual([i]);
           expect(events[0]?.metadata).toMatchObject({ aggregateType: name, aggregateId: name });
         }
-        for (const { key } of await h.kv.scan({})) expect(key).toMatch(/^[\x20-\x7E]+$/);
+        for (const { key } of await kvScan(h.kv, {})) expect(key).toMatch(/^[\x20-\x7E]+$/);
+        for (const { indexKey } of await kvScan(h.kv, { by: 'index' })) {
+          expect(indexKey).toMatch(/^[\x21-\x7E]+$/);
+        }
       });
 
       it('databases partition streams of the same type and id', async () => {
@@ -478,7 +482,7 @@ export const appendReadTests = (options: ConformanceOptions): void => {
           const error = await failure(stream.append(events as never, appendOptions as never));
           expect(isInvalidArgumentError(error)).toBe(true);
           expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', field });
-          expect(await h.kv.scan({})).toEqual([]);
+          expect(await kvScan(h.kv, {})).toEqual([]);
         });
       }
 
@@ -491,7 +495,7 @@ export const appendReadTests = (options: ConformanceOptions): void => {
           code: 'INVALID_ARGUMENT',
           field: 'events',
         });
-        expect(await h.kv.scan({})).toEqual([]);
+        expect(await kvScan(h.kv, {})).toEqual([]);
       });
 
       it('a payload that contains itself is refused naming where the cycle closes', async () => {
@@ -503,7 +507,7 @@ export const appendReadTests = (options: ConformanceOptions): void => {
         data.self = data;
         const error = await failure(stream.append({ type: 'Cyclic', data }));
         expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'events[0].data.self' });
-        expect(await h.kv.scan({})).toEqual([]);
+        expect(await kvScan(h.kv, {})).toEqual([]);
       });
     });
 
@@ -512,13 +516,13 @@ export const appendReadTests = (options: ConformanceOptions): void => {
         const h = await setup();
         const stream = h.store().stream(ref);
         await stream.append([opened(), deposit(1), deposit(2)]);
-        const keys = (await h.kv.scan({ prefix: 'default/e/' })).map((e) => e.key);
+        const keys = (await kvScan(h.kv, { prefix: 'default/e/' })).map((e) => e.key);
         return { h, stream, keys };
       };
 
       it('an event that no longer has its shape -> CORRUPT_RECORD naming key and version', async () => {
         const { h, stream, keys } = await damaged();
-        await h.kv.commit({ puts: [{ key: keys[1]!, value: { garbage: true } }] });
+        await kvCommit(h.kv, { puts: [{ key: keys[1]!, value: { garbage: true } }] });
         const error = await failure(stream.read());
         expect(isCorruptRecordError(error)).toBe(true);
         expect(error).toMatchObject({ code: 'CORRUPT_RECORD', key: keys[1], version: 2 });
@@ -531,7 +535,7 @@ export const appendReadTests = (options: ConformanceOptions): void => {
 
       it('a missing event in the middle of a stream -> CORRUPT_RECORD (a gap is never skipped)', async () => {
         const { h, stream, keys } = await damaged();
-        await h.kv.commit({ deletes: [keys[1]!] });
+        await kvCommit(h.kv, { deletes: [keys[1]!] });
         await expect(stream.read()).rejects.toMatchObject({ code: 'CORRUPT_RECORD', version: 2 });
         await expect(stream.read({ direction: 'backward' })).rejects.toMatchObject({
           code: 'CORRUPT_RECORD',
@@ -541,8 +545,8 @@ export const appendReadTests = (options: ConformanceOptions): void => {
 
       it('an event stored under the wrong version -> CORRUPT_RECORD', async () => {
         const { h, stream, keys } = await damaged();
-        const [third] = await h.kv.get([keys[2]!]);
-        await h.kv.commit({ puts: [{ key: keys[1]!, value: third }] });
+        const [third] = await kvGet(h.kv, [keys[2]!]);
+        await kvCommit(h.kv, { puts: [{ key: keys[1]!, value: third }] });
         await expect(stream.read()).rejects.toMatchObject({
           code: 'CORRUPT_RECORD',
           key: keys[1],
@@ -552,8 +556,8 @@ export const appendReadTests = (options: ConformanceOptions): void => {
 
       it('a damaged stream head -> CORRUPT_RECORD from version() and append()', async () => {
         const { h, stream } = await damaged();
-        const [head] = await h.kv.scan({ prefix: 'default/h/' });
-        await h.kv.commit({ puts: [{ key: head!.key, value: 'three' }] });
+        const [head] = await kvScan(h.kv, { prefix: 'default/h/' });
+        await kvCommit(h.kv, { puts: [{ key: head!.key, value: 'three' }] });
         await expect(stream.version()).rejects.toMatchObject({
           code: 'CORRUPT_RECORD',
           key: head!.key,
@@ -565,9 +569,9 @@ export const appendReadTests = (options: ConformanceOptions): void => {
         const h = await setup();
         const stream = h.store({ codec: createSuperjsonCodec() }).stream(ref);
         await stream.append(deposit(1));
-        const [entry] = await h.kv.scan({ prefix: 'default/e/' });
+        const [entry] = await kvScan(h.kv, { prefix: 'default/e/' });
         const record = entry!.value as Record<string, unknown>;
-        await h.kv.commit({
+        await kvCommit(h.kv, {
           puts: [{ key: entry!.key, value: { ...record, data: 'not superjson' } }],
         });
         const error = await failure(stream.read());

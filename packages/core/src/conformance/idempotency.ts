@@ -9,6 +9,7 @@ import {
   isStorageError,
   StorageError,
 } from '../errors.js';
+import { kvScan } from '../kv/access.js';
 import type { EventStore } from '../store.js';
 import { createFaultyKv, InjectedFault } from '../testing/faulty-kv.js';
 import type { AppendResult, ExpectedVersion } from '../types.js';
@@ -25,7 +26,11 @@ import {
 const account = { type: 'BankAccount', id: 'acc-1' } as const;
 
 /** Everything the backend holds: "wrote nothing" means this did not change. */
-const dump = (h: Harness) => h.kv.scan({});
+/** Everything stored: records by key, then the index keys that find them. */
+const dump = async (h: Harness) => [
+  ...(await kvScan(h.kv, {})),
+  ...(await kvScan(h.kv, { by: 'index' })),
+];
 
 const ids = async (store: EventStore<BankEvent>) =>
   (await store.stream(account).read()).map((e) => e.metadata.messageId);

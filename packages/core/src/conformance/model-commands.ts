@@ -1,6 +1,7 @@
 import fc, { type Arbitrary, type AsyncCommand } from 'fast-check';
 import { expect } from 'vitest';
 import { INDEX_NAMES, type IndexName } from '../keys.js';
+import { kvGet } from '../kv/access.js';
 import { kvValuesEqual } from '../kv/equal.js';
 import type { Fault, KvOperation } from '../testing/faulty-kv.js';
 import type { ExpectedVersion, ReadOptions } from '../types.js';
@@ -450,7 +451,7 @@ export class ClearSnapshotsCommand extends StreamCommand {
 }
 
 const rawLease = async (r: Real, st: number): Promise<Lease | undefined> => {
-  const [value] = await r.inner.get([leaseKey(STREAMS[st]!)]);
+  const [value] = await kvGet(r.inner, [leaseKey(STREAMS[st]!)]);
   return value as Lease | undefined;
 };
 

@@ -6,6 +6,7 @@ import {
   isVersionMismatchError,
 } from '../errors.js';
 import { INDEX_NAMES, streamKeys } from '../keys.js';
+import { kvScan } from '../kv/access.js';
 import type { Session } from '../session.js';
 import type { EventStream } from '../stream.js';
 import { seededRandom as seeded } from '../testing/seeded-random.js';
@@ -272,8 +273,8 @@ const checkNoCorruption = async (h: Harness, owners: readonly Map<number, Draft>
       );
     });
     const keys = streamKeys(def.database, def.type, def.id);
-    same((await h.kv.scan({ prefix: keys.eventPrefix })).length, owned.size);
-    same((await h.kv.scan({ prefix: keys.idempotencyPrefix })).length, owned.size);
+    same((await kvScan(h.kv, { prefix: keys.eventPrefix })).length, owned.size);
+    same((await kvScan(h.kv, { by: 'index', prefix: keys.idempotencyPrefix })).length, owned.size);
     byStream.push(events);
   }
   same((await observer.readLog({ database: UNLOGGED })).events, []);

@@ -22,6 +22,8 @@ import type { Kv, KvCheck, KvCommit, KvValue } from './types.js';
  * reads stop at the stream head and log and index reads at the log head, both written
  * last.
  */
+const NO_KEYS: readonly string[] = [];
+
 export const commitSequentially = async (kv: Kv, plan: KvCommit, logger: Logger): Promise<void> => {
   const checks = plan.checks ?? [];
   const writes: { key: string; value: KvValue | undefined }[] = [
@@ -30,7 +32,7 @@ export const commitSequentially = async (kv: Kv, plan: KvCommit, logger: Logger)
   ];
   const checkByKey = new Map<string, KvCheck>(checks.map((c) => [c.key, c]));
   const readKeys = [...new Set([...checks.map((c) => c.key), ...writes.map((w) => w.key)])];
-  const current = await kv.get(readKeys);
+  const { values: current } = await kv.read(readKeys);
   const before = new Map(readKeys.map((key, i) => [key, current[i]]));
   const failed = failedChecks(
     checks,
@@ -49,14 +51,16 @@ export const commitSequentially = async (kv: Kv, plan: KvCommit, logger: Logger)
   try {
     for (const { key, value } of writes) {
       const previous = before.get(key);
-      await kv.commit(single(key, value, checkByKey.get(key) ?? casCheck(key, previous)));
+      const change = single(key, value, checkByKey.get(key) ?? casCheck(key, previous));
+      await kv.write(NO_KEYS, () => change);
       done.push({ key, previous, written: value });
     }
   } catch (error) {
     const undoFailures: unknown[] = [];
     const undo = async (key: string, previous: KvValue, written: KvValue, applied: boolean) => {
       try {
-        await kv.commit(single(key, previous, casCheck(key, written)));
+        const change = single(key, previous, casCheck(key, written));
+        await kv.write(NO_KEYS, () => change);
       } catch (undoError) {
         // For a write that may not have applied, a failed condition proves it did not.
         if (applied || !isKvConditionError(undoError)) undoFailures.push(undoError);

@@ -1,5 +1,6 @@
-import type { Kv, KvCommit, KvEntry, KvScan, KvValue } from '../kv/types.js';
+import type { Kv } from '../kv/types.js';
 
+/** `get`: a read of keys only; `scan`: a read with a range; `commit`: a write. */
 export type KvOperation = 'get' | 'scan' | 'commit';
 
 /** A fault to inject: fail the `nth` matching operation (1 = the next one). */
@@ -71,10 +72,8 @@ export const createFaultyKv = (inner: Kv): FaultyKv => {
     heal() {
       armed = undefined;
     },
-    get: (keys: readonly string[]): Promise<(KvValue | undefined)[]> =>
-      run('get', () => inner.get(keys)),
-    scan: (range: KvScan): Promise<KvEntry[]> => run('scan', () => inner.scan(range)),
-    commit: (commit: KvCommit): Promise<void> => run('commit', () => inner.commit(commit)),
+    read: (keys, then) => run(then ? 'scan' : 'get', () => inner.read(keys, then)),
+    write: (keys, plan) => run('commit', () => inner.write(keys, plan)),
     ...(inner.watch ? { watch: inner.watch.bind(inner) } : {}),
   };
 };

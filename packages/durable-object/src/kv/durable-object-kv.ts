@@ -1,6 +1,6 @@
+import { InvalidArgumentError } from '@eventkv/core';
 import {
   failedChecks,
-  InvalidArgumentError,
   type Kv,
   type KvChangeListener,
   type KvCommit,
@@ -8,7 +8,7 @@ import {
   type KvEntry,
   type KvScan,
   resolveRange,
-} from '@eventkv/core';
+} from '@eventkv/core/kv';
 import { shorten, toKvError, toPutError } from './backend-error.js';
 import { estimateSerializedBytes, keyBytes } from './entry-size.js';
 
@@ -131,47 +131,24 @@ export const createDurableObjectKv = (
 
   return {
     capabilities: { atomic: true, copiesValues: true },
-    async get(keys) {
-      try {
-        return keys.map((key) => kv.get(key));
-      } catch (error) {
-        throw toKvError('get', error);
-      }
-    },
-    async scan(scan: KvScan) {
-      try {
-        return list(scan);
-      } catch (error) {
-        throw toKvError('scan', error);
-      }
-    },
     // Synchronous calls with no await between them: nothing else runs in the object
     // meanwhile, so the range is read as of the values.
-    async getThenScan(keys, plan) {
+    async read(keys, then) {
       let values: unknown[];
       try {
         values = keys.map((key) => kv.get(key));
       } catch (error) {
         throw toKvError('get', error);
       }
-      const range = plan(values);
-      if (!range) return [];
+      const range = then?.(values.slice());
+      if (!range) return { values, entries: [] };
       try {
-        return list(range);
+        return { values, entries: list(range) };
       } catch (error) {
         throw toKvError('scan', error);
       }
     },
-    async commit(commit) {
-      refuseOversize(commit);
-      try {
-        storage.transactionSync(() => apply(commit, undefined));
-      } catch (error) {
-        throw toKvError('commit', error);
-      }
-      changed(commit);
-    },
-    async update(keys, plan) {
+    async write(keys, plan) {
       let commit: KvCommit | undefined;
       // What the plan throws is the caller's own error and goes back to it unchanged.
       let refused: { readonly error: unknown } | undefined;
@@ -187,7 +164,10 @@ export const createDurableObjectKv = (
           if (!commit) return;
           // Thrown inside the callback: the transaction has written nothing yet.
           refuseOversize(commit);
-          apply(commit, new Map(keys.map((key, i) => [key, values[i]])));
+          apply(
+            commit,
+            keys.length === 0 ? undefined : new Map(keys.map((key, i) => [key, values[i]])),
+          );
         });
       } catch (error) {
         if (refused) throw refused.error;

@@ -1,21 +1,23 @@
 import { InvalidArgumentError, KvConditionError } from '../errors.js';
-import { failedChecks, checkHolds as holds } from './equal.js';
-import { resolveRange } from './range.js';
-import { SortedKeys } from './sorted.js';
-import type { Kv, KvChangeListener, KvCommit, KvEntry, KvScan, KvValue } from './types.js';
+import { failedChecks, checkHolds as holds } from '../kv/equal.js';
+import { resolveRange } from '../kv/range.js';
+import type { Kv, KvChangeListener, KvCommit, KvEntry, KvScan, KvValue } from '../kv/types.js';
+import { SortedKeys } from './sorted-keys.js';
 
 const NONE: readonly never[] = [];
 
 export interface MemoryKvOptions {
-  /** Largest number of keys one commit may touch (default: unlimited). */
+  /** Largest number of keys one write may touch (default: unlimited). */
   readonly maxCommitKeys?: number;
 }
 
 /**
  * The in-memory reference adapter, atomic by being synchronous. Keys and values live in
- * the sorted lists of `sorted.ts`, which serve point reads, commit checks and scans.
- * It stores the values core hands over as they are (core has frozen them) and returns
- * them without copying, which is what makes reads cheap.
+ * the sorted lists of `sorted-keys.ts`, which serve point reads, write checks and scans.
+ * It keeps no index keys itself (core emulates them with plain entries), so it also
+ * serves as the reference for any plain key-value backend. It stores the values core
+ * hands over as they are (core has frozen them) and returns them without copying, which
+ * is what makes reads cheap.
  *
  * @example
  * const store = createEventStore<BankEvent>({ kv: createMemoryKv() });
@@ -24,14 +26,14 @@ export const createMemoryKv = (options: MemoryKvOptions = {}): Kv => {
   const order = new SortedKeys<KvValue>();
   const listeners = new Set<KvChangeListener>();
   /**
-   * Applies a commit. `update` passes the keys it read and their values: a check on one
+   * Applies a change. `write` passes the keys it read and their values: a check on one
    * of those keys (an append checks the head and lease it read) reuses the value instead
    * of searching for the key again. Nothing can change in between: all of it is synchronous.
    */
   const apply = (
     { checks = NONE, puts = NONE, deletes = NONE }: KvCommit,
-    readKeys: readonly string[] = [],
-    readValues: readonly (KvValue | undefined)[] = [],
+    readKeys: readonly string[],
+    readValues: readonly (KvValue | undefined)[],
   ): void => {
     const max = options.maxCommitKeys;
     if (max !== undefined && checks.length + puts.length + deletes.length > max) {
@@ -56,12 +58,15 @@ export const createMemoryKv = (options: MemoryKvOptions = {}): Kv => {
         try {
           listener(changed);
         } catch {
-          // A listener's failure is its own; the commit has happened.
+          // A listener's failure is its own; the write has happened.
         }
       }
     }
   };
   const scanNow = (scan: KvScan): KvEntry[] => {
+    if (scan.by === 'index') {
+      throw new InvalidArgumentError('scan.by', 'the memory adapter keeps no index keys');
+    }
     const { start, end, empty } = resolveRange(scan);
     if (empty) return [];
     return order.entries(start, end, scan.reverse === true, scan.limit ?? Number.POSITIVE_INFINITY);
@@ -71,23 +76,15 @@ export const createMemoryKv = (options: MemoryKvOptions = {}): Kv => {
       options.maxCommitKeys === undefined
         ? { atomic: true, copiesValues: false }
         : { atomic: true, copiesValues: false, maxCommitKeys: options.maxCommitKeys },
-    async get(keys) {
-      return keys.map((key) => order.get(key));
-    },
-    async scan(scan) {
-      return scanNow(scan);
-    },
-    async getThenScan(keys, plan) {
-      const range = plan(keys.map((key) => order.get(key)));
-      return range ? scanNow(range) : [];
-    },
-    async commit(commit) {
-      apply(commit);
-    },
-    async update(keys, plan) {
+    async read(keys, then) {
       const values = keys.map((key) => order.get(key));
-      const commit = plan(values.slice());
-      if (commit) apply(commit, keys, values);
+      const range = then?.(values.slice());
+      return { values, entries: range ? scanNow(range) : [] };
+    },
+    async write(keys, plan) {
+      const values = keys.map((key) => order.get(key));
+      const change = plan(values.slice());
+      if (change) apply(change, keys, values);
     },
     watch(listener) {
       const entry: KvChangeListener = (keys) => listener(keys);

@@ -1,0 +1,23 @@
+/**
+ * `@eventkv/core/kv`: for authors of storage adapters and their tests. The contract's
+ * types, the helpers adapters share (check evaluation, range resolution), and reads and
+ * writes through any adapter exactly as the store makes them (`kvGet`, `kvScan`,
+ * `kvCommit`, `readThen`, `writeThen`: index keys emulated where the adapter keeps none).
+ */
+export { KvConditionError } from '../errors.js';
+export { kvCommit, kvGet, kvScan, readThen, writeThen } from './access.js';
+export { emulatedIndexKey } from './emulated-indexes.js';
+export { checkHolds, failedChecks, kvValuesEqual } from './equal.js';
+export { prefixEnd, resolveRange } from './range.js';
+export type {
+  Kv,
+  KvCapabilities,
+  KvChangeListener,
+  KvCheck,
+  KvCommit,
+  KvEntry,
+  KvPut,
+  KvRead,
+  KvScan,
+  KvValue,
+} from './types.js';

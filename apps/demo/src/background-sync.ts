@@ -1,4 +1,5 @@
 import type { Kv } from '@eventkv/core';
+import { kvCommit, kvGet } from '@eventkv/core/kv';
 import { createHttpSyncRemote, createSyncedStore } from '@eventkv/sync';
 import type { BankEvent } from './domain';
 
@@ -17,7 +18,7 @@ export const SETTINGS_RECORD = '#demo/settings';
 
 /** Keeps the settings beside the replica, for a sync the service worker runs alone. */
 export const keepSettingsForBackgroundSync = (kv: Kv, settings: StoredSettings): Promise<void> =>
-  kv.commit({ puts: [{ key: SETTINGS_RECORD, value: { ...settings } }] });
+  kvCommit(kv, { puts: [{ key: SETTINGS_RECORD, value: { ...settings } }] });
 
 /**
  * One sync of the replica, run by the service worker when the browser fires Background
@@ -30,7 +31,7 @@ export const syncInBackground = async (
   kv: Kv,
   options: { readonly fetch?: typeof fetch } = {},
 ): Promise<{ pushed: number; pulled: number }> => {
-  const [raw] = await kv.get([SETTINGS_RECORD]);
+  const [raw] = await kvGet(kv, [SETTINGS_RECORD]);
   const settings = raw as StoredSettings | undefined;
   if (!settings) return { pushed: 0, pulled: 0 };
   const store = createSyncedStore<BankEvent>({

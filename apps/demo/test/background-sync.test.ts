@@ -1,4 +1,5 @@
 import { createMemoryKv } from '@eventkv/core';
+import { kvGet } from '@eventkv/core/kv';
 import { describe, expect, it } from 'vitest';
 import { DATABASE } from '../src/backends';
 import { SETTINGS_RECORD, syncInBackground } from '../src/background-sync';
@@ -16,7 +17,7 @@ describe('syncInBackground', () => {
     const backend = testBackend({ settings: edgeSettings, edge, kv });
     try {
       await expect
-        .poll(async () => (await kv.get([SETTINGS_RECORD]))[0])
+        .poll(async () => (await kvGet(kv, [SETTINGS_RECORD]))[0])
         .toEqual({ ...edgeSettings, database: DATABASE });
       // Offline: the account waits in the outbox.
       edge.reachable = false;
@@ -46,7 +47,7 @@ describe('syncInBackground', () => {
       const account = await backend.ledger.load('acc-1');
       await backend.ledger.execute(account, { kind: 'open', owner: 'Ada', currency: 'EUR' }, actor);
       await backend.agent.stop();
-      await expect.poll(async () => (await kv.get([SETTINGS_RECORD]))[0]).toBeDefined();
+      await expect.poll(async () => (await kvGet(kv, [SETTINGS_RECORD]))[0]).toBeDefined();
       await expect(syncInBackground(kv, { fetch: edge.fetch })).rejects.toThrow();
       expect((await backend.store.sync.status()).pending).toBe(1);
     } finally {

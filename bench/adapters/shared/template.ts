@@ -1,4 +1,5 @@
 import { createEventStore, createMemoryKv } from '@eventkv/core';
+import { kvScan } from '@eventkv/core/kv';
 import { type Deposit, makeDeposits } from '../../src/subject.js';
 
 /** An event record and a head record exactly as eventkv stores them, to copy from. */
@@ -23,7 +24,7 @@ export const recordTemplate = async (): Promise<RecordTemplate> => {
   const store = createEventStore<Deposit>({ kv, globalLog: false, indexes: false });
   const [sample] = makeDeposits(1);
   await store.stream({ type: 'Account', id: 'template' }).append([sample!]);
-  const entries = await kv.scan({});
+  const entries = await kvScan(kv, {});
   const find = (part: string) => {
     const entry = entries.find((e) => e.key.includes(part));
     if (entry === undefined) throw new Error(`template: no key with ${part}`);

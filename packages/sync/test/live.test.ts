@@ -1,4 +1,5 @@
 import { createMemoryKv, type Kv } from '@eventkv/core';
+import { kvGet } from '@eventkv/core/kv';
 import { createReplica } from '@eventkv/core/replica';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -153,7 +154,7 @@ const fakeNetwork = (online = true) => {
 const replicaOn = (remote: SyncRemote, kv: Kv = createMemoryKv()) => {
   const store = createSyncedStore({ kv, remote });
   const cursor = async () => {
-    const [meta] = await kv.get([META_KEY]);
+    const [meta] = await kvGet(kv, [META_KEY]);
     return (meta as { cursor?: SyncCursor } | undefined)?.cursor;
   };
   return { store, kv, cursor };

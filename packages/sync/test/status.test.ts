@@ -1,4 +1,5 @@
 import { createMemoryKv, type Kv, type KvScan } from '@eventkv/core';
+import { kvCommit, kvGet, kvScan } from '@eventkv/core/kv';
 import { createReplica } from '@eventkv/core/replica';
 import { createManualClock } from '@eventkv/core/testing';
 import { describe, expect, it } from 'vitest';
@@ -33,15 +34,19 @@ const watched = (kv: Kv) => {
   const reads: string[] = [];
   const wrapped: Kv = {
     capabilities: kv.capabilities,
-    get: (keys) => {
+    read: (keys, then) => {
       reads.push(...keys);
-      return kv.get(keys);
+      return kv.read(
+        keys,
+        then &&
+          ((values) => {
+            const range = then(values);
+            if (range) reads.push(range.prefix ?? range.start ?? '');
+            return range;
+          }),
+      );
     },
-    scan: (range: KvScan) => {
-      reads.push(range.prefix ?? range.start ?? '');
-      return kv.scan(range);
-    },
-    commit: (change) => kv.commit(change),
+    write: (keys, plan) => kv.write(keys, plan),
   };
   return { kv: wrapped, reads };
 };
@@ -323,7 +328,7 @@ describe('a local database written before the counts were kept', () => {
         appendedAt,
       },
     });
-    await kv.commit({
+    await kvCommit(kv, {
       puts: [
         { key: '#sync/meta', value: { clientId: 'old-client', epoch: 1, seq: 0 } },
         { key: '#sync/s/acme/Account/42', value: { ref: stream, next: 3 } },
@@ -349,7 +354,7 @@ describe('a local database written before the counts were kept', () => {
       { ref: ref('42'), pending: 3, since: T0 - 60_000 },
     ]);
     // Counted once, then kept in the state.
-    const [state] = await kv.get(['#sync/s/acme/Account/42']);
+    const [state] = await kvGet(kv, ['#sync/s/acme/Account/42']);
     expect(state).toEqual({ ref: ref('42'), next: 3, pending: 3, since: T0 - 60_000 });
 
     expect(await store.stream(acc('42')).version()).toBe(3);
@@ -369,7 +374,7 @@ describe('a local database written before the counts were kept', () => {
     await oldShape(kv);
     const { store } = replicaOn(edge, { kv });
     await store.stream(acc('42')).append(deposit(4), { expectedVersion: 3 });
-    const [state] = await kv.get(['#sync/s/acme/Account/42']);
+    const [state] = await kvGet(kv, ['#sync/s/acme/Account/42']);
     expect(state).toEqual({ ref: ref('42'), next: 4, pending: 4, since: T0 - 60_000 });
     expect(await store.sync.status()).toMatchObject({ pending: 4, oldestPendingAt: T0 - 60_000 });
   });

@@ -1,4 +1,5 @@
 import { createMemoryKv, isVersionMismatchError, type Kv } from '@eventkv/core';
+import { kvCommit, kvGet, kvScan } from '@eventkv/core/kv';
 import { createReplica } from '@eventkv/core/replica';
 import { createIndexedDbKv } from '@eventkv/indexeddb';
 import { describe, expect, it } from 'vitest';
@@ -38,11 +39,10 @@ const interposing = (kv: Kv) => {
   };
   const wrapped: Kv = {
     capabilities: kv.capabilities,
-    get: (keys) => kv.get(keys),
-    scan: (range) => kv.scan(range),
-    async commit(change) {
+    read: (keys, then) => kv.read(keys, then),
+    async write(keys, plan) {
       await take();
-      await kv.commit(change);
+      await kv.write(keys, plan);
     },
   };
   return {
@@ -202,7 +202,8 @@ describe('a synced store', () => {
     await original.stream(account).append({ type: 'Deposited', data: { amount: 1 } });
     // A backup taken now, with one pending event.
     const backup = createMemoryKv();
-    for (const { key, value } of await kv.scan({})) await backup.commit({ puts: [{ key, value }] });
+    for (const { key, value } of await kvScan(kv, {}))
+      await kvCommit(backup, { puts: [{ key, value }] });
     await original.sync.syncNow();
     await original.stream(account).append({ type: 'Deposited', data: { amount: 2 } });
     await original.sync.syncNow();
@@ -418,15 +419,14 @@ describe('an append racing a sync', () => {
     // has read the copy's head and before it reads the stream's outbox state.
     const racing: Kv = {
       capabilities: kv.capabilities,
-      async get(keys) {
+      async read(keys, then) {
         if (armed && keys.some((k) => k.startsWith('#sync/s/'))) {
           armed = false;
           await local!.sync.syncNow();
         }
-        return kv.get(keys);
+        return kv.read(keys, then);
       },
-      scan: (range) => kv.scan(range),
-      commit: (change) => kv.commit(change),
+      write: (keys, plan) => kv.write(keys, plan),
     };
     local = replicaOn(edge, racing);
     const stream = local.stream(account);
@@ -450,13 +450,21 @@ describe('reads of a synced stream', () => {
     let outboxRows = 0;
     const counting: Kv = {
       capabilities: kv.capabilities,
-      get: (keys) => kv.get(keys),
-      async scan(range) {
-        const rows = await kv.scan(range);
-        if (range.prefix?.startsWith('#sync/o/')) outboxRows += rows.length;
-        return rows;
+      async read(keys, then) {
+        let outbox = false;
+        const read = await kv.read(
+          keys,
+          then &&
+            ((values) => {
+              const range = then(values);
+              outbox = range?.prefix?.startsWith('#sync/o/') === true;
+              return range;
+            }),
+        );
+        if (outbox) outboxRows += read.entries.length;
+        return read;
       },
-      commit: (change) => kv.commit(change),
+      write: (keys, plan) => kv.write(keys, plan),
     };
     const local = replicaOn(edge, counting);
     const stream = local.stream(account);

@@ -1,4 +1,4 @@
-import type { Kv, KvChangeListener, KvCommit, KvEntry, KvScan, KvValue } from '@eventkv/core';
+import type { Kv, KvChangeListener, KvCommit, KvRead, KvScan, KvValue } from '@eventkv/core';
 
 /**
  * A replica's storage as its process sees it: the process can die, before a given local
@@ -60,41 +60,18 @@ export class CrashableKv implements Kv {
     return true;
   }
 
-  get(keys: readonly string[]): Promise<(KvValue | undefined)[]> {
-    return this.#dead ? this.#hang() : this.#kv.get(keys);
-  }
-
-  scan(range: KvScan): Promise<KvEntry[]> {
-    return this.#dead ? this.#hang() : this.#kv.scan(range);
-  }
-
-  getThenScan(
+  read(
     keys: readonly string[],
-    plan: (values: (KvValue | undefined)[]) => KvScan | undefined,
-  ): Promise<KvEntry[]> {
-    if (this.#dead) return this.#hang();
-    if (this.#kv.getThenScan) return this.#kv.getThenScan(keys, plan);
-    return (async () => {
-      const values = await this.#kv.get(keys);
-      const range = plan(values);
-      return range ? this.#kv.scan(range) : [];
-    })();
+    then?: (values: (KvValue | undefined)[]) => KvScan | undefined,
+  ): Promise<KvRead> {
+    return this.#dead ? this.#hang() : this.#kv.read(keys, then);
   }
 
-  commit(change: KvCommit): Promise<void> {
-    return this.#beforeCommit() ? this.#kv.commit(change) : this.#hang();
-  }
-
-  update(
+  write(
     keys: readonly string[],
     plan: (values: (KvValue | undefined)[]) => KvCommit | undefined,
   ): Promise<void> {
-    if (!this.#beforeCommit()) return this.#hang();
-    if (this.#kv.update) return this.#kv.update(keys, plan);
-    return (async () => {
-      const change = plan(await this.#kv.get(keys));
-      if (change) await this.#kv.commit(change);
-    })();
+    return this.#beforeCommit() ? this.#kv.write(keys, plan) : this.#hang();
   }
 
   watch(listener: KvChangeListener): () => void {

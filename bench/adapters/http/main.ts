@@ -1,173 +1,343 @@
 /**
- * `pnpm bench:http`: the Worker's HTTP append and read round trips (apps/worker on local
- * Durable Object storage), under a bounded concurrent load on loopback.
+ * `pnpm bench:http`: requests per second of the Worker's HTTP append and read (apps/worker on
+ * local workerd, driven through Miniflare's API), from concurrent clients on loopback,
+ * against floors in the same workerd and the same run: an empty Worker, and a Worker whose
+ * Durable Object does one `get` + `put` (append) or one `list` (read).
  */
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { mintLocalToken, startLocalWorker } from '../../../apps/worker/scripts/local-dev.mjs';
+import { mintLocalToken } from '../../../apps/worker/scripts/local-dev.mjs';
+import { formatRate } from '../../src/format.js';
+import { median } from '../../src/measure.js';
 import { makeDeposits } from '../../src/subject.js';
-import { header, machine, wranglerLogLevel, writeJson } from '../shared/cli.js';
+import { header, machine, parseCli, positiveInt, writeJson } from '../shared/cli.js';
+import { table } from '../sync/stats.js';
+import { type Answer, httpClient } from './client.js';
+import { defaultStorageRoot, startRuntime } from './workerd.js';
 
-const { values } = parseArgs({
-  options: {
-    json: { type: 'string' },
-    requests: { type: 'string', default: '2000' },
-    concurrency: { type: 'string', default: '16' },
-    streams: { type: 'string', default: '100' },
-    'cap-s': { type: 'string', default: '30' },
-  },
-});
-const REQUESTS = Number(values.requests);
-const CONCURRENCY = Number(values.concurrency);
-const STREAMS = Number(values.streams);
-/** Each phase stops at this many seconds even if not all requests were sent. */
-const CAP_MS = Number(values['cap-s']) * 1000;
+const cli = parseCli({ reps: 5, warmup: 1, minMs: 1500 }, [
+  'concurrency',
+  'streams',
+  'events',
+  'storage',
+]);
+const REPS = positiveInt('reps', String(cli.plain.reps));
+const WARMUP = cli.plain.warmup;
+if (!Number.isInteger(WARMUP) || WARMUP < 0) throw new Error('--warmup must be 0 or more');
+const MIN_MS = positiveInt('min-ms', String(cli.plain.minMs));
+const CONCURRENCY = positiveInt('concurrency', cli.extra.concurrency ?? '16');
+const STREAMS = positiveInt('streams', cli.extra.streams ?? '100');
+/** Events in each stream the read phase reads (whole). */
+const EVENTS = positiveInt('events', cli.extra.events ?? '10');
+if (STREAMS < CONCURRENCY) throw new Error('--streams must be at least --concurrency');
+const ONLY = cli.plain.only;
+/** The directory Durable Object storage goes under (default: /dev/shm where it exists). */
+const STORAGE = cli.extra.storage ?? defaultStorageRoot();
+
 /** A local-only secret: the Worker is started with it and nothing else can reach it. */
 const SECRET = 'bench-secret-local-only-0123456789abcdef';
 const DATABASE = 'bench';
+const log = cli.settings.log;
+
+const client = httpClient(CONCURRENCY);
+const send = client.send;
+
+const wrong = (what: string, answer: Answer): never => {
+  throw new Error(`${what}: ${answer.status} ${answer.text.slice(0, 200)}`);
+};
+
+// ---------------------------------------------------------------------------------------------
+// Subjects: each sends the same request shape in its phase and checks every answer.
+
+type Phase = 'append' | 'read';
+
+interface Subject {
+  readonly name: string;
+  readonly phase: Phase;
+  /** One request for stream `stream`; throws on a wrong answer. */
+  request(stream: number): Promise<void>;
+}
 
 const started = new Date();
 const load = machine().load;
-const log = (text: string) => process.stderr.write(`${text}\n`);
-const worker = await startLocalWorker({
-  // Resolved from the bundled runner in bench/dist/ (the default is relative to the module).
-  config: fileURLToPath(new URL('../../apps/worker/wrangler.jsonc', import.meta.url)),
-  vars: { AUTH_SECRET: SECRET, RATE_LIMIT_PER_MINUTE: '0' },
-  logLevel: wranglerLogLevel(),
-});
+const runtime = await startRuntime({ AUTH_SECRET: SECRET, RATE_LIMIT_PER_MINUTE: '0' }, STORAGE);
 const authorization = `Bearer ${await mintLocalToken(DATABASE, { secret: SECRET, subject: 'bench' })}`;
-const streamUrl = (stream: number) =>
-  new URL(`/v1/${DATABASE}/streams/Account/bench-${stream}/events`, worker.url);
+const eventsUrl = (kind: Phase, stream: number) =>
+  new URL(`/v1/${DATABASE}/streams/Account/${kind}-${stream}/events`, runtime.eventkv);
+const floorUrl = (route: string, kind: Phase, stream: number) =>
+  new URL(`/${route}/${kind}-${stream}`, runtime.floor);
+const EMPTY = new URL('/empty', runtime.floor);
+const postHeaders = { authorization, 'content-type': 'application/json' };
+const getHeaders = { authorization };
 
-interface Phase {
-  readonly name: string;
-  readonly done: number;
-  readonly failed: number;
+let correlation = 0;
+/** The body of an append: one event (a new correlation id each time), the expected version. */
+const appendBody = (expected: number, count = 1): string => {
+  correlation += count;
+  return JSON.stringify({
+    events: makeDeposits(count, correlation),
+    expectedVersion: expected === 0 ? 'no-stream' : expected,
+  });
+};
+
+/** Keeps each stream's version and checks the answer carries the next one. */
+const appender = (name: string, url: (stream: number) => URL, created: number): Subject => {
+  const versions = new Array<number>(STREAMS).fill(0);
+  return {
+    name,
+    phase: 'append',
+    async request(stream) {
+      const expected = versions[stream]!;
+      const answer = await send(url(stream), 'POST', postHeaders, appendBody(expected));
+      if (answer.status !== created) wrong(`${name} ${stream}`, answer);
+      const { version } = JSON.parse(answer.text) as { version?: number };
+      if (version !== expected + 1) wrong(`${name} ${stream}: version`, answer);
+      versions[stream] = expected + 1;
+    },
+  };
+};
+
+const reader = (name: string, url: (stream: number) => URL): Subject => ({
+  name,
+  phase: 'read',
+  async request(stream) {
+    const answer = await send(url(stream), 'GET', getHeaders);
+    if (answer.status !== 200) wrong(`${name} ${stream}`, answer);
+    const { events } = JSON.parse(answer.text) as { events?: unknown[] };
+    if (events?.length !== EVENTS) wrong(`${name} ${stream}: ${events?.length} events`, answer);
+  },
+});
+
+/** The empty Worker: the same request as the phase's, answered 200 with nothing done. */
+const empty = (phase: Phase): Subject => ({
+  name: `${phase}: floor, empty Worker`,
+  phase,
+  async request() {
+    const answer =
+      phase === 'append'
+        ? await send(EMPTY, 'POST', postHeaders, appendBody(1))
+        : await send(EMPTY, 'GET', getHeaders);
+    if (answer.status !== 200) wrong('empty', answer);
+  },
+});
+
+const subjects: Subject[] = [
+  appender('append: eventkv (1 event)', (s) => eventsUrl('append', s), 201),
+  empty('append'),
+  appender('append: floor, object get + put', (s) => floorUrl('append', 'append', s), 201),
+  reader(`read: eventkv (${EVENTS}-event stream)`, (s) => eventsUrl('read', s)),
+  empty('read'),
+  reader(`read: floor, object list (${EVENTS})`, (s) => floorUrl('list', 'read', s)),
+].filter((s) => ONLY === undefined || ONLY.some((o) => s.phase.startsWith(o)));
+if (subjects.length === 0) throw new Error('--only: neither append nor read');
+
+/** What each pair's ratio compares, and the target (eventkv / floor), if any. */
+const PAIRS: readonly { eventkv: string; floor: string; goal?: number }[] = [
+  { eventkv: 'append: eventkv (1 event)', floor: 'append: floor, empty Worker' },
+  { eventkv: 'append: eventkv (1 event)', floor: 'append: floor, object get + put', goal: 0.8 },
+  { eventkv: `read: eventkv (${EVENTS}-event stream)`, floor: 'read: floor, empty Worker' },
+  {
+    eventkv: `read: eventkv (${EVENTS}-event stream)`,
+    floor: `read: floor, object list (${EVENTS})`,
+    goal: 0.8,
+  },
+].filter(
+  (p) => subjects.some((s) => s.name === p.eventkv) && subjects.some((s) => s.name === p.floor),
+);
+
+// ---------------------------------------------------------------------------------------------
+// Measuring.
+
+/** Streams `w, w + CONCURRENCY, ...`: loop `w`'s own, so appends never race on a stream. */
+const owned = Array.from({ length: CONCURRENCY }, (_, w) =>
+  Array.from({ length: Math.ceil((STREAMS - w) / CONCURRENCY) }, (_, i) => w + i * CONCURRENCY),
+);
+
+interface Sample {
+  readonly requests: number;
   readonly seconds: number;
   readonly perSecond: number;
+  /** workerd's CPU time per request (µs), when it can be read. */
+  readonly workerdUs: number | undefined;
+  /** This process's CPU time per request (µs): the client's share of the machine. */
+  readonly clientUs: number;
   readonly p50: number;
   readonly p99: number;
 }
 
-const percentile = (sorted: readonly number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+const percentile = (sorted: readonly number[], p: number): number =>
+  sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 
 /**
- * Sends `REQUESTS` requests from `CONCURRENCY` loops, loop `w` owning the streams
- * `w, w + CONCURRENCY, ...` (so appends never race on a stream), stopping at `CAP_MS`.
+ * One sample: `CONCURRENCY` loops, each sending one request at a time (its streams in
+ * turn), until `MIN_MS` have passed; the requests answered over the time until the last
+ * answer.
  */
-const phase = async (
-  name: string,
-  request: (stream: number) => Promise<boolean>,
-  count = REQUESTS,
-): Promise<Phase> => {
+const burst = async (subject: Subject): Promise<Sample> => {
   const latencies: number[] = [];
-  let next = 0;
-  let failed = 0;
+  const cpu0 = runtime.cpuMs();
+  const client0 = process.cpuUsage();
   const t0 = performance.now();
-  const loop = async (w: number) => {
-    const owned = Array.from(
-      { length: Math.ceil(STREAMS / CONCURRENCY) },
-      (_, i) => w + i * CONCURRENCY,
-    ).filter((s) => s < STREAMS);
-    for (let turn = 0; next < count && performance.now() - t0 < CAP_MS; turn++) {
-      next++;
-      const start = performance.now();
-      const ok = await request(owned[turn % owned.length]!);
-      latencies.push(performance.now() - start);
-      if (!ok) failed++;
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, (_, w) => loop(w)));
+  await Promise.all(
+    owned.map(async (streams) => {
+      for (let turn = 0; performance.now() - t0 < MIN_MS; turn++) {
+        const start = performance.now();
+        await subject.request(streams[turn % streams.length]!);
+        latencies.push(performance.now() - start);
+      }
+    }),
+  );
   const seconds = (performance.now() - t0) / 1000;
-  const sorted = latencies.sort((a, b) => a - b);
+  const cpu1 = runtime.cpuMs();
+  const used = process.cpuUsage(client0);
+  const n = latencies.length;
+  latencies.sort((a, b) => a - b);
   return {
-    name,
-    done: latencies.length,
-    failed,
+    requests: n,
     seconds,
-    perSecond: latencies.length / seconds,
-    p50: percentile(sorted, 50),
-    p99: percentile(sorted, 99),
+    perSecond: n / seconds,
+    workerdUs: cpu0 === undefined || cpu1 === undefined ? undefined : ((cpu1 - cpu0) * 1000) / n,
+    clientUs: (used.user + used.system) / n,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
   };
 };
 
-const versions = new Array<number>(STREAMS).fill(0);
-const deposits = makeDeposits(1);
-const append = async (stream: number): Promise<boolean> => {
-  const response = await fetch(streamUrl(stream), {
-    method: 'POST',
-    headers: { authorization, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      events: deposits,
-      expectedVersion: versions[stream] === 0 ? 'no-stream' : versions[stream],
+/** Untimed: the read phase's streams get `EVENTS` events each, on eventkv and on the floor. */
+const seed = async () => {
+  if (!subjects.some((s) => s.phase === 'read')) return;
+  await Promise.all(
+    owned.map(async (streams) => {
+      for (const s of streams) {
+        const answer = await send(eventsUrl('read', s), 'POST', postHeaders, appendBody(0, EVENTS));
+        if (answer.status !== 201) wrong(`seed eventkv ${s}`, answer);
+        for (let v = 0; v < EVENTS; v++) {
+          const floor = await send(
+            floorUrl('append', 'read', s),
+            'POST',
+            postHeaders,
+            appendBody(v),
+          );
+          if (floor.status !== 201) wrong(`seed floor ${s}`, floor);
+        }
+      }
     }),
-  });
-  const body = (await response.json()) as { version?: number };
-  if (response.status !== 201 || body.version !== versions[stream]! + 1) {
-    log(`append ${stream}: ${response.status} ${JSON.stringify(body).slice(0, 200)}`);
-    return false;
-  }
-  versions[stream] = body.version;
-  return true;
+  );
 };
-const read = async (stream: number): Promise<boolean> => {
-  const response = await fetch(streamUrl(stream), { headers: { authorization } });
-  const body = (await response.json()) as { events?: unknown[] };
-  // Every event appended to that stream must come back.
-  return response.status === 200 && body.events?.length === versions[stream];
-};
+
+const ms = (value: number): string =>
+  value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
+const x = (value: number): string => `${value.toFixed(2)}x`;
+/** `median [lowest, highest]`. */
+const spread = (values: readonly number[], format: (v: number) => string): string =>
+  `${format(median(values))} [${format(Math.min(...values))}, ${format(Math.max(...values))}]`;
 
 try {
-  // Untimed: one append per stream first, so every stream's object exists (cold starts out).
-  const warm = await phase('warm-up', append, STREAMS);
-  if (warm.failed > 0) throw new Error(`warm-up: ${warm.failed} appends failed`);
-  log(`warm-up: ${warm.done} appends`);
-  const phases = [
-    await phase('append (1 event)', append),
-    await phase('read (whole stream)', read),
-  ];
-  console.log(header('eventkv HTTP bench, apps/worker in local workerd,', started, load));
+  const t0 = performance.now();
+  await seed();
+  log(`setup: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const samples = subjects.map((): Sample[] => []);
+  for (let round = 0; round < WARMUP + REPS; round++) {
+    const r0 = performance.now();
+    for (let k = 0; k < subjects.length; k++) {
+      const at = (round + k) % subjects.length;
+      const sample = await burst(subjects[at]!);
+      if (round >= WARMUP) samples[at]!.push(sample);
+    }
+    log(
+      `${round < WARMUP ? 'warm-up' : `round ${round - WARMUP + 1}/${REPS}`} ` +
+        `(${((performance.now() - r0) / 1000).toFixed(1)} s): ` +
+        subjects
+          .map((s, i) => `${s.name} ${samples[i]!.at(-1)?.perSecond.toFixed(0) ?? '-'}/s`)
+          .join('; '),
+    );
+  }
+
+  const of = (name: string) => samples[subjects.findIndex((s) => s.name === name)]!;
+  const ratios = PAIRS.map((pair) => {
+    const mine = of(pair.eventkv);
+    const floor = of(pair.floor);
+    const perRound = mine.map((s, r) => s.perSecond / floor[r]!.perSecond);
+    const ofMedians = median(mine.map((s) => s.perSecond)) / median(floor.map((s) => s.perSecond));
+    return { ...pair, perRound, ofMedians };
+  });
+
   console.log(
-    `${REQUESTS} requests per phase (time cap ${CAP_MS / 1000} s), concurrency ${CONCURRENCY}, ` +
-      `${STREAMS} streams, loopback; latency = one request's round trip`,
+    header('eventkv HTTP bench, apps/worker on local workerd (Miniflare),', started, load),
+  );
+  console.log(
+    `${REPS} samples of >= ${MIN_MS} ms per subject after ${WARMUP} warm-up round; ` +
+      `${CONCURRENCY} concurrent clients (node:http, keep-alive) on loopback to each Worker's own socket; ` +
+      `${STREAMS} streams per phase; Durable Object storage under ${STORAGE}`,
+  );
+  console.log(
+    'requests/s: median [lowest, highest sample]; CPU per request (workerd, and the Node client) and latency: medians of the samples',
   );
   console.log();
-  const rows = phases.map((p) => [
-    p.name,
-    String(p.done),
-    String(p.failed),
-    p.perSecond.toFixed(0),
-    p.p50.toFixed(1),
-    p.p99.toFixed(1),
-  ]);
-  const head = ['phase', 'requests', 'failed', 'requests/s', 'p50 ms', 'p99 ms'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   console.log(
-    [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n'),
+    table(
+      ['subject', 'requests/s', 'workerd CPU µs/req', 'client CPU µs/req', 'p50 ms', 'p99 ms'],
+      subjects.map((subject, i) => {
+        const list = samples[i]!;
+        const workerd = list.flatMap((s) => (s.workerdUs === undefined ? [] : [s.workerdUs]));
+        return [
+          subject.name,
+          spread(
+            list.map((s) => s.perSecond),
+            formatRate,
+          ),
+          workerd.length === 0 ? 'n/a' : median(workerd).toFixed(0),
+          median(list.map((s) => s.clientUs)).toFixed(0),
+          ms(median(list.map((s) => s.p50))),
+          ms(median(list.map((s) => s.p99))),
+        ];
+      }),
+    ),
   );
   console.log();
-  for (const p of phases) {
-    const complete = p.done === REQUESTS && p.failed === 0;
+  console.log(
+    table(
+      ['eventkv / floor (requests/s)', 'of the medians', 'per round: median [lowest, highest]'],
+      ratios.map((r) => [
+        `${r.eventkv} vs ${r.floor.replace(/^\w+: floor, /, '')}`,
+        x(r.ofMedians),
+        spread(r.perRound, x),
+      ]),
+    ),
+  );
+  console.log();
+  console.log('Targets');
+  const targets = ratios.flatMap((r) =>
+    r.goal === undefined
+      ? []
+      : [{ name: `${r.eventkv} vs ${r.floor}`, ratio: r.ofMedians, goal: r.goal }],
+  );
+  for (const t of targets) {
     console.log(
-      `${complete ? 'PASS' : 'MISS'}  ${p.name}: ${p.done - p.failed} of ${REQUESTS} requests answered correctly within the cap`,
+      `${t.ratio >= t.goal ? 'PASS' : 'MISS'}  ${t.name}: ${x(t.ratio)} (target >= ${t.goal}x)`,
     );
   }
   const seconds = (Date.now() - started.getTime()) / 1000;
   console.log();
   console.log(`Total ${seconds.toFixed(0)} s`);
-  if (values.json !== undefined) {
-    writeJson(values.json, {
+  if (cli.json !== undefined) {
+    writeJson(cli.json, {
       date: started.toISOString(),
       machine: machine(),
-      settings: { requests: REQUESTS, concurrency: CONCURRENCY, streams: STREAMS, capMs: CAP_MS },
+      settings: {
+        reps: REPS,
+        warmup: WARMUP,
+        minMs: MIN_MS,
+        concurrency: CONCURRENCY,
+        streams: STREAMS,
+        events: EVENTS,
+        storage: STORAGE,
+      },
       seconds,
-      phases,
+      subjects: subjects.map((s, i) => ({ name: s.name, phase: s.phase, samples: samples[i] })),
+      ratios,
+      targets,
     });
   }
-  if (phases.some((p) => p.failed > 0)) process.exitCode = 1;
 } finally {
-  await worker.dispose();
+  client.destroy();
+  await runtime.dispose();
 }

@@ -1,0 +1,193 @@
+/**
+ * `pnpm bench:http-profile`: where apps/worker spends CPU per request. Starts the eventkv
+ * Worker as `bench:http` does, with workerd's inspector on, sends `--seconds` of appends (or
+ * reads of `--events`-event streams) from `--concurrency` clients, and records a CPU profile
+ * of the Worker's isolate (the Worker and its Durable Objects run in one). Prints self time
+ * per request by source file of the bundle and by function, and writes the profile (`--out`,
+ * open it in Chrome DevTools). Sampling slows workerd down (about 1.5x at 50 µs): compare the
+ * shares, not the absolute times, with `bench:http`.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
+import { mintLocalToken } from '../../../apps/worker/scripts/local-dev.mjs';
+import { makeDeposits } from '../../src/subject.js';
+import { positiveInt } from '../shared/cli.js';
+import { table } from '../sync/stats.js';
+import { httpClient } from './client.js';
+import { startRuntime } from './workerd.js';
+
+const { values } = parseArgs({
+  options: {
+    phase: { type: 'string', default: 'append' },
+    seconds: { type: 'string', default: '10' },
+    concurrency: { type: 'string', default: '16' },
+    streams: { type: 'string', default: '100' },
+    events: { type: 'string', default: '10' },
+    interval: { type: 'string', default: '50' },
+    top: { type: 'string', default: '30' },
+    out: { type: 'string', default: 'http.cpuprofile' },
+  },
+});
+if (values.phase !== 'append' && values.phase !== 'read') {
+  throw new Error("--phase must be 'append' or 'read'");
+}
+const PHASE = values.phase;
+const SECONDS = positiveInt('seconds', values.seconds);
+const CONCURRENCY = positiveInt('concurrency', values.concurrency);
+const STREAMS = positiveInt('streams', values.streams);
+const EVENTS = positiveInt('events', values.events);
+const INTERVAL = positiveInt('interval', values.interval);
+const TOP = positiveInt('top', values.top);
+
+const SECRET = 'bench-secret-local-only-0123456789abcdef';
+const runtime = await startRuntime({ AUTH_SECRET: SECRET, RATE_LIMIT_PER_MINUTE: '0' }, undefined, {
+  inspect: true,
+});
+const client = httpClient(CONCURRENCY);
+const authorization = `Bearer ${await mintLocalToken('bench', { secret: SECRET, subject: 'bench' })}`;
+const url = (s: number) => new URL(`/v1/bench/streams/Account/p-${s}/events`, runtime.eventkv);
+const versions = new Array<number>(STREAMS).fill(0);
+
+const append = async (s: number, count = 1) => {
+  const v = versions[s]!;
+  const body = JSON.stringify({
+    events: makeDeposits(count, v),
+    expectedVersion: v === 0 ? 'no-stream' : v,
+  });
+  const headers = { authorization, 'content-type': 'application/json' };
+  const answer = await client.send(url(s), 'POST', headers, body);
+  if (answer.status !== 201) throw new Error(`append: ${answer.status} ${answer.text}`);
+  versions[s] = v + count;
+};
+const read = async (s: number) => {
+  const answer = await client.send(url(s), 'GET', { authorization });
+  if (answer.status !== 200) throw new Error(`read: ${answer.status} ${answer.text}`);
+};
+
+/** `CONCURRENCY` loops for `ms`, loop `w` on streams `w, w + CONCURRENCY, ...`; the requests sent. */
+const load = async (ms: number, op: (s: number) => Promise<void>): Promise<number> => {
+  const t0 = performance.now();
+  let requests = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async (_, w) => {
+      const owned = Math.ceil((STREAMS - w) / CONCURRENCY);
+      for (let turn = 0; performance.now() - t0 < ms; turn++) {
+        await op(w + (turn % owned) * CONCURRENCY);
+        requests++;
+      }
+    }),
+  );
+  return requests;
+};
+
+interface Profile {
+  readonly nodes: {
+    readonly id: number;
+    readonly callFrame: { functionName: string; url: string; lineNumber: number };
+  }[];
+  readonly samples: number[];
+  readonly timeDeltas: number[];
+}
+
+/** Talks to one inspector target: `call(method, params)` resolves with the result. */
+const inspect = async (target: string) => {
+  const ws = new WebSocket(target);
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  let id = 0;
+  const pending = new Map<number, (result: unknown) => void>();
+  ws.on('message', (data) => {
+    const message = JSON.parse(String(data)) as { id?: number; result?: unknown };
+    if (message.id !== undefined) pending.get(message.id)?.(message.result);
+  });
+  return {
+    call: (method: string, params: object = {}) =>
+      new Promise<unknown>((resolve) => {
+        pending.set(++id, resolve);
+        ws.send(JSON.stringify({ id, method, params }));
+      }),
+    close: () => ws.close(),
+  };
+};
+
+/** Self time per request, by the bundle's source file (or native function) and by function. */
+const summarize = (profile: Profile, requests: number) => {
+  const lines = runtime.eventkvScript.split('\n');
+  const starts: { line: number; file: string }[] = [];
+  lines.forEach((text, line) => {
+    const module = /^\/\/ (\S+\.[mc]?[jt]s)$/.exec(text);
+    if (module) starts.push({ line, file: module[1]!.replace(/^.*node_modules\//, '') });
+  });
+  const fileAt = (line: number) => {
+    let file = '(bundle)';
+    for (const start of starts) {
+      if (start.line > line) break;
+      file = start.file;
+    }
+    return file;
+  };
+  const self = new Map<number, number>();
+  profile.samples.forEach((node, i) => {
+    self.set(node, (self.get(node) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
+  const byFile = new Map<string, number>();
+  const byFunction = new Map<string, number>();
+  const add = (map: Map<string, number>, key: string, us: number) =>
+    map.set(key, (map.get(key) ?? 0) + us);
+  for (const node of profile.nodes) {
+    const us = self.get(node.id);
+    if (us === undefined) continue;
+    const { functionName, url: script, lineNumber } = node.callFrame;
+    const name = functionName || '(anonymous)';
+    const inBundle = script !== '' && !script.startsWith('node:');
+    add(byFile, inBundle ? fileAt(lineNumber) : `${name} (native)`, us);
+    add(
+      byFunction,
+      inBundle
+        ? `${name} ${fileAt(lineNumber)} (bundle line ${lineNumber + 1})`
+        : `${name} (native)`,
+      us,
+    );
+  }
+  const busy = [...byFile].filter(([k]) => k !== '(idle) (native)').reduce((a, [, v]) => a + v, 0);
+  const rows = (map: Map<string, number>) =>
+    [...map]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, TOP)
+      .map(([key, us]) => [key, (us / requests).toFixed(1), `${((100 * us) / busy).toFixed(1)}%`]);
+  console.log(
+    `${requests} ${PHASE === 'append' ? 'appends (1 event)' : `reads (${EVENTS}-event streams)`} ` +
+      `in ${SECONDS} s, sampled every ${INTERVAL} µs: ${(busy / requests).toFixed(0)} µs busy per request`,
+  );
+  console.log();
+  console.log(table(['self time by file', 'µs/req', 'of busy'], rows(byFile)));
+  console.log();
+  console.log(table(['self time by function', 'µs/req', 'of busy'], rows(byFunction)));
+};
+
+try {
+  // Untimed: every stream gets its events (reads) or its first one (appends), then a warm-up.
+  await Promise.all(
+    Array.from({ length: STREAMS }, (_, s) => append(s, PHASE === 'read' ? EVENTS : 1)),
+  );
+  const op = PHASE === 'read' ? read : append;
+  await load(2000, op);
+  const inspector = runtime.inspector as URL;
+  const list = await fetch(new URL('/json', inspector.href.replace(/^ws/, 'http')));
+  const targets = (await list.json()) as { title: string; webSocketDebuggerUrl: string }[];
+  const target = targets.find((t) => t.title.endsWith(':eventkv'));
+  if (target === undefined) throw new Error('no inspector target for the eventkv Worker');
+  const session = await inspect(target.webSocketDebuggerUrl);
+  await session.call('Profiler.enable');
+  await session.call('Profiler.setSamplingInterval', { interval: INTERVAL });
+  await session.call('Profiler.start');
+  const requests = await load(SECONDS * 1000, op);
+  const { profile } = (await session.call('Profiler.stop')) as { profile: Profile };
+  session.close();
+  writeFileSync(values.out, JSON.stringify(profile));
+  summarize(profile, requests);
+  process.stderr.write(`profile written to ${values.out}\n`);
+} finally {
+  client.destroy();
+  await runtime.dispose();
+}

@@ -14,7 +14,6 @@ import type { KvCheck, KvCommit, KvPut, KvValue } from './kv/types.js';
 import { log } from './logger.js';
 import type { Context } from './options.js';
 import {
-  asEvent,
   asHead,
   asLease,
   asLogHead,

@@ -71,7 +71,7 @@ export interface Context {
   readonly maxSnapshotBytes: number;
   /** The backend shares stored values with readers: core copies and freezes on write. */
   readonly isolate: boolean;
-  /** Payloads are stored unchanged (the structured codec): reads decode nothing. */
+  /** Payloads are stored unchanged (`codec.identity`): reads decode nothing. */
   readonly passThrough: boolean;
   /** State shared by the handles of each session (`sessionState` in guard.ts). */
   readonly sessions: Map<string, SessionState>;
@@ -165,7 +165,7 @@ export const resolveOptions = (options: EventStoreOptions): Context => {
       1,
     ),
     isolate: !kv.capabilities.copiesValues,
-    passThrough: codec === structuredCodec,
+    passThrough: codec.identity === true,
     sessions: new Map(),
     slots: createSlotCache(),
     builtInIds: options.generateId === undefined,

@@ -7,6 +7,7 @@ import {
   createFaultyKv,
   createManualClock,
   createNonAtomicKv,
+  createPlainKv,
   exactlyOnceProblems,
   InjectedFault,
   seededRandom,
@@ -70,6 +71,20 @@ describe('testing tools', () => {
     );
     await expect(write({ puts: [{ key: 'b', value: 1 }] }, ['a'])).rejects.toThrow(/reads no keys/);
     expect(await kvGet(kv, ['a', 'b', 'c'])).toEqual([1, undefined, undefined]);
+  });
+
+  it('the plain KV keeps no index keys: it refuses them and scans by index', async () => {
+    const kv = createPlainKv(createMemoryKv());
+    expect(kv.capabilities).toMatchObject({ atomic: true, indexes: false });
+    await kv.write([], () => ({ puts: [{ key: 'a', value: 1 }] }));
+    await expect(
+      kv.write([], () => ({ puts: [{ key: 'b', value: 1, indexKeys: ['i'] }] })),
+    ).rejects.toThrow(/no index keys/);
+    await expect(kv.read([], () => ({ by: 'index' }))).rejects.toThrow(/no scans by index/);
+    // Through core's access functions the same index key works, emulated.
+    await kvCommit(kv, { puts: [{ key: 'b', value: 2, indexKeys: ['i'] }] });
+    expect(await kvScan(kv, { by: 'index' })).toEqual([{ key: 'b', value: 2, indexKey: 'i' }]);
+    expect(await kvGet(kv, ['a', 'b'])).toEqual([1, 2]);
   });
 
   it('the seeded generator gives numbers in [0, 1), the same for the same seed', () => {

@@ -9,6 +9,7 @@ import type { Codec } from './types.js';
  */
 export const structuredCodec: Codec = {
   name: 'structured',
+  identity: true,
   encode: (value) => value,
   decode: (data) => data,
   stringify: toWireJson,

@@ -9,6 +9,11 @@
 export interface Codec {
   readonly name: string;
   /**
+   * `true` when `encode` and `decode` return their input unchanged (the structured
+   * codec): core then calls neither, and reads decode nothing.
+   */
+  readonly identity?: boolean;
+  /**
    * Turns a value into storable data. Throws (any error) when the value cannot be
    * encoded; core reports that as an invalid-argument error naming the field.
    */

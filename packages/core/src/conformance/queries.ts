@@ -4,7 +4,6 @@ import { CorruptRecordError, isCorruptRecordError, isInvalidArgumentError } from
 import { databaseKeys, encodeNumber, type IndexName } from '../keys.js';
 import { kvCommit, kvScan } from '../kv/access.js';
 import { emulatedIndexKey } from '../kv/emulated-indexes.js';
-import type { KvEntry } from '../kv/types.js';
 import type { EventStore } from '../store.js';
 import type { QueryOptions, QueryPage, RecordedEvent, StreamRef } from '../types.js';
 import {

@@ -31,7 +31,7 @@ export const readThen = async (
   });
   if (!indexScan || read.entries.length === 0) return read;
   const records = await kv.read(read.entries.map((entry) => entry.value as string));
-  const missing = records.values.findIndex((value) => value === undefined);
+  const missing = records.values.indexOf(undefined);
   if (missing >= 0) {
     // Entries are written after their record and removed before it: one without its
     // record is damage, reported rather than skipped.

@@ -48,6 +48,59 @@ export const authorizationOf = (request: Request): string | undefined => {
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/;
 
+/** How many verified tokens an isolate remembers (`verifiedTokens`). */
+const VERIFIED_TOKENS_MAX = 1024;
+
+interface Verified {
+  readonly secret: string;
+  readonly issuer: string;
+  readonly audience: string;
+  /** The time claims, re-checked on every use exactly as `verify` checks them. */
+  readonly nbf: number | undefined;
+  readonly iat: number | undefined;
+  readonly exp: number;
+  readonly principal: Principal;
+}
+
+// Tokens verified in this isolate, by token (signature included), oldest first: a client
+// sends the same token on every request until it expires, and verifying it (base64 and JSON
+// decoding of both parts, an HMAC) cost more Worker CPU per append than routing the request.
+// An entry only answers for the key and claims it was verified with, and only while its
+// time claims still hold; bounded, the oldest dropped first. Failures are never kept.
+const verifiedTokens = new Map<string, Verified>();
+
+/** The cached principal of `token`, if it was verified with these settings and still holds. */
+const remembered = (token: string, secret: string, settings: AuthSettings) => {
+  const entry = verifiedTokens.get(token);
+  if (
+    entry === undefined ||
+    entry.secret !== secret ||
+    entry.issuer !== settings.issuer ||
+    entry.audience !== settings.audience
+  ) {
+    return undefined;
+  }
+  // `verify`'s own comparisons (hono/jwt), on the same clock.
+  const now = Math.floor(Date.now() / 1000);
+  if (
+    entry.exp <= now ||
+    (entry.nbf !== undefined && entry.nbf > now) ||
+    (entry.iat !== undefined && now < entry.iat)
+  ) {
+    verifiedTokens.delete(token);
+    return undefined;
+  }
+  return entry.principal;
+};
+
+const remember = (token: string, entry: Verified): void => {
+  if (verifiedTokens.size >= VERIFIED_TOKENS_MAX) {
+    const oldest = verifiedTokens.keys().next().value;
+    if (oldest !== undefined) verifiedTokens.delete(oldest);
+  }
+  verifiedTokens.set(token, entry);
+};
+
 /**
  * Verifies a bearer token: HS256 only (the algorithm is pinned, so `none` and every other
  * algorithm fail), signature, `iss`, `aud`, `exp` (required) and `nbf` (when present), and a
@@ -69,6 +122,8 @@ export const authenticate = async (
   if (token === undefined) {
     return fail('UNAUTHORIZED', 'Missing or malformed bearer token (Authorization: Bearer <jwt>).');
   }
+  const known = remembered(token, secret, settings);
+  if (known !== undefined) return known;
   let claims: Record<string, unknown>;
   try {
     claims = await verify(token, await hmacKey(secret), {
@@ -87,9 +142,20 @@ export const authenticate = async (
   if (typeof database !== 'string' || database.length === 0) {
     return fail('UNAUTHORIZED', 'Invalid bearer token (it has no db claim naming a database).');
   }
-  return {
+  // Frozen: the same object answers every later request with this token.
+  const principal: Principal = Object.freeze({
     database,
     subject: typeof claims.sub === 'string' ? claims.sub : undefined,
     expiresAt: claims.exp * 1000,
-  };
+  });
+  remember(token, {
+    secret,
+    issuer: settings.issuer,
+    audience: settings.audience,
+    nbf: claims.nbf as number | undefined,
+    iat: claims.iat as number | undefined,
+    exp: claims.exp,
+    principal,
+  });
+  return principal;
 };

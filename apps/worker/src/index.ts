@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@eventkv/core';
+import { type EventStore, InvalidArgumentError } from '@eventkv/core';
 import { createDurableObjectEventStore, type Routing, syncObject } from '@eventkv/durable-object';
 import { createApp } from './app.js';
 import type { Env } from './env.js';
@@ -14,10 +14,28 @@ export { settingsFromEnv } from './settings.js';
 export const routingOf = (env: Env): Routing =>
   env.ROUTING === 'database' ? 'database' : 'stream';
 
+// One store per namespace binding and routing, made on the first request that needs it: the
+// store keeps nothing per request, and making one (options checked, closures, capabilities)
+// on every request was Worker CPU spent for nothing.
+const stores = new WeakMap<object, Partial<Record<Routing, EventStore>>>();
+
 /** The Worker: the HTTP API over the `EventStoreObject`s bound as `EVENT_STORE`. */
 export default createApp({
-  storeFor: (_database, env) =>
-    createDurableObjectEventStore(env.EVENT_STORE, { routing: routingOf(env) }),
+  storeFor: (_database, env) => {
+    const routing = routingOf(env);
+    const namespace = env.EVENT_STORE;
+    // Not a binding: made (and refused, naming the namespace) as before.
+    if (typeof namespace !== 'object' || namespace === null) {
+      return createDurableObjectEventStore(namespace, { routing });
+    }
+    let byRouting = stores.get(namespace);
+    if (byRouting === undefined) {
+      byRouting = {};
+      stores.set(namespace, byRouting);
+    }
+    byRouting[routing] ??= createDurableObjectEventStore(namespace, { routing });
+    return byRouting[routing];
+  },
   // The sync edge lives in the database's object, which holds the streams only under
   // 'database' routing; under 'stream' routing it would see none of them.
   syncFor: (database, env) => {

@@ -48,18 +48,18 @@ const CORS_EXPOSE = CORS_EXPOSE_HEADERS.join(',');
  * response before the handler runs, then copies the handler's response to merge them and
  * again to append `Vary`: three more `Response` objects per request, in Worker CPU.
  */
+const setCors = (headers: Headers, allowOrigin: string | null): void => {
+  if (allowOrigin !== null) headers.set('Access-Control-Allow-Origin', allowOrigin);
+  headers.set('Access-Control-Expose-Headers', CORS_EXPOSE);
+  headers.append('Vary', 'Origin');
+};
 const withCors = (c: Context<ApiEnv>, allowOrigin: string | null): void => {
-  const set = (headers: Headers) => {
-    if (allowOrigin !== null) headers.set('Access-Control-Allow-Origin', allowOrigin);
-    headers.set('Access-Control-Expose-Headers', CORS_EXPOSE);
-    headers.append('Vary', 'Origin');
-  };
   try {
-    set(c.res.headers);
+    setCors(c.res.headers, allowOrigin);
   } catch {
     // Immutable headers (a response passed through from a fetch): set on a copy.
     c.res = new Response(c.res.body, c.res);
-    set(c.res.headers);
+    setCors(c.res.headers, allowOrigin);
   }
 };
 

@@ -54,7 +54,7 @@ export const wire = (
 
 /** The stream a route addresses, in the token's database. */
 export const refOf = (c: Context<ApiEnv>): StreamRef => ({
-  database: c.var.principal.database,
+  database: c.get('principal').database,
   type: c.req.param('type') ?? '',
   id: c.req.param('id') ?? '',
 });
@@ -66,5 +66,7 @@ export const refOf = (c: Context<ApiEnv>): StreamRef => ({
 export const streamOf = async (c: Context<ApiEnv>): Promise<EventStream> => {
   const sessionId = c.req.header(SESSION_HEADER);
   const ref = refOf(c);
-  return sessionId === undefined ? c.var.store.stream(ref) : c.var.store.resume(ref, sessionId);
+  return sessionId === undefined
+    ? c.get('store').stream(ref)
+    : c.get('store').resume(ref, sessionId);
 };

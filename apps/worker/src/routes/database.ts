@@ -17,8 +17,8 @@ export const databaseRoutes = new Hono<ApiEnv>()
     const since = parseInteger('since', q.since);
     const until = parseInteger('until', q.until);
     const limit = parseInteger('limit', q.limit);
-    const page = await c.var.store.query(index as IndexName, c.req.param('value'), {
-      database: c.var.principal.database,
+    const page = await c.get('store').query(index as IndexName, c.req.param('value'), {
+      database: c.get('principal').database,
       ...(since === undefined ? {} : { since }),
       ...(until === undefined ? {} : { until }),
       ...(limit === undefined ? {} : { limit }),
@@ -31,8 +31,8 @@ export const databaseRoutes = new Hono<ApiEnv>()
     const after = parseInteger('after', q.after);
     const limit = parseInteger('limit', q.limit);
     return wire(
-      await c.var.store.readLog({
-        database: c.var.principal.database,
+      await c.get('store').readLog({
+        database: c.get('principal').database,
         ...(after === undefined ? {} : { after }),
         ...(limit === undefined ? {} : { limit }),
       }),

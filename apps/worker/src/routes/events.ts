@@ -118,7 +118,7 @@ export const loadEventsPage = async (
 export const eventRoutes = new Hono<ApiEnv>()
   .post('/events', async (c) => {
     queryParams(c.req.url, []);
-    const body = await readBody(c.req.raw, c.var.settings.maxBodyBytes, true);
+    const body = await readBody(c.req.raw, c.get('settings').maxBodyBytes, true);
     const { events, expectedVersion } = appendInput(body, c.req.header('If-Match') ?? null);
     const stream = await streamOf(c);
     const result = await stream.append(

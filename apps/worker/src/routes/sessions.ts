@@ -41,23 +41,23 @@ const info = (session: Session) => ({ sessionId: session.sessionId, expiresAt: s
 export const sessionRoutes = new Hono<ApiEnv>()
   .post('/', async (c) => {
     queryParams(c.req.url, []);
-    const body = await readBody(c.req.raw, c.var.settings.maxBodyBytes, false);
-    const session = await c.var.store.open(refOf(c), openOptions(body));
+    const body = await readBody(c.req.raw, c.get('settings').maxBodyBytes, false);
+    const session = await c.get('store').open(refOf(c), openOptions(body));
     return wire(info(session), 201);
   })
   .get('/:sessionId', async (c) => {
     queryParams(c.req.url, []);
-    return wire(info(await c.var.store.resume(refOf(c), c.req.param('sessionId'))));
+    return wire(info(await c.get('store').resume(refOf(c), c.req.param('sessionId'))));
   })
   .post('/:sessionId/renew', async (c) => {
     queryParams(c.req.url, []);
-    const session = await c.var.store.resume(refOf(c), c.req.param('sessionId'));
+    const session = await c.get('store').resume(refOf(c), c.req.param('sessionId'));
     await session.renew();
     return wire(info(session));
   })
   .delete('/:sessionId', async (c) => {
     queryParams(c.req.url, []);
-    const session = await c.var.store.resume(refOf(c), c.req.param('sessionId'));
+    const session = await c.get('store').resume(refOf(c), c.req.param('sessionId'));
     await session.close();
     return c.body(null, 204);
   });

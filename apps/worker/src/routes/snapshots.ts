@@ -15,7 +15,7 @@ const versionParam = (raw: string): number => {
 export const snapshotRoutes = new Hono<ApiEnv>()
   .post('/', async (c) => {
     queryParams(c.req.url, []);
-    const body = await readBody(c.req.raw, c.var.settings.maxBodyBytes, true);
+    const body = await readBody(c.req.raw, c.get('settings').maxBodyBytes, true);
     if (typeof body !== 'object' || body === null || !('version' in body) || !('state' in body)) {
       throw new InvalidArgumentError('body', 'must be an object { version, state }');
     }

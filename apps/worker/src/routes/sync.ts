@@ -18,7 +18,7 @@ export type SyncFor = (database: string, env: Env) => SyncService;
 
 /** The verified principal of a sync request: the token's database and its `sub`. */
 const principalOf = (c: Context<ApiEnv>) => {
-  const { database, subject, expiresAt } = c.var.principal;
+  const { database, subject, expiresAt } = c.get('principal');
   if (typeof subject !== 'string' || subject.length === 0) {
     return fail('UNAUTHORIZED', 'Sync needs a token whose sub claim names the user.');
   }
@@ -33,11 +33,11 @@ const principalOf = (c: Context<ApiEnv>) => {
 export const syncRoutes = (syncFor: SyncFor | undefined) => {
   const serviceOf = (c: Context<ApiEnv>): SyncService => {
     if (syncFor === undefined) return fail('ROUTE_NOT_FOUND', 'This server does not serve sync.');
-    return syncFor(c.var.principal.database, c.env);
+    return syncFor(c.get('principal').database, c.env);
   };
   const serve = (kind: 'push' | 'pull' | 'wait') => async (c: Context<ApiEnv>) => {
     const { database, user } = principalOf(c);
-    const body = await readBody(c.req.raw, c.var.settings.maxBodyBytes, true);
+    const body = await readBody(c.req.raw, c.get('settings').maxBodyBytes, true);
     const edge = serviceOf(c);
     const principal = { database, user };
     return wire(await edge[kind](principal, body));

@@ -1,10 +1,10 @@
 import type { Kv, KvChangeListener } from '@eventkv/core';
-import { update } from './commit.js';
 import { createConnection } from './connection.js';
 import { createNotifier } from './notify.js';
 import { type IndexedDbKvOptions, resolveOptions } from './options.js';
-import { read } from './scan.js';
+import { read } from './read.js';
 import { createTransact } from './transact.js';
+import { write } from './write.js';
 
 /** A `Kv` over one IndexedDB database, with a change feed shared across tabs. */
 export interface IndexedDbKv extends Kv {
@@ -16,16 +16,19 @@ export interface IndexedDbKv extends Kv {
   close(): Promise<void>;
 }
 
+const noRange = (): undefined => undefined;
+
 /**
  * The IndexedDB adapter: the event store persisted in a browser tab, a worker or a
  * service worker. The database opens on first use; one connection is kept and reopened
- * when it is lost.
+ * when it is lost. Records live in one object store with one unique multi-entry index
+ * over their index keys (see `schema.ts`), so index keys are kept natively
+ * (`capabilities.indexes`): an event is one put, its message id, log position and query
+ * entries are written and checked for uniqueness by IndexedDB in the same transaction.
  *
  * @example
  * const store = createEventStore<BankEvent>({ kv: createIndexedDbKv({ name: 'bank' }) });
  */
-const noRange = (): undefined => undefined;
-
 export const createIndexedDbKv = (options: IndexedDbKvOptions): IndexedDbKv => {
   const o = resolveOptions(options);
   const connection = createConnection(o);
@@ -34,10 +37,10 @@ export const createIndexedDbKv = (options: IndexedDbKvOptions): IndexedDbKv => {
   const transact = createTransact(o, connection, () => closed);
   return {
     name: o.name,
-    capabilities: { atomic: true, copiesValues: true },
-    read: (keys, then) => read(transact, o.keyRange, keys, then ?? noRange),
+    capabilities: { atomic: true, copiesValues: true, indexes: true },
+    read: (keys, then) => transact('read', 'readonly', read(keys, then ?? noRange, o.keyRange)),
     async write(keys, plan) {
-      notifier.changed(await update(transact, keys, plan));
+      notifier.changed(await transact('commit', 'readwrite', write(keys, plan)));
     },
     watch: notifier.watch,
     async close() {

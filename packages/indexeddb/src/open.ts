@@ -1,39 +1,51 @@
 import { StorageBlockedError } from '@eventkv/core';
 import { type IDBPDatabase, wrap } from 'idb';
 import type { IndexedDbUpgrade, ResolvedOptions } from './options.js';
-import { type EventKvSchema, STORE } from './schema.js';
+import { INDEX, STORE } from './schema.js';
 
-export type Database = IDBPDatabase<EventKvSchema>;
 type UpgradeTx = Parameters<IndexedDbUpgrade>[3];
 
 /**
  * Opens one connection. `onLost` runs when the connection goes away underneath us: another
  * connection wants a newer version (we close at once; IndexedDB still lets the running
  * transactions finish) or the browser closed it abnormally.
+ *
+ * An upgrade creates the adapter's store and its index when they are missing; then the
+ * app's own `upgrade` runs.
  */
 export const openDatabase = (
   o: ResolvedOptions,
   version: number | undefined,
   onLost: () => void,
-): Promise<Database> =>
+): Promise<IDBDatabase> =>
   new Promise((resolve, reject) => {
     const request = o.factory.open(o.name, version);
     let timer: ReturnType<typeof setTimeout> | undefined;
     let gaveUp = false;
     let upgradeError: unknown;
-    request.onupgradeneeded = (event) => {
-      const db = wrap(request.result) as Database;
+    const failUpgrade = (error: unknown) => {
+      upgradeError ??= error;
       try {
-        if (!db.objectStoreNames.contains(STORE)) db.createObjectStore(STORE);
+        request.transaction?.abort();
+      } catch {
+        // Already aborted.
+      }
+    };
+    request.onupgradeneeded = (event) => {
+      const db = request.result;
+      const tx = request.transaction as IDBTransaction;
+      try {
+        if (!db.objectStoreNames.contains(STORE)) {
+          db.createObjectStore(STORE).createIndex(INDEX, 'x', { unique: true, multiEntry: true });
+        }
         if (o.upgrade) {
-          const tx = wrap(request.transaction as IDBTransaction) as unknown as UpgradeTx;
+          const wrapped = wrap(tx) as unknown as UpgradeTx;
           // Wrapping creates `tx.done`; a failed upgrade rejects it, and the open reports that.
-          tx.done.catch(() => {});
-          o.upgrade(db as IDBPDatabase, event.oldVersion, event.newVersion, tx);
+          wrapped.done.catch(() => {});
+          o.upgrade(wrap(db) as IDBPDatabase, event.oldVersion, event.newVersion, wrapped);
         }
       } catch (error) {
-        upgradeError = error;
-        request.transaction?.abort();
+        failUpgrade(error);
       }
     };
     // A blocked open waits until every other connection closes, which a stale tab may never
@@ -53,7 +65,7 @@ export const openDatabase = (
         onLost();
       };
       db.onclose = onLost;
-      resolve(wrap(db) as Database);
+      resolve(db);
     };
     request.onerror = () => {
       clearTimeout(timer);

@@ -4,22 +4,33 @@ import {
   StorageError,
   StorageFullError,
 } from '@eventkv/core';
-import type { IDBPTransaction } from 'idb';
 import type { Connection } from './connection.js';
 import type { ResolvedOptions } from './options.js';
-import { type EventKvSchema, STORE } from './schema.js';
+import { STORE } from './schema.js';
 
-export type Tx<Mode extends IDBTransactionMode> = IDBPTransaction<
-  EventKvSchema,
-  [typeof STORE],
-  Mode
->;
+/**
+ * Runs one transaction's requests: resolves with its result, or rejects with what failed.
+ * It has already aborted the transaction on any failure of its own.
+ */
+export type Body<T> = (tx: IDBTransaction, store: IDBObjectStore) => Promise<T>;
 
-export type Transact = <Mode extends IDBTransactionMode, T>(
+export type Transact = <T>(
   operation: string,
-  mode: Mode,
-  body: (tx: Tx<Mode>) => Promise<T>,
+  mode: IDBTransactionMode,
+  body: Body<T>,
 ) => Promise<T>;
+
+/** An error of the caller's own (a `plan` or `then` that threw): it reaches the caller as it is. */
+export class Own {
+  constructor(readonly error: unknown) {}
+}
+
+/** Aborts `tx` if it still runs (abort() throws on one that already finished). */
+export const abort = (tx: IDBTransaction): void => {
+  try {
+    tx.abort();
+  } catch {}
+};
 
 // A connection that is closing or was closed underneath us (versionchange, the browser
 // dropping the database, a forced close): reopening fixes these.
@@ -51,29 +62,29 @@ const toEventKvError = (operation: string, error: unknown): Error => {
 export const createTransact =
   (o: ResolvedOptions, connection: Connection, isClosed: () => boolean): Transact =>
   async (operation, mode, body) => {
+    const options: IDBTransactionOptions | undefined =
+      mode === 'readwrite' ? { durability: o.durability } : undefined;
     for (let attempt = 0; ; attempt++) {
       if (isClosed()) throw new StorageError(operation, { detail: 'the adapter was closed' });
-      const db = await connection.get().catch((error: unknown) => {
-        throw toEventKvError('open', error);
-      });
-      let tx: Tx<typeof mode>;
+      const db =
+        connection.live() ??
+        (await connection.get().catch((error: unknown) => {
+          throw toEventKvError('open', error);
+        }));
+      let tx: IDBTransaction;
       try {
-        tx = db.transaction(STORE, mode, { durability: o.durability });
+        tx = db.transaction(STORE, mode, options);
       } catch (error) {
         connection.drop(db);
         if (attempt < o.maxRetries && isLostConnection(error)) continue;
         throw toEventKvError(operation, error);
       }
-      // An aborted transaction rejects `done` even when nobody waits for it.
-      tx.done.catch(() => {});
       try {
-        return await body(tx);
+        return await body(tx, tx.objectStore(STORE));
       } catch (error) {
-        // Whatever failed, nothing of this transaction may commit (a put that threw leaves
-        // the earlier ones queued). It may have aborted already, and then abort() throws.
-        try {
-          tx.abort();
-        } catch {}
+        // Whatever failed, nothing of this transaction may commit.
+        abort(tx);
+        if (error instanceof Own) throw error.error;
         if (isEventKvError(error)) throw error;
         if (mode === 'readonly' && attempt < o.maxRetries && isLostConnection(error)) {
           connection.drop(db);

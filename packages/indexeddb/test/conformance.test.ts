@@ -7,5 +7,5 @@ runConformanceSuite({
   // A fresh in-memory factory per test: nothing is shared between tests.
   createKv: () => createIndexedDbKv({ name: 'conformance', indexedDB: new IDBFactory() }),
   disposeKv: (kv) => (kv as IndexedDbKv).close(),
-  capabilities: { atomic: true, copiesValues: true },
+  capabilities: { atomic: true, copiesValues: true, indexes: true },
 });

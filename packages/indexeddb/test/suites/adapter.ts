@@ -5,6 +5,7 @@ import {
   type KvChangeListener,
 } from '@eventkv/core';
 import { failure } from '@eventkv/core/conformance';
+import { kvCommit, kvGet, kvScan } from '@eventkv/core/kv';
 import { describe, expect, it } from 'vitest';
 import { createIndexedDbKv } from '../../src/index.js';
 import { eventually, type TestBackend, useDatabases } from '../support/databases.js';
@@ -29,31 +30,34 @@ export const adapterTests = (backend: TestBackend): void => {
       }
     });
 
-    it('declares an atomic backend that copies values', () => {
+    it('declares an atomic backend that copies values and keeps index keys', () => {
       const kv = database().connect();
-      expect(kv.capabilities).toEqual({ atomic: true, copiesValues: true });
+      expect(kv.capabilities).toEqual({ atomic: true, copiesValues: true, indexes: true });
     });
 
     it('keeps committed data across connections (a reload)', async () => {
       const db = database();
       const first = db.connect();
-      await first.commit({ puts: [{ key: 'k', value: { at: new Date(5), n: 1n } }] });
+      await kvCommit(first, { puts: [{ key: 'k', value: { at: new Date(5), n: 1n } }] });
       await first.close();
       const second = db.connect();
-      expect(await second.get(['k', 'missing'])).toEqual([{ at: new Date(5), n: 1n }, undefined]);
+      expect(await kvGet(second, ['k', 'missing'])).toEqual([
+        { at: new Date(5), n: 1n },
+        undefined,
+      ]);
     });
 
     it('commits with relaxed durability too', async () => {
       const kv = database().connect({ durability: 'relaxed' });
-      await kv.commit({ puts: [{ key: 'a', value: 1 }] });
-      expect(await kv.scan({ prefix: 'a' })).toEqual([{ key: 'a', value: 1 }]);
+      await kvCommit(kv, { puts: [{ key: 'a', value: 1 }] });
+      expect(await kvScan(kv, { prefix: 'a' })).toEqual([{ key: 'a', value: 1 }]);
     });
 
     it('applies nothing of a commit whose check fails, and names the failed keys', async () => {
       const kv = database().connect();
-      await kv.commit({ puts: [{ key: 'head', value: { v: 1 } }] });
+      await kvCommit(kv, { puts: [{ key: 'head', value: { v: 1 } }] });
       const error = await failure(
-        kv.commit({
+        kvCommit(kv, {
           checks: [
             { key: 'head', equals: { v: 2 } },
             { key: 'other', absent: true },
@@ -63,13 +67,13 @@ export const adapterTests = (backend: TestBackend): void => {
         }),
       );
       expect(isKvConditionError(error) && error.keys).toEqual(['head']);
-      expect(await kv.get(['head', 'e/1'])).toEqual([{ v: 1 }, undefined]);
+      expect(await kvGet(kv, ['head', 'e/1'])).toEqual([{ v: 1 }, undefined]);
     });
 
     it('rejects a value that cannot be stored as InvalidArgumentError, writing nothing', async () => {
       const kv = database().connect();
       const error = await failure(
-        kv.commit({
+        kvCommit(kv, {
           puts: [
             { key: 'a', value: 1 },
             { key: 'b', value: () => 1 },
@@ -77,14 +81,14 @@ export const adapterTests = (backend: TestBackend): void => {
         }),
       );
       expect(isInvalidArgumentError(error)).toBe(true);
-      expect(await kv.get(['a', 'b'])).toEqual([undefined, undefined]);
+      expect(await kvGet(kv, ['a', 'b'])).toEqual([undefined, undefined]);
     });
 
     it('fails every operation after close() with StorageError', async () => {
       const kv = database().connect();
-      await kv.commit({ puts: [{ key: 'a', value: 1 }] });
+      await kvCommit(kv, { puts: [{ key: 'a', value: 1 }] });
       await kv.close();
-      for (const op of [kv.get(['a']), kv.scan({}), kv.commit({ deletes: ['a'] })]) {
+      for (const op of [kvGet(kv, ['a']), kvScan(kv, {}), kvCommit(kv, { deletes: ['a'] })]) {
         expect(isStorageError(await failure(op))).toBe(true);
       }
     });
@@ -97,9 +101,9 @@ export const adapterTests = (backend: TestBackend): void => {
       kv.watch((keys) => {
         seen.push(keys);
       });
-      await kv.commit({ puts: [{ key: 'a', value: 1 }], deletes: ['b'] });
+      await kvCommit(kv, { puts: [{ key: 'a', value: 1 }], deletes: ['b'] });
       expect(seen).toEqual([['a', 'b']]);
-      await failure(kv.commit({ checks: [{ key: 'zzz', equals: 1 }] }));
+      await failure(kvCommit(kv, { checks: [{ key: 'zzz', equals: 1 }] }));
       expect(seen).toHaveLength(1);
     });
 
@@ -109,7 +113,7 @@ export const adapterTests = (backend: TestBackend): void => {
       const b = db.connect();
       const seen: string[] = [];
       b.watch((keys) => seen.push(...keys));
-      await a.commit({ puts: [{ key: 'from-a', value: 1 }] });
+      await kvCommit(a, { puts: [{ key: 'from-a', value: 1 }] });
       await eventually(() => seen.includes('from-a'));
       expect(seen).toEqual(['from-a']);
     });
@@ -120,8 +124,8 @@ export const adapterTests = (backend: TestBackend): void => {
       const loud = db.connect();
       const seen: string[] = [];
       db.connect().watch((keys) => seen.push(...keys));
-      await silent.commit({ puts: [{ key: 'silent', value: 1 }] });
-      await loud.commit({ puts: [{ key: 'loud', value: 1 }] });
+      await kvCommit(silent, { puts: [{ key: 'silent', value: 1 }] });
+      await kvCommit(loud, { puts: [{ key: 'loud', value: 1 }] });
       await eventually(() => seen.includes('loud'));
       expect(seen).toEqual(['loud']);
     });
@@ -136,9 +140,9 @@ export const adapterTests = (backend: TestBackend): void => {
       };
       kv.watch(throwing);
       kv.watch((keys) => kept.push(...keys));
-      await kv.commit({ puts: [{ key: 'one', value: 1 }] });
+      await kvCommit(kv, { puts: [{ key: 'one', value: 1 }] });
       stop();
-      await kv.commit({ puts: [{ key: 'two', value: 2 }] });
+      await kvCommit(kv, { puts: [{ key: 'two', value: 2 }] });
       expect(removed).toEqual(['one']);
       expect(kept).toEqual(['one', 'two']);
     });
@@ -153,7 +157,7 @@ export const adapterTests = (backend: TestBackend): void => {
       b.watch((keys) => closedSeen.push(...keys));
       c.watch((keys) => openSeen.push(...keys));
       await b.close();
-      await a.commit({ puts: [{ key: 'late', value: 1 }] });
+      await kvCommit(a, { puts: [{ key: 'late', value: 1 }] });
       await eventually(() => openSeen.includes('late'));
       expect(closedSeen).toEqual([]);
     });

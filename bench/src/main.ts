@@ -63,6 +63,7 @@ for (const workload of selected) {
     const bySubject = samples[r]!;
     rows.push({
       ...row,
+      subjects: workload.subjects.map((s) => s.name),
       medians: Object.fromEntries(
         SUBJECTS.map((s) => [s.name, maybeMedian(bySubject.get(s.name))]),
       ),

@@ -6,6 +6,8 @@ import type { Row } from './workloads.js';
 
 /** One row's medians by subject name (undefined: the subject lacks or skips the workload). */
 export interface RowResult extends Row {
+  /** The subjects the workload runs (the others print `-`). */
+  readonly subjects: readonly string[];
   readonly medians: Readonly<Record<string, number | undefined>>;
   readonly samples: Readonly<Record<string, readonly number[]>>;
 }
@@ -28,10 +30,11 @@ export interface Target {
 const VERSUS = [mapFloor.name, cloneFloor.name, emmett.name, castore.name];
 const EVENTKV = [eventkv.name, eventkvLean.name];
 
-/** `-`: an eventkv variant not run there; `n/a`: the store lacks the operation. */
-const formatCell = (value: number | undefined, subject: string): string => {
-  if (value === undefined) return EVENTKV.includes(subject) ? '-' : 'n/a';
-  return formatRate(value);
+/** `-`: not run there (an eventkv variant, or a store the workload leaves out); `n/a`: the store lacks the operation. */
+const formatCell = (row: RowResult, subject: string): string => {
+  const value = row.medians[subject];
+  if (value !== undefined) return formatRate(value);
+  return EVENTKV.includes(subject) || !row.subjects.includes(subject) ? '-' : 'n/a';
 };
 
 const formatRatio = (value: number | undefined): string =>
@@ -117,6 +120,17 @@ export const targets = (rows: readonly RowResult[]): Target[] => {
     goal: '>= 99%',
     pass: faster !== undefined && faster >= 99,
   });
+  // Flat in the number of streams: the rate over 10,000 streams over the rate on 1.
+  const flat = (id: string, what: string, subject: string, goal: boolean): Target => {
+    const one = median(`${id} 1`, subject);
+    const many = median(`${id} 10k`, subject);
+    const value = one === undefined || many === undefined ? undefined : many / one;
+    const name = `${id} ${what}, 10k streams vs 1 stream (${subject})`;
+    return goal ? atLeast(name, value, 0.67) : { name, value, goal: 'none', pass: undefined };
+  };
+  out.push(flat('W6a', 'appends/s', eventkv.name, true));
+  out.push(flat('W6a', 'appends/s', eventkvLean.name, false));
+  out.push(flat('W6b', 'version()/s', eventkv.name, true));
   return out;
 };
 
@@ -128,7 +142,7 @@ export const render = (
 ): string => {
   const medians = table(
     ['Median throughput', ...subjects],
-    rows.map((row) => [rowLabel(row), ...subjects.map((s) => formatCell(row.medians[s], s))]),
+    rows.map((row) => [rowLabel(row), ...subjects.map((s) => formatCell(row, s))]),
   );
   // Rows no reference has (W5 load) are left out: the W5 target compares them.
   const ratioLines = rows.flatMap((row) =>

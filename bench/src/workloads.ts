@@ -175,5 +175,72 @@ const w5: Workload = {
   },
 };
 
-export const WORKLOADS: readonly Workload[] = [w1, w2, w3, w4, w5];
+/** W6: the same work over 1 stream and over `MANY` streams, in stores of the same size. */
+const MANY = 10_000;
+/** Events in each W6 store before sampling starts: 100,000 in 1 stream, or 10 in each of 10,000. */
+const W6_EVENTS = 100_000;
+/** Appends (one event each) and `version()` calls per timed call. */
+const W6_CALLS = 10_000;
+const manyIds = Array.from({ length: MANY }, (_, i) => `acc-${i}`);
+
+/**
+ * A store holding `W6_EVENTS` events spread evenly over the first `streams` ids of
+ * `manyIds`, with their versions. Filled through its own appends (setup, not timed).
+ */
+const spreadStore = async (subject: Subject, streams: number) => {
+  const ids = manyIds.slice(0, streams);
+  const per = W6_EVENTS / streams;
+  const store = await seed(
+    subject,
+    ids.map((id) => [id, per] as const),
+  );
+  return { store, ids, versions: ids.map(() => per) };
+};
+
+const w6: Workload = {
+  rows: [
+    { id: 'W6a 1', title: 'append, 1 stream', unit: 'events/s' },
+    { id: 'W6a 10k', title: 'append, 10k streams round-robin', unit: 'events/s' },
+    { id: 'W6b 1', title: 'version(), 1 stream', unit: 'ops/s' },
+    { id: 'W6b 10k', title: 'version(), 10k streams round-robin', unit: 'ops/s' },
+  ],
+  // The peers copy or scan a stream per append, which a 100,000-event stream makes O(n).
+  subjects: [eventkv, eventkvLean, mapFloor, cloneFloor],
+  async prepare(subject) {
+    // Appends go on from where the previous timed call left off: the store keeps growing
+    // (by the same number of events in both), and every append passes the right version.
+    const appends = async (streams: number): Promise<Run> => {
+      const { store, ids, versions } = await spreadStore(subject, streams);
+      let next = 0;
+      return async () => {
+        for (let i = 0; i < W6_CALLS; i++) {
+          const s = next;
+          next = next + 1 === streams ? 0 : next + 1;
+          const version = versions[s]!;
+          await store.append(ids[s]!, [deposits[i]!], version);
+          versions[s] = version + 1;
+        }
+        return W6_CALLS;
+      };
+    };
+    const versions = async (streams: number): Promise<Run> => {
+      const { store, ids, versions: expected } = await spreadStore(subject, streams);
+      return async () => {
+        for (let i = 0, s = 0; i < W6_CALLS; i++, s = s + 1 === streams ? 0 : s + 1) {
+          expect(`${subject.name} version`, await store.version(ids[s]!), expected[s]!);
+        }
+        return W6_CALLS;
+      };
+    };
+    const lean = subject === eventkvLean;
+    return [
+      await appends(1),
+      await appends(MANY),
+      lean ? undefined : await versions(1),
+      lean ? undefined : await versions(MANY),
+    ];
+  },
+};
+
+export const WORKLOADS: readonly Workload[] = [w1, w2, w3, w4, w5, w6];
 export const SUBJECTS: readonly Subject[] = ALL;

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@eventkv/core';
+import { InvalidArgumentError, type Logger } from '@eventkv/core';
 import type { IDBPDatabase, IDBPTransaction } from 'idb';
 
 /**
@@ -30,8 +30,18 @@ export interface IndexedDbKvOptions {
    * (default: the current version; the adapter bumps it by one if its store is missing).
    */
   readonly version?: number;
-  /** Runs in the upgrade transaction after the adapter created its store (if needed). */
+  /**
+   * Runs in the upgrade transaction after the adapter created its store (if needed) and
+   * started migrating a database of the previous layout (see the README).
+   */
   readonly upgrade?: IndexedDbUpgrade;
+  /**
+   * Structured logger (console-compatible, like the store's). The adapter logs only the
+   * migration of a database of the previous layout: `indexeddb.migrated` (info) with its
+   * counts, and `indexeddb.migration.dropped` (warn) for index entries whose event was
+   * missing. Silent by default.
+   */
+  readonly logger?: Logger;
   /**
    * How long an open may stay blocked by another connection holding an older version
    * before it fails with `StorageBlockedError` (default 5 000 ms).

@@ -15,6 +15,7 @@ import { readBody } from '../body.js';
 import type { ApiEnv } from '../context.js';
 import { parseIfMatch, parseInteger, queryParams } from '../params.js';
 import { streamOf, wire } from '../respond.js';
+import { sizeOf } from '../size.js';
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -65,10 +66,10 @@ export const EVENTS_PAGE_LIMITS: PageLimits = Object.freeze({
   maxBytes: 4 * 1024 * 1024,
 });
 
-/** What an event weighs in an answer: its data and metadata in `payloadSize` units. */
+/** What an event weighs in an answer: its data and metadata in `payloadSize` units (`sizeOf`). */
 const eventSize = (event: RecordedEvent, limits: PageLimits): number => {
   try {
-    return 16 + event.type.length + payloadSize(event.data) + payloadSize(event.metadata);
+    return 16 + event.type.length + sizeOf(event.data) + sizeOf(event.metadata);
   } catch {
     // Outside the payload contract (a custom codec's): it travels alone in its page.
     return limits.maxBytes;

@@ -34,8 +34,11 @@ export interface AppOptions {
 const rawPath = (request: Request): string => {
   const url = request.url;
   const start = url.indexOf('/', url.indexOf('://') + 3);
-  const end = url.slice(start).search(/[?#]/);
-  return end === -1 ? url.slice(start) : url.slice(start, start + end);
+  // The first '?' or '#' after it, found without copying the rest of the URL first.
+  let end = url.indexOf('?', start);
+  const hash = url.indexOf('#', start);
+  if (end === -1 || (hash !== -1 && hash < end)) end = hash;
+  return end === -1 ? url.slice(start) : url.slice(start, end);
 };
 
 const CORS_ALLOW_HEADERS = ['Authorization', 'Content-Type', 'If-Match', SESSION_HEADER];
@@ -100,7 +103,8 @@ export const createApp = (options: AppOptions): Hono<ApiEnv> => {
     // Authentication first: an unauthenticated caller learns nothing about paths.
     const principal = await authenticate(authorizationOf(c.req.raw), settings.auth);
     // Malformed escapes are refused here, so each parameter's one decoding cannot fail.
-    for (const [i, segment] of rawPath(c.req.raw).split('/').entries()) {
+    // `c.req.path` is `rawPath` as routing computed it (the URL is not read and cut again).
+    for (const [i, segment] of c.req.path.split('/').entries()) {
       // Only an escape can be malformed: a segment without '%' is not decoded here.
       if (segment.includes('%')) decodeSegment(`path segment ${i}`, segment);
     }

@@ -13,7 +13,7 @@ import { table } from '../sync/stats.js';
 import { type Answer, httpClient } from './client.js';
 import { defaultStorageRoot, startRuntime } from './workerd.js';
 
-const cli = parseCli({ reps: 5, warmup: 1, minMs: 1500 }, [
+const cli = parseCli({ reps: 7, warmup: 1, minMs: 1500 }, [
   'concurrency',
   'streams',
   'events',
@@ -257,7 +257,13 @@ try {
     const floor = of(pair.floor);
     const perRound = mine.map((s, r) => s.perSecond / floor[r]!.perSecond);
     const ofMedians = median(mine.map((s) => s.perSecond)) / median(floor.map((s) => s.perSecond));
-    return { ...pair, perRound, ofMedians };
+    // The same comparison in workerd's CPU per request: floor / eventkv, so that 0.8x means
+    // eventkv takes 1.25 times the floor's CPU (what caps its requests/s when workerd's
+    // thread is the bottleneck).
+    const cpu = (list: readonly Sample[]) =>
+      median(list.flatMap((s) => (s.workerdUs === undefined ? [] : [s.workerdUs])));
+    const cpuRatio = cpu(floor) / cpu(mine);
+    return { ...pair, perRound, ofMedians, cpuRatio };
   });
 
   console.log(
@@ -295,11 +301,17 @@ try {
   console.log();
   console.log(
     table(
-      ['eventkv / floor (requests/s)', 'of the medians', 'per round: median [lowest, highest]'],
+      [
+        'eventkv / floor (requests/s)',
+        'of the medians',
+        'per round: median [lowest, highest]',
+        'CPU: floor / eventkv',
+      ],
       ratios.map((r) => [
         `${r.eventkv} vs ${r.floor.replace(/^\w+: floor, /, '')}`,
         x(r.ofMedians),
         spread(r.perRound, x),
+        Number.isNaN(r.cpuRatio) ? 'n/a' : x(r.cpuRatio),
       ]),
     ),
   );

@@ -2,7 +2,7 @@ import type { Kv, KvChangeListener } from '@eventkv/core';
 import { createConnection } from './connection.js';
 import { createNotifier } from './notify.js';
 import { type IndexedDbKvOptions, resolveOptions } from './options.js';
-import { read } from './read.js';
+import { type Prefetch, read } from './read.js';
 import { createTransact } from './transact.js';
 import { write } from './write.js';
 
@@ -15,8 +15,6 @@ export interface IndexedDbKv extends Kv {
   /** Closes the connection and the change channel; later operations fail. */
   close(): Promise<void>;
 }
-
-const noRange = (): undefined => undefined;
 
 /**
  * The IndexedDB adapter: the event store persisted in a browser tab, a worker or a
@@ -35,10 +33,11 @@ export const createIndexedDbKv = (options: IndexedDbKvOptions): IndexedDbKv => {
   const notifier = createNotifier(`eventkv:${o.name}`, o.broadcast ?? true);
   let closed = false;
   const transact = createTransact(o, connection, () => closed);
+  const prefetch: Prefetch = new Map();
   return {
     name: o.name,
     capabilities: { atomic: true, copiesValues: true, indexes: true },
-    read: (keys, then) => transact('read', 'readonly', read(keys, then ?? noRange, o.keyRange)),
+    read: (keys, then) => transact('read', 'readonly', read(keys, then, o.keyRange, prefetch)),
     async write(keys, plan) {
       notifier.changed(await transact('commit', 'readwrite', write(keys, plan)));
     },

@@ -55,17 +55,17 @@ const indexKeysInOrder = (
  * values in two bulk requests (a reverse scan reverses them, unless it has a limit: it
  * then walks a `prev` cursor, reading only what it returns).
  */
-const scan = (
-  store: IDBObjectStore,
-  keyRange: typeof IDBKeyRange,
-  range: KvScan,
-  done: (entries: KvEntry[]) => void,
-): void => {
+const scan = (store: IDBObjectStore, keyRange: typeof IDBKeyRange, range: KvScan): Pending => {
+  const pending: Pending = {};
+  const done = (entries: KvEntry[]) => {
+    pending.entries = entries;
+    pending.waiting?.(entries);
+  };
   const { start = '', end, empty } = resolveRange(range);
   const { limit, reverse = false } = range;
-  if (empty) {
+  if (empty || (limit !== undefined && limit <= 0)) {
     done([]);
-    return;
+    return pending;
   }
   const byIndex = range.by === 'index';
   const source: RecordSource = byIndex ? store.index(INDEX) : store;
@@ -89,7 +89,7 @@ const scan = (
       }
       done(entries);
     };
-    return;
+    return pending;
   }
   if (reverse && limit !== undefined) {
     const entries: KvEntry[] = [];
@@ -106,7 +106,7 @@ const scan = (
       if (entries.length >= limit) return done(entries);
       at.continue();
     };
-    return;
+    return pending;
   }
   const keys = source.getAllKeys(query, limit);
   const values = source.getAll(query, limit);
@@ -124,19 +124,57 @@ const scan = (
     if (reverse) entries.reverse();
     done(entries);
   };
+  return pending;
 };
+
+/** A range read under way: its entries once read, and who waits for them. */
+interface Pending {
+  entries?: KvEntry[];
+  waiting?: (entries: KvEntry[]) => void;
+}
+
+const sameScan = (a: KvScan, b: KvScan): boolean =>
+  a.prefix === b.prefix &&
+  a.start === b.start &&
+  a.end === b.end &&
+  a.limit === b.limit &&
+  (a.reverse ?? false) === (b.reverse ?? false) &&
+  (a.by ?? 'key') === (b.by ?? 'key');
+
+/** Largest range (in entries) read ahead: bounds what a wrong guess costs. */
+const PREFETCH_ENTRIES = 256;
+/** Point-key lists remembered; past this the memory starts over (it is only a hint). */
+const PREFETCH_KEYS = 2048;
+
+/**
+ * The range each list of point keys planned last, and whether it planned the same one the
+ * time before (`stable`). A stable range is read ahead with the point reads (`read`): a
+ * stream read again while it did not change, a view polled. A range that moves on every
+ * read (a subscription's next page, a stream read between its own appends) is never read
+ * ahead, so a wrong guess costs at most one range read of `PREFETCH_ENTRIES`, after which
+ * the range must be planned twice alike again.
+ */
+export type Prefetch = Map<string, { readonly range: KvScan; readonly stable: boolean }>;
 
 /**
  * Every read, in one readonly transaction: point reads of `keys`, then the range `then`
  * derives from their values (none when it returns undefined), so a stream's head and the
  * events it covers are read together. Requests are queued on the raw transaction and
  * answered by their callbacks: no promise per request, one per read.
+ *
+ * The range depends on the values, so it would cost a second round trip to the backend
+ * after the point reads. When the same point keys planned the same small range the last
+ * two times, that range is queued right behind the point reads (`Prefetch`): if `then`
+ * plans it again, its entries, read in the same transaction and so consistent with the
+ * values, are the answer; otherwise they are dropped and the planned range is read.
+ * `then` runs once, on the values as read.
  */
 export const read =
   (
     keys: readonly string[],
-    then: (values: (KvValue | undefined)[]) => KvScan | undefined,
+    then: ((values: (KvValue | undefined)[]) => KvScan | undefined) | undefined,
     keyRange: typeof IDBKeyRange,
+    prefetch: Prefetch,
   ) =>
   (tx: IDBTransaction, store: IDBObjectStore): Promise<KvRead> =>
     new Promise((resolve, reject) => {
@@ -148,22 +186,47 @@ export const read =
         reject(error);
       };
       tx.onabort = () => fail(tx.error ?? new DOMException('The read was aborted.', 'AbortError'));
+      const memo = keys.length === 1 ? (keys[0] as string) : keys.join('\n');
+      // Only reads that plan a range from point reads take part (not a version read).
+      const planning = then !== undefined && keys.length > 0;
+      const last = planning ? prefetch.get(memo) : undefined;
+      let guessed: Pending | undefined;
+      /** Remembers what `then` planned; nothing planned, or too much to read ahead, is forgotten. */
+      const remember = (range: KvScan | undefined, entries: number) => {
+        if (range === undefined || entries > PREFETCH_ENTRIES) {
+          if (last !== undefined) prefetch.delete(memo);
+          return;
+        }
+        const stable = last !== undefined && sameScan(range, last.range);
+        if (stable && last?.stable) return;
+        if (last === undefined && prefetch.size >= PREFETCH_KEYS) prefetch.clear();
+        prefetch.set(memo, { range, stable });
+      };
       const planned = (values: (KvValue | undefined)[]) => {
         let range: KvScan | undefined;
         try {
-          range = then(values);
+          range = then?.(values);
         } catch (error) {
           return fail(new Own(error));
         }
-        if (range === undefined || (range.limit !== undefined && range.limit <= 0)) {
+        if (range === undefined) {
+          if (planning) remember(undefined, 0);
           settled = true;
           return resolve({ values, entries: [] });
         }
+        const planned = range;
         try {
-          scan(store, keyRange, range, (entries) => {
+          const pending =
+            guessed !== undefined && sameScan(planned, (last as { range: KvScan }).range)
+              ? guessed
+              : scan(store, keyRange, planned);
+          const finish = (entries: KvEntry[]) => {
             settled = true;
+            if (planning) remember(planned, entries.length);
             resolve({ values, entries });
-          });
+          };
+          if (pending.entries !== undefined) finish(pending.entries);
+          else pending.waiting = finish;
         } catch (error) {
           fail(error);
         }
@@ -171,7 +234,8 @@ export const read =
       try {
         if (keys.length === 0) return planned([]);
         const requests = keys.map((key) => store.get(key));
-        // Requests complete in order: when the last one is done, all of them are.
+        if (last?.stable) guessed = scan(store, keyRange, last.range);
+        // Requests complete in order: when the last point read is done, all of them are.
         (requests[requests.length - 1] as IDBRequest).onsuccess = () => {
           const values = new Array<KvValue | undefined>(requests.length);
           for (let i = 0; i < requests.length; i++) {

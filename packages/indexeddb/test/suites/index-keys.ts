@@ -1,7 +1,7 @@
 import { createEventStore, isKvConditionError, type KvScan } from '@eventkv/core';
 import { failure } from '@eventkv/core/conformance';
 import { type Kv, kvScan } from '@eventkv/core/kv';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type TestBackend, useDatabases } from '../support/databases.js';
 import { readRawDatabase } from '../support/raw.js';
 
@@ -30,6 +30,9 @@ const withoutGetAllRecords = async <T>(run: () => Promise<T>): Promise<T> => {
 /** What only this adapter does: its record layout, its unique index, its read paths. */
 export const indexKeyTests = (backend: TestBackend): void => {
   const database = useDatabases(backend);
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
 
   describe(`records and their index keys in IndexedDB (${backend.label})`, () => {
     it('stores each record wrapped, one put per event with its index keys, in one indexed store', async () => {
@@ -150,6 +153,65 @@ export const indexKeyTests = (backend: TestBackend): void => {
           }),
         ),
       ).toBe(own);
+    });
+
+    it('reads a range planned alike twice in a row with the point reads, never answering from a stale guess', async () => {
+      const kv = database().connect();
+      const fill = (count: number, from = 1) =>
+        kv.write(['head'], () => ({
+          puts: [
+            ...Array.from({ length: count }, (_, i) => ({ key: `e/${from + i}`, value: from + i })),
+            { key: 'head', value: from + count - 1 },
+          ],
+        }));
+      // What each read did, in order: point read, range read, planning.
+      const seen: string[] = [];
+      const recording = (name: string, as: string) => {
+        const prototype = IDBObjectStore.prototype as unknown as Record<
+          string,
+          (...args: unknown[]) => unknown
+        >;
+        const original = prototype[name];
+        if (typeof original !== 'function') return;
+        vi.spyOn(prototype, name).mockImplementation(function (this: unknown, ...args: unknown[]) {
+          seen.push(as);
+          return original.apply(this, args);
+        });
+      };
+      recording('get', 'get');
+      recording('getAll', 'range');
+      recording('getAllRecords', 'range');
+      const upToHead = async (reverse = false) => {
+        seen.length = 0;
+        const read = await kv.read(['head'], ([head]) => {
+          seen.push('plan');
+          return { start: 'e/', end: `e/${String(head)}~`, ...(reverse ? { reverse } : {}) };
+        });
+        return read.entries.map((e) => e.value);
+      };
+      await fill(3);
+      expect(await upToHead()).toEqual([1, 2, 3]);
+      expect(seen).toEqual(['get', 'plan', 'range']);
+      expect(await upToHead()).toEqual([1, 2, 3]);
+      expect(seen).toEqual(['get', 'plan', 'range']);
+      // Planned alike twice: read ahead, with the head.
+      expect(await upToHead()).toEqual([1, 2, 3]);
+      expect(seen).toEqual(['get', 'range', 'plan']);
+      // Same bounds, a change within them: the range read ahead is read in the head's
+      // transaction, so it has the change.
+      await kv.write([], () => ({ puts: [{ key: 'e/2', value: 'two' }] }));
+      expect(await upToHead()).toEqual([1, 'two', 3]);
+      // The head moved: what was read ahead is dropped for the planned range, and the new
+      // range is not read ahead until it is planned alike twice.
+      await fill(2, 4);
+      expect(await upToHead()).toEqual([1, 'two', 3, 4, 5]);
+      expect(seen).toEqual(['get', 'range', 'plan', 'range']);
+      expect(await upToHead()).toEqual([1, 'two', 3, 4, 5]);
+      expect(seen).toEqual(['get', 'plan', 'range']);
+      expect(await upToHead(true)).toEqual([5, 4, 3, 'two', 1]);
+      expect(await upToHead()).toEqual([1, 'two', 3, 4, 5]);
+      expect(seen).toEqual(['get', 'plan', 'range']);
+      vi.restoreAllMocks();
     });
 
     it('answers every scan alike with and without getAllRecords (IndexedDB before 3.0)', async () => {

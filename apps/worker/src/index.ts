@@ -1,16 +1,34 @@
 import { type EventStore, InvalidArgumentError } from '@eventkv/core';
-import { createDurableObjectEventStore, type Routing, syncObject } from '@eventkv/durable-object';
+import {
+  EventStoreObject as BaseStoreObject,
+  createDurableObjectEventStore,
+  type EventStoreObjectNamespace,
+  type Routing,
+  syncObject,
+} from '@eventkv/durable-object';
 import { createApp } from './app.js';
 import type { Env } from './env.js';
 
-export { EventStoreObject } from '@eventkv/durable-object';
+/**
+ * The object wrangler deploys (`EVENT_STORE`): the package's, with each stream object
+ * delivering its events to its database's object, the feed that serves `query` and `log`
+ * under the default per-stream routing.
+ */
+export class EventStoreObject extends BaseStoreObject<Env> {
+  protected override feedNamespace(): EventStoreObjectNamespace {
+    return this.env.EVENT_STORE;
+  }
+}
 export type { AppOptions } from './app.js';
 export { createApp } from './app.js';
 export type { Env } from './env.js';
 export type { ApiSettings, AuthSettings } from './settings.js';
 export { settingsFromEnv } from './settings.js';
 
-/** `ROUTING`: `database` serves queries and the log; anything else is the default, `stream`. */
+/**
+ * `ROUTING`: `database` (one object per database, which also serves sync); anything else is
+ * the default, `stream` (one object per stream; queries and the log from the database's feed).
+ */
 export const routingOf = (env: Env): Routing =>
   env.ROUTING === 'database' ? 'database' : 'stream';
 

@@ -208,13 +208,23 @@ describe('database routes', () => {
   const q: typeof api = (db, method, path, options = {}) =>
     api(db, method, path, { ...options, via: sendDatabaseRouted });
 
-  it('refuses queries and the log under the default per-stream routing', async () => {
+  it('serves queries and the log under the default per-stream routing, from the database feed', async () => {
     const db = freshDatabase();
-    for (const path of ['/query/eventType/Opened', '/log']) {
-      const res = await api(db, 'GET', path);
-      expect(res.status).toBe(400);
-      expect(errorOf(res)).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'routing' });
-    }
+    await api(db, 'POST', '/streams/Account/1/events', { body: { events: [deposit(1)] } });
+    await api(db, 'POST', '/streams/Account/2/events', { body: { events: [deposit(2)] } });
+    // The Worker's store waits until the feed holds the appends it made.
+    const log = (await api(db, 'GET', '/log')).body as {
+      events: { metadata: { aggregateId: string }; position: number }[];
+      position: number;
+    };
+    expect(log.events.map((e) => [e.metadata.aggregateId, e.position])).toEqual([
+      ['1', 1],
+      ['2', 2],
+    ]);
+    const byType = (await api(db, 'GET', '/query/eventType/Deposited')).body as {
+      events: unknown[];
+    };
+    expect(byType.events).toHaveLength(2);
   });
 
   it('queries an index by time and pages through the global log (database routing)', async () => {

@@ -126,6 +126,16 @@ export interface StoreCapabilities {
   readonly readLog: boolean;
   /** The indexes `query()` serves. */
   readonly indexes: readonly IndexName[];
+  /**
+   * Where `readLog()` and `query()` read. `'store'` (when absent): the storage the streams
+   * are in, so an append's events are there when it returns, in append order, at the
+   * positions it reports. `'feed'`: a copy the streams deliver to after their appends (a
+   * Durable Object store with one object per stream): positions are the feed's (appends
+   * report none and stream reads carry none), the log holds each stream's events in order
+   * but streams interleave in delivery order, and a read through a store waits until the
+   * feed holds the appends made through that same store (read-your-writes).
+   */
+  readonly databaseReads?: 'store' | 'feed';
 }
 
 export interface QueryOptions {

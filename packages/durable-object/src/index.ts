@@ -12,6 +12,9 @@ export type { DurableObjectKvOptions } from './kv/durable-object-kv.js';
 export { createDurableObjectKv, DURABLE_OBJECT_MAX_ENTRY_BYTES } from './kv/durable-object-kv.js';
 export type {
   AppendCall,
+  FeedDeliverCall,
+  FeedDeliverResult,
+  FeedWaitCall,
   LoadPage,
   OpenCall,
   PageLimits,
@@ -27,6 +30,7 @@ export type {
   SyncCall,
   VersionOfCall,
 } from './object/calls.js';
+export { MAX_FEED_WAIT_MS } from './object/calls.js';
 export type { EventStoreObjectOptions } from './object/event-store-object.js';
 export { EventStoreObject } from './object/event-store-object.js';
 export type { LivePrincipal } from './object/live.js';

@@ -152,13 +152,20 @@ describe("createDurableObjectEventStore, 'stream' routing (default)", () => {
     expect(names[3]).toBe(names[4]);
   });
 
-  it('query and readLog are refused with an InvalidArgumentError naming routing', async () => {
-    const query = await failure(store.query('eventType', 'Deposited'));
-    const log = await failure(store.readLog());
-    for (const error of [query, log]) {
-      expect(isInvalidArgumentError(error)).toBe(true);
-      expect((error as InvalidArgumentError).field).toBe('routing');
-    }
+  it('query and readLog are served by the database feed, with this store reading its own writes', async () => {
+    const database = `feed-${crypto.randomUUID()}`;
+    const ref = uniqueRef(database);
+    await store.stream(ref).append([deposit(1, 'f1'), deposit(2, 'f2')]);
+    expect(store.capabilities).toMatchObject({ readLog: true, databaseReads: 'feed' });
+    const log = await store.readLog({ database });
+    expect(log.events.map((e) => [e.metadata.messageId, e.position])).toEqual([
+      ['f1', 1],
+      ['f2', 2],
+    ]);
+    const page = await store.query('eventType', 'Deposited', { database });
+    expect(page.events.map((e) => e.metadata.messageId)).toEqual(['f1', 'f2']);
+    // The stream itself carries no positions: they are the feed's.
+    expect((await store.stream(ref).read())[0]).not.toHaveProperty('position');
   });
 
   it('an object addressed by one stream name refuses another stream', async () => {

@@ -14,3 +14,17 @@ runStoreConformanceSuite({
   // Twice the property runs (200 model histories): under a minute on a busy two-core machine.
   propertyRunScale: 2,
 });
+
+// One object per stream, each delivering its events to the database's object (the feed),
+// which serves the global log and the queries (`databaseReads: 'feed'`).
+runStoreConformanceSuite({
+  name: "durable-object (workerd, 'stream' routing with the database feed)",
+  createStore: () =>
+    createDurableObjectEventStore(env.STORE, {
+      routing: 'stream',
+      database: `feed-${crypto.randomUUID()}`,
+    }),
+  // A quarter of the property runs: every call is an RPC to a stream object or the feed,
+  // and the 'database' routing run above covers the store's own logic with the full count.
+  propertyRunScale: 0.25,
+});

@@ -1,7 +1,7 @@
 import { afterEach, expect } from 'vitest';
 import type { BankEvent } from '../conformance/harness.js';
 import type { EventStore } from '../store.js';
-import type { StoreCapabilities } from '../types.js';
+import type { EventShape, RecordedEvent, StoreCapabilities } from '../types.js';
 
 export type { BankEvent } from '../conformance/harness.js';
 export { caught, deposit, failure } from '../conformance/harness.js';
@@ -79,8 +79,12 @@ export const probeCapabilities = async (
 ): Promise<StoreCapabilities> => {
   const store = await options.createStore();
   try {
-    const { readLog, indexes } = store.capabilities;
-    return Object.freeze({ readLog, indexes: Object.freeze([...indexes]) });
+    const { readLog, indexes, databaseReads } = store.capabilities;
+    return Object.freeze({
+      readLog,
+      indexes: Object.freeze([...indexes]),
+      ...(databaseReads === undefined ? {} : { databaseReads }),
+    });
   } finally {
     await options.disposeStore?.(store);
   }
@@ -112,3 +116,16 @@ export const useStoreHarness = (
     },
   };
 };
+
+/**
+ * Events as a database-wide read should show them, for comparing with stream reads: the
+ * same, except that from a feed (`databaseReads: 'feed'`) positions are the feed's own and
+ * streams carry none.
+ */
+export const asStreamsHoldThem = <E extends EventShape>(
+  h: StoreHarness,
+  events: readonly RecordedEvent<E>[],
+): RecordedEvent<E>[] =>
+  h.capabilities.databaseReads === 'feed'
+    ? events.map(({ position: _position, ...event }) => event as RecordedEvent<E>)
+    : [...events];

@@ -4,6 +4,7 @@ import type { IndexName } from '../keys.js';
 import type { EventStore } from '../store.js';
 import type { EventInput, QueryPage, RecordedEvent } from '../types.js';
 import {
+  asStreamsHoldThem,
   type BankEvent,
   caught,
   pause,
@@ -95,7 +96,7 @@ export const queryTests = (_options: StoreConformanceOptions, h: StoreHarness): 
           const expected = await history(store);
           const page = await store.query(index, VALUE[index]);
           expect(pageAmounts(page)).toEqual([1, 2, 3, 4, 5]);
-          expect(page.events).toEqual(expected);
+          expect(asStreamsHoldThem(h, page.events)).toEqual(expected);
           expect(page.cursor).toBeUndefined();
         });
 
@@ -137,7 +138,10 @@ export const queryTests = (_options: StoreConformanceOptions, h: StoreHarness): 
           for (const limit of [1, 2, 4, 5]) {
             const pages = await allPages(store, index, limit);
             expect(
-              pages.flatMap((p) => p.events),
+              asStreamsHoldThem(
+                h,
+                pages.flatMap((p) => p.events),
+              ),
               `limit ${limit}`,
             ).toEqual(expected);
             expect(pages.at(-1)!.cursor).toBeUndefined();

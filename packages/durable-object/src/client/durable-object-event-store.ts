@@ -7,10 +7,12 @@ import {
   type QueryOptions,
   type QueryPage,
   type ReadLogOptions,
+  StorageError,
   type StoreCapabilities,
+  type StreamId,
   type StreamRef,
 } from '@eventkv/core';
-import type { SessionInfo } from '../object/calls.js';
+import { MAX_FEED_WAIT_MS, type SessionInfo } from '../object/calls.js';
 import {
   databaseObjectName,
   objectNameFor,
@@ -21,15 +23,20 @@ import { callObject, type EventStoreObjectNamespace } from './object-caller.js';
 import { RemoteSession } from './remote-session.js';
 import { RemoteStream, type RemoteTarget } from './remote-stream.js';
 
-// What an object serves under 'database' routing with the hosted store's default settings.
+// What a database's object serves with the hosted store's default settings.
 const ALL_INDEXES = ['eventType', 'aggregateType', 'user', 'correlation'] as const;
+/** Streams per database whose last append a store remembers for read-your-writes. */
+const MAX_TRACKED_STREAMS = 1000;
 
 export interface DurableObjectEventStoreOptions {
   /**
    * `'stream'` (default): one object per stream, the stream's single writer; streams never
-   * wait on each other, but `query` and `readLog` are refused (no object sees the whole
-   * database). `'database'`: one object per database (tenant), which serves `query` and
-   * `readLog` too, and is the one writer of all its streams.
+   * wait on each other. Each stream object delivers its events to the database's object,
+   * the feed, which serves `query` and `readLog` (`capabilities.databaseReads: 'feed'`: a
+   * read waits until the feed holds the appends made through this store; other writers'
+   * appends show up after the feed's lag). `'database'`: one object per database (tenant),
+   * the one writer of all its streams, which serves `query` and `readLog` from the same
+   * storage.
    */
   readonly routing?: Routing;
   /**
@@ -114,21 +121,46 @@ export const createDurableObjectEventStore = <E extends EventShape = EventShape>
       checkName('ref.id', named.id);
     }
     const id = toStreamId(named);
-    return { namespace, objectName: objectNameFor(id, routing), ref: id };
+    return { namespace, objectName: objectNameFor(id, routing), ref: id, appended };
   };
-  const databaseWide = (operation: string, database: string | undefined): string => {
-    if (routing === 'stream') {
-      throw new InvalidArgumentError(
-        'routing',
-        `${operation} needs routing: 'database' (with 'stream' routing every stream lives in its own object, so none sees the whole database)`,
-      );
+  // Read-your-writes under 'stream' routing: the versions this store appended, per
+  // database, that a database-wide read must find in the feed. Bounded: past the limit the
+  // oldest are forgotten (the feed has long had them).
+  const ownAppends = new Map<string, Map<string, { ref: StreamId; version: number }>>();
+  const appended = (ref: StreamId, version: number): void => {
+    let streams = ownAppends.get(ref.database);
+    if (streams === undefined) {
+      streams = new Map();
+      ownAppends.set(ref.database, streams);
     }
-    return databaseObjectName(database);
+    const key = `${ref.type}/${ref.id}`;
+    streams.delete(key);
+    streams.set(key, { ref, version });
+    if (streams.size > MAX_TRACKED_STREAMS) streams.delete(streams.keys().next().value as string);
+  };
+  const databaseWide = async (operation: string, database: string | undefined): Promise<string> => {
+    const name = databaseObjectName(database);
+    const streams = ownAppends.get(database ?? defaultDatabase);
+    if (routing === 'database' || streams === undefined || streams.size === 0) return name;
+    const waited = [...streams.values()];
+    const held = await callObject<boolean>(namespace, name, operation, (stub) =>
+      stub.feedWait({ streams: waited, timeoutMs: MAX_FEED_WAIT_MS }),
+    );
+    if (!held) {
+      throw new StorageError(operation, {
+        detail: `the database's feed does not hold this store's appends after ${MAX_FEED_WAIT_MS} ms`,
+      });
+    }
+    for (const { ref, version } of waited) {
+      const key = `${ref.type}/${ref.id}`;
+      if (streams.get(key)?.version === version) streams.delete(key);
+    }
+    return name;
   };
   const capabilities: StoreCapabilities = Object.freeze(
     routing === 'database'
       ? { readLog: true, indexes: Object.freeze([...ALL_INDEXES]) }
-      : { readLog: false, indexes: Object.freeze([]) },
+      : { readLog: true, indexes: Object.freeze([...ALL_INDEXES]), databaseReads: 'feed' },
   );
   return {
     capabilities,
@@ -152,14 +184,14 @@ export const createDurableObjectEventStore = <E extends EventShape = EventShape>
     },
     query: async (index, value, queryOptions) => {
       const resolved: QueryOptions = withDatabase(queryOptions ?? {});
-      const name = databaseWide('query', resolved.database);
+      const name = await databaseWide('query', resolved.database);
       return callObject<QueryPage<E>>(namespace, name, 'query', (stub) =>
         stub.query({ index, value, options: resolved }),
       );
     },
     readLog: async (logOptions) => {
       const resolved: ReadLogOptions = withDatabase(logOptions ?? {});
-      const name = databaseWide('readLog', resolved.database);
+      const name = await databaseWide('readLog', resolved.database);
       return callObject<LogPage<E>>(namespace, name, 'readLog', (stub) =>
         stub.readLog({ options: resolved }),
       );

@@ -25,6 +25,8 @@ export type EventStoreObjectRpc = Pick<
   | 'syncPush'
   | 'syncPull'
   | 'syncWait'
+  | 'feedDeliver'
+  | 'feedWait'
 >;
 
 /** The stub type the caller side talks to. */

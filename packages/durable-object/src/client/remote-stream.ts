@@ -34,6 +34,8 @@ export interface RemoteTarget {
   /** The name of the object that holds the stream. */
   readonly objectName: string;
   readonly ref: StreamId;
+  /** Told of every append that wrote events (read-your-writes of database-wide reads). */
+  readonly appended?: (ref: StreamId, version: number) => void;
 }
 
 /**
@@ -88,9 +90,11 @@ export class RemoteStream<E extends EventShape> implements EventStream<E> {
   ): Promise<AppendResult> {
     this.assertUsable();
     const { events: prepared, expectedVersion } = prepareRemoteAppend<E>(events, options);
-    return this.call('append', (stub, call) =>
+    const result = await this.call<AppendResult>('append', (stub, call) =>
       stub.append({ ...call, events: prepared, options: { expectedVersion } }),
     );
+    this.target.appended?.(this.ref, result.version);
+    return result;
   }
 
   /** The whole range, read a page (`ReadPage`) per call. */

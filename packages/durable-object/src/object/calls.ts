@@ -100,3 +100,26 @@ export interface SyncCall {
   readonly principal: SyncPrincipal;
   readonly request: unknown;
 }
+
+/**
+ * A stream object's delivery to its database's feed (under `'stream'` routing): a batch of
+ * the stream's events, in version order, as the stream holds them.
+ */
+export interface FeedDeliverCall {
+  readonly ref: StreamRef;
+  readonly events: readonly RecordedEvent[];
+}
+
+/** What the feed holds of the stream after a delivery: delivery goes on from there. */
+export interface FeedDeliverResult {
+  readonly version: number;
+}
+
+/** The longest a database-wide read waits for the feed to hold the caller's own appends. */
+export const MAX_FEED_WAIT_MS = 10_000;
+
+/** Read-your-writes: waits (up to `timeoutMs`) until the feed holds each stream at its version. */
+export interface FeedWaitCall {
+  readonly streams: readonly { readonly ref: StreamRef; readonly version: number }[];
+  readonly timeoutMs: number;
+}

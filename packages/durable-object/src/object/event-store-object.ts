@@ -15,6 +15,7 @@ import {
   type ReadOptions,
   readPage as readPageOf,
   type Snapshot,
+  type StreamId,
   type StreamRef,
 } from '@eventkv/core';
 import { createReplica, type Replica } from '@eventkv/core/replica';
@@ -32,27 +33,44 @@ import {
   type SyncPrincipal,
   type WaitResponse,
 } from '@eventkv/sync/edge';
+import type { EventStoreObjectNamespace } from '../client/object-caller.js';
 import { createDurableObjectKv } from '../kv/durable-object-kv.js';
 import { databaseObjectName, streamObjectName, toStreamId } from '../routing/object-names.js';
-import { type RpcResult, settle } from '../rpc/result.js';
-import type {
-  AppendCall,
-  LoadPage,
-  OpenCall,
-  PageLimits,
-  QueryCall,
-  ReadCall,
-  ReadLogCall,
-  ReadPage,
-  SaveSnapshotCall,
-  SessionCall,
-  SessionInfo,
-  SnapshotCall,
-  StreamCall,
-  SyncCall,
-  VersionOfCall,
+import { type RpcResult, settle, unwrapResult } from '../rpc/result.js';
+import {
+  type AppendCall,
+  type FeedDeliverCall,
+  type FeedDeliverResult,
+  type FeedWaitCall,
+  type LoadPage,
+  MAX_FEED_WAIT_MS,
+  type OpenCall,
+  type PageLimits,
+  type QueryCall,
+  type ReadCall,
+  type ReadLogCall,
+  type ReadPage,
+  type SaveSnapshotCall,
+  type SessionCall,
+  type SessionInfo,
+  type SnapshotCall,
+  type StreamCall,
+  type SyncCall,
+  type VersionOfCall,
 } from './calls.js';
+import { FeedDelivery } from './feed-delivery.js';
 import { LIVE_PRINCIPAL_HEADER, type LivePrincipal } from './live.js';
+
+/** Where a stream object keeps the last version its database's feed acknowledged. */
+const DELIVERED_KEY = '#feed/delivered';
+
+/** The stream a stream object's name stands for (`streamObjectName`), if it is one. */
+const streamOfName = (name: string | undefined): StreamId | undefined => {
+  const parts = name?.split('/');
+  if (parts?.length !== 3) return undefined;
+  const [database, type, id] = parts.map(decodeURIComponent) as [string, string, string];
+  return { database, type, id };
+};
 
 /** Store settings an `EventStoreObject` subclass may set (everything but the storage). */
 export type EventStoreObjectOptions = Omit<EventStoreOptions, 'kv'>;
@@ -163,6 +181,25 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
   #syncEdge: LocalSyncEdge | undefined;
   /** The sockets' poke, when one is due: changes in one turn of the event loop share it. */
   #poke: { timer: ReturnType<typeof setTimeout>; only: string | null } | undefined;
+  /** A stream object's delivery to its feed (under 'stream' routing with a feed). */
+  #delivery: FeedDelivery | undefined | null;
+  /** Database-wide reads waiting for the feed to hold their caller's appends. */
+  readonly #feedWaiters = new Set<() => void>();
+
+  /**
+   * The namespace of this class, through which a stream object delivers its events to its
+   * database's object (the feed) under `'stream'` routing, so that `query` and `readLog`
+   * work there. Default: none (no delivery; database-wide reads then need `'database'`
+   * routing). A Worker's subclass returns its own binding. (The object cannot find it by
+   * itself: a service binding in `env` answers any property it is asked for.)
+   * @example
+   * export class EventStore extends EventStoreObject<Env> {
+   *   protected override feedNamespace() { return this.env.EVENT_STORE; }
+   * }
+   */
+  protected feedNamespace(): EventStoreObjectNamespace | undefined {
+    return undefined;
+  }
 
   /**
    * Settings of the hosted store (codec, indexes, timeouts, logger...). Called once, on
@@ -181,9 +218,68 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
   #hosted(): Replica {
     this.#replica ??= createReplica({
       ...this.storeOptions(),
+      // A stream object that delivers to a feed keeps no global log or indexes of its
+      // own: the feed keeps them for the whole database, and the stream writes one
+      // record per event.
+      ...(this.#feedDelivery() ? { globalLog: false, indexes: false } : {}),
       kv: createDurableObjectKv(this.ctx.storage),
     });
     return this.#replica;
+  }
+
+  /** The delivery of this object's stream to its feed, if it is a stream object with one. */
+  #feedDelivery(): FeedDelivery | undefined {
+    if (this.#delivery !== undefined) return this.#delivery ?? undefined;
+    const ref = streamOfName(this.ctx.id.name);
+    const namespace = ref && this.feedNamespace();
+    if (ref === undefined || namespace === undefined) {
+      this.#delivery = null;
+      return undefined;
+    }
+    let delivered: number | undefined;
+    this.#delivery = new FeedDelivery({
+      ref,
+      version: () => this.store.stream(ref).version(),
+      read: async (from, to, max) =>
+        (
+          await readPage(
+            this.store.stream(ref),
+            { from, to },
+            { ...this.pageLimits(), maxEvents: max },
+          )
+        ).events,
+      delivered: async () => {
+        if (delivered === undefined) {
+          const [stored] = await this.#hosted().get([DELIVERED_KEY]);
+          delivered = typeof stored === 'number' ? stored : 0;
+        }
+        return delivered;
+      },
+      setDelivered: async (version) => {
+        await this.#hosted().commit({ puts: [{ key: DELIVERED_KEY, value: version }] });
+        delivered = version;
+      },
+      send: async (events) => {
+        const feed = namespace.get(namespace.idFromName(databaseObjectName(ref.database)));
+        const result = await (feed as unknown as EventStoreObject).feedDeliver({ ref, events });
+        return unwrapResult(result as RpcResult<FeedDeliverResult>).version;
+      },
+      arm: (at) => this.ctx.storage.setAlarm(at),
+      now: () => Date.now(),
+      failed: (error) => {
+        this.storeOptions().logger?.warn?.('feed delivery failed; the alarm retries it', {
+          event: 'feed.delivery-failed',
+          ...ref,
+          error: (error as Error)?.message ?? String(error),
+        });
+      },
+    });
+    return this.#delivery;
+  }
+
+  /** A stream object's alarm: delivers what its feed does not hold yet. */
+  override async alarm(): Promise<void> {
+    await this.#feedDelivery()?.alarm();
   }
 
   /** A session-less handle, or the session `sessionId` re-attached from its lease. */
@@ -221,7 +317,12 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
   append(call: AppendCall): Promise<RpcResult<AppendResult>> {
     return settle('append', async () => {
       const result = await (await this.#stream(call)).append(call.events, call.options);
-      if (!result.deduplicated) this.#changed({});
+      if (!result.deduplicated) {
+        this.#changed({});
+        // Arms the alarm with this append (so the events reach the feed whatever happens
+        // next), then delivers without holding up the answer.
+        void this.#feedDelivery()?.appended();
+      }
       return result;
     });
   }
@@ -455,6 +556,69 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
     } catch {
       // Already closed.
     }
+  }
+
+  /**
+   * Takes a stream object's delivery (under `'stream'` routing this database's object is
+   * the feed: it keeps a copy of every stream, with the global log and the indexes).
+   * Idempotent by (stream, version): events it holds are skipped; when it lacks versions
+   * before the batch it takes nothing, and its answer (the version it holds) tells the
+   * stream object where to resume.
+   */
+  feedDeliver(call: FeedDeliverCall): Promise<RpcResult<FeedDeliverResult>> {
+    return settle('feedDeliver', async () => {
+      const { ref, events } = (call ?? {}) as Partial<FeedDeliverCall>;
+      const stream = toStreamId(ref as StreamRef);
+      this.#checkRouting(undefined, stream.database);
+      const replica = this.#hosted();
+      const { version: held } = await replica.head(stream);
+      const first = events?.[0]?.version;
+      if (!Array.isArray(events) || first === undefined || first > held + 1) {
+        return { version: held };
+      }
+      if ((events.at(-1) as { version: number }).version <= held) return { version: held };
+      const { version } = await replica.replicate(stream, events);
+      this.#changed({});
+      for (const wake of this.#feedWaiters) wake();
+      return { version };
+    });
+  }
+
+  /**
+   * Read-your-writes under `'stream'` routing: resolves once this feed holds every stream
+   * at its version, or with `false` after `timeoutMs` (at most `MAX_FEED_WAIT_MS`).
+   */
+  feedWait(call: FeedWaitCall): Promise<RpcResult<boolean>> {
+    return settle('feedWait', async () => {
+      const { streams, timeoutMs } = (call ?? {}) as Partial<FeedWaitCall>;
+      if (!Array.isArray(streams)) {
+        throw new InvalidArgumentError('streams', 'must be an array of { ref, version }');
+      }
+      const deadline = Date.now() + Math.min(Math.max(0, Number(timeoutMs) || 0), MAX_FEED_WAIT_MS);
+      const replica = this.#hosted();
+      const holds = async () => {
+        for (const { ref, version } of streams) {
+          const stream = toStreamId(ref);
+          this.#checkRouting(undefined, stream.database);
+          if ((await replica.head(stream)).version < version) return false;
+        }
+        return true;
+      };
+      while (!(await holds())) {
+        const left = deadline - Date.now();
+        if (left <= 0) return false;
+        await new Promise<void>((resolve) => {
+          const wake = () => {
+            clearTimeout(timer);
+            this.#feedWaiters.delete(wake);
+            resolve();
+          };
+          const timer = setTimeout(wake, left);
+          this.#feedWaiters.add(wake);
+        });
+      }
+      return true;
+    });
   }
 
   /**

@@ -59,11 +59,14 @@ const toEventKvError = (operation: string, error: unknown): Error => {
  * aborted it, so nothing of it was applied, but the cause may be lasting (quota, a clone
  * error); the caller gets a typed error and may retry (appends are idempotent).
  */
-export const createTransact =
-  (o: ResolvedOptions, connection: Connection, isClosed: () => boolean): Transact =>
-  async (operation, mode, body) => {
-    const options: IDBTransactionOptions | undefined =
-      mode === 'readwrite' ? { durability: o.durability } : undefined;
+export const createTransact = (
+  o: ResolvedOptions,
+  connection: Connection,
+  isClosed: () => boolean,
+): Transact => {
+  const durability: IDBTransactionOptions = { durability: o.durability };
+  return async (operation, mode, body) => {
+    const options = mode === 'readwrite' ? durability : undefined;
     for (let attempt = 0; ; attempt++) {
       if (isClosed()) throw new StorageError(operation, { detail: 'the adapter was closed' });
       const db =
@@ -94,3 +97,4 @@ export const createTransact =
       }
     }
   };
+};

@@ -40,7 +40,7 @@ export const runIndexedDbBench = async (
   return {
     subjects: names,
     rows,
-    ratios: adapterRatios(rows, ['eventkv', 'eventkv lean'], ['idb floor']),
+    ratios: adapterRatios(rows, ['eventkv', 'eventkv lean'], ['idb floor', 'idb floor+index']),
     targets: checkTargets(rows, INDEXEDDB_TARGETS),
   };
 };

@@ -53,21 +53,24 @@ export const createMemoryKv = (options: MemoryKvOptions = {}): Kv => {
         );
       }
     }
+    // Each index key is claimed with one search that inserts it where it ends (`add`), and
+    // the claims are undone on a clash, instead of a search to check and one to insert.
     const clashes: string[] = [];
+    const claimed: string[] = [];
     for (const { key, indexKeys } of puts) {
       if (indexKeys === undefined) continue;
       for (const indexKey of indexKeys) {
-        const holder = index.get(indexKey);
-        if (holder !== undefined && holder !== key && order.get(holder) !== undefined) {
-          clashes.push(indexKey);
-        }
+        const holder = index.add(indexKey, key);
+        if (holder === undefined) claimed.push(indexKey);
+        else if (holder === key || order.get(holder) === undefined) index.set(indexKey, key);
+        else clashes.push(indexKey);
       }
     }
-    if (clashes.length > 0) throw new KvConditionError(clashes);
-    for (const { key, value, indexKeys } of puts) {
-      order.set(key, value);
-      if (indexKeys !== undefined) for (const indexKey of indexKeys) index.set(indexKey, key);
+    if (clashes.length > 0) {
+      for (const indexKey of claimed) index.delete(indexKey);
+      throw new KvConditionError(clashes);
     }
+    for (const { key, value } of puts) order.set(key, value);
     for (const key of deletes) order.delete(key);
     if (listeners.size > 0) {
       const changed = [...puts.map((p) => p.key), ...deletes];

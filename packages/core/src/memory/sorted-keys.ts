@@ -83,14 +83,35 @@ export class SortedKeys<V> {
     return true;
   }
 
+  /** The list where `#place` found a key present. */
+  #foundList = 0;
+
   /** Sets `key` to `value`, inserting it in order if it is new. */
   set(key: string, value: V): void {
     if (this.#insertWhereLastFound(key, value)) return;
+    const at = this.#place(key, value);
+    if (at >= 0) (this.#values[this.#foundList] as V[])[at] = value;
+  }
+
+  /**
+   * Inserts `key` with `value` unless it is present, and returns the value it had
+   * (`undefined`: inserted). One search, where a `get` then a `set` would take two.
+   */
+  add(key: string, value: V): V | undefined {
+    const at = this.#place(key, value);
+    return at < 0 ? undefined : (this.#values[this.#foundList] as V[])[at];
+  }
+
+  /**
+   * Inserts `key` in order and returns -1, or, if it is present, leaves it and returns
+   * its position in list `#foundList`.
+   */
+  #place(key: string, value: V): number {
     if (this.#maxes.length === 0) {
       this.#keys.push([key]);
       this.#values.push([value]);
       this.#maxes.push(key);
-      return;
+      return -1;
     }
     const li = this.#listFor(key);
     const keys = this.#keys[li] as string[];
@@ -102,13 +123,14 @@ export class SortedKeys<V> {
     } else {
       const at = lowerBound(keys, key);
       if (keys[at] === key) {
-        values[at] = value;
-        return;
+        this.#foundList = li;
+        return at;
       }
       keys.splice(at, 0, key);
       values.splice(at, 0, value);
     }
     if (keys.length > 2 * LOAD) this.#split(li);
+    return -1;
   }
 
   #split(li: number): void {

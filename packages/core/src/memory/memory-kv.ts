@@ -6,6 +6,18 @@ import { SortedKeys } from './sorted-keys.js';
 
 const NONE: readonly never[] = [];
 
+/** An entry of a scan by index key; a class for the reason `Entry` is (`sorted-keys.ts`). */
+class IndexEntry implements KvEntry {
+  readonly key: string;
+  readonly value: KvValue;
+  readonly indexKey: string;
+  constructor(key: string, value: KvValue, indexKey: string) {
+    this.key = key;
+    this.value = value;
+    this.indexKey = indexKey;
+  }
+}
+
 export interface MemoryKvOptions {
   /** Largest number of keys one write may touch (default: unlimited). */
   readonly maxCommitKeys?: number;
@@ -97,7 +109,7 @@ export const createMemoryKv = (options: MemoryKvOptions = {}): Kv => {
       limit,
     )) {
       const value = order.get(key);
-      if (value !== undefined) out.push({ key, value, indexKey });
+      if (value !== undefined) out.push(new IndexEntry(key, value, indexKey));
     }
     return out;
   };

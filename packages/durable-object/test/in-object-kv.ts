@@ -35,14 +35,9 @@ export const createInObjectKv = (
     for (const listener of listeners) listener(changed);
   };
   return {
-    capabilities: { atomic: true, copiesValues: true },
-    get: (keys) => inObject((kv) => kv.get(keys)),
-    scan: (range) => inObject((kv) => kv.scan(range)),
-    getThenScan: (keys, plan) =>
-      inObject((kv) => (kv.getThenScan as NonNullable<Kv['getThenScan']>)(keys, plan)),
-    commit: (commit) => write((kv) => kv.commit(commit)),
-    // The adapter's read-modify-write, so the suite drives the path appends take.
-    update: (keys, plan) => write((kv) => (kv.update as NonNullable<Kv['update']>)(keys, plan)),
+    capabilities: { atomic: true, copiesValues: true, indexes: true },
+    read: (keys, then) => inObject((kv) => kv.read(keys, then)),
+    write: (keys, plan) => write((kv) => kv.write(keys, plan)),
     watch(listener) {
       listeners.add(listener);
       return () => {

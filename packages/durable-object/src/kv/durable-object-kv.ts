@@ -7,10 +7,13 @@ import {
   KvConditionError,
   type KvEntry,
   type KvScan,
+  type KvValue,
   resolveRange,
 } from '@eventkv/core/kv';
 import { shorten, toKvError, toPutError } from './backend-error.js';
 import { estimateSerializedBytes, keyBytes } from './entry-size.js';
+import { insertIndexKeys, scanIndexKeys } from './index-table.js';
+import { prepareStorage } from './layout.js';
 
 /**
  * Cloudflare's limit on one SQLite-backed Durable Object storage entry: key and value
@@ -27,14 +30,24 @@ export interface DurableObjectKvOptions {
   readonly maxEntryBytes?: number;
 }
 
+const MISSING_TABLE = /no such table: eventkv_/;
+const isMissingTable = (error: unknown): boolean =>
+  MISSING_TABLE.test(error instanceof Error ? error.message : String(error));
+
 // Listeners are shared by every adapter over the same storage, so a store and a
 // subscriber built on two adapters in one object still hear each other's commits.
 const listenersOf = new WeakMap<DurableObjectStorage, Set<KvChangeListener>>();
 
 /**
- * The KV adapter over SQLite-backed Durable Object storage (`ctx.storage`). Every call
- * uses the synchronous KV API; `commit` runs its checks, puts and deletes in one
- * `transactionSync`, so a failed check or a refused put rolls the whole commit back.
+ * The KV adapter over SQLite-backed Durable Object storage (`ctx.storage`). Records go
+ * through the synchronous KV API (`ctx.storage.kv`), their index keys into a table of the
+ * same SQLite database (`ctx.storage.sql`, see `index-table.ts`); `write` runs its checks,
+ * index keys, puts and deletes in one `transactionSync`, so a failed check, a clashing
+ * index key or a refused put rolls the whole write back.
+ *
+ * Creating the adapter creates its tables if needed, and migrates an object written by a
+ * release before index keys (`layout.ts`): a large one in chunks, during which reads and
+ * writes wait.
  *
  * @example
  * export class Ledger extends DurableObject {
@@ -56,13 +69,43 @@ export const createDurableObjectKv = (
       `must be an integer between 1 and ${DURABLE_OBJECT_MAX_ENTRY_BYTES}`,
     );
   }
-  if (typeof storage?.transactionSync !== 'function' || typeof storage.kv !== 'object') {
+  if (
+    typeof storage?.transactionSync !== 'function' ||
+    typeof storage.kv !== 'object' ||
+    typeof storage.sql?.exec !== 'function'
+  ) {
     throw new InvalidArgumentError(
       'storage',
       'must be the storage of a SQLite-backed Durable Object (declare the class under new_sqlite_classes)',
     );
   }
-  const kv = storage.kv;
+  const { kv, sql } = storage;
+  // The tables, and the migration of an older layout. A failure here (or a migration that
+  // goes on over several turns) leaves `ready` false: the next call waits, or tries again.
+  let ready = false;
+  let preparing: Promise<void> | undefined;
+  const prepare = (): void => {
+    preparing = prepareStorage(storage);
+    if (preparing === undefined) ready = true;
+    // Awaited by the calls; a failure is theirs to report, not an unhandled rejection.
+    else preparing.catch(() => {});
+  };
+  try {
+    prepare();
+  } catch {
+    // Tried again, and reported, on the first call.
+  }
+  const whenReady = async (operation: string): Promise<void> => {
+    try {
+      if (preparing === undefined) prepare();
+      if (preparing !== undefined) await preparing;
+      ready = true;
+    } catch (error) {
+      throw toKvError(operation, error);
+    } finally {
+      preparing = undefined;
+    }
+  };
   const listeners = listenersOf.get(storage) ?? new Set<KvChangeListener>();
   listenersOf.set(storage, listeners);
   const notify = (keys: string[]): void => {
@@ -100,6 +143,7 @@ export const createDurableObjectKv = (
     );
     // Thrown inside the callback, so the transaction rolls back (nothing was written yet anyway).
     if (failed.length > 0) throw new KvConditionError(failed);
+    insertIndexKeys(sql, puts);
     for (const { key, value } of puts) {
       try {
         kv.put(key, value);
@@ -129,11 +173,66 @@ export const createDurableObjectKv = (
     return out;
   };
 
+  /** The records holding the index keys of a range, with the index key each was found under. */
+  const listByIndex = (scan: KvScan): KvEntry[] => {
+    let rows: [string, string][];
+    try {
+      rows = scanIndexKeys(sql, scan);
+    } catch (error) {
+      if (!isMissingTable(error)) throw error;
+      // `deleteAll()` dropped the tables with everything else: no index keys are left. The
+      // next call creates the tables again.
+      ready = false;
+      return [];
+    }
+    const out: KvEntry[] = [];
+    for (const [indexKey, key] of rows) {
+      const value = kv.get(key);
+      // Deleting a record that has index keys is outside the contract (core never does):
+      // its index keys then name nothing, and are passed over.
+      if (value !== undefined) out.push({ key, value, indexKey });
+    }
+    return out;
+  };
+
+  /** One write in one `transactionSync`; returns the change it applied. */
+  const writeOnce = (
+    keys: readonly string[],
+    plan: (values: (KvValue | undefined)[]) => KvCommit | undefined,
+  ): KvCommit | undefined => {
+    let commit: KvCommit | undefined;
+    // What the plan throws is the caller's own error and goes back to it unchanged.
+    let refused: { readonly error: unknown } | undefined;
+    try {
+      storage.transactionSync(() => {
+        const values = keys.map((key) => kv.get(key));
+        try {
+          commit = plan(values);
+        } catch (error) {
+          refused = { error };
+          throw error;
+        }
+        if (!commit) return;
+        // Thrown inside the callback: the transaction has written nothing yet.
+        refuseOversize(commit);
+        apply(
+          commit,
+          keys.length === 0 ? undefined : new Map(keys.map((key, i) => [key, values[i]])),
+        );
+      });
+    } catch (error) {
+      if (refused) throw refused.error;
+      throw error;
+    }
+    return commit;
+  };
+
   return {
-    capabilities: { atomic: true, copiesValues: true },
+    capabilities: { atomic: true, copiesValues: true, indexes: true },
     // Synchronous calls with no await between them: nothing else runs in the object
     // meanwhile, so the range is read as of the values.
     async read(keys, then) {
+      if (!ready) await whenReady(then === undefined ? 'get' : 'scan');
       let values: unknown[];
       try {
         values = keys.map((key) => kv.get(key));
@@ -143,35 +242,27 @@ export const createDurableObjectKv = (
       const range = then?.(values.slice());
       if (!range) return { values, entries: [] };
       try {
-        return { values, entries: list(range) };
+        return { values, entries: range.by === 'index' ? listByIndex(range) : list(range) };
       } catch (error) {
         throw toKvError('scan', error);
       }
     },
     async write(keys, plan) {
+      if (!ready) await whenReady('commit');
       let commit: KvCommit | undefined;
-      // What the plan throws is the caller's own error and goes back to it unchanged.
-      let refused: { readonly error: unknown } | undefined;
       try {
-        storage.transactionSync(() => {
-          const values = keys.map((key) => kv.get(key));
-          try {
-            commit = plan(values);
-          } catch (error) {
-            refused = { error };
-            throw error;
-          }
-          if (!commit) return;
-          // Thrown inside the callback: the transaction has written nothing yet.
-          refuseOversize(commit);
-          apply(
-            commit,
-            keys.length === 0 ? undefined : new Map(keys.map((key, i) => [key, values[i]])),
-          );
-        });
+        commit = writeOnce(keys, plan);
       } catch (error) {
-        if (refused) throw refused.error;
-        throw toKvError('commit', error);
+        if (!isMissingTable(error)) throw toKvError('commit', error);
+        // `deleteAll()` dropped the tables (the write applied nothing): create them again,
+        // and write once more.
+        ready = false;
+        await whenReady('commit');
+        try {
+          commit = writeOnce(keys, plan);
+        } catch (again) {
+          throw toKvError('commit', again);
+        }
       }
       if (commit) changed(commit);
     },

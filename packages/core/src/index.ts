@@ -64,6 +64,17 @@ export type { EventStoreOptions } from './options.js';
 export type { PreparedPayload } from './payload.js';
 export { DEFAULT_PAYLOAD_LIMITS, MAX_PAYLOAD_DEPTH, payloadSize } from './payload.js';
 export type { LogPage } from './queries.js';
+export type { PushAck, PushEvents, PushSlowConsumer } from './push-protocol.js';
+export {
+  PUSH_BATCH_EVENTS,
+  PUSH_BUFFER,
+  PUSH_CLOSE_PROTOCOL,
+  PUSH_CLOSE_SLOW_CONSUMER,
+  PUSH_CLOSE_TOKEN_EXPIRED,
+  PUSH_PING,
+  PUSH_PONG,
+  PUSH_SUBPROTOCOL,
+} from './push-protocol.js';
 export type { PageLimits, ReadPage } from './read-page.js';
 export { readPage } from './read-page.js';
 export type { RemoteAppend } from './remote.js';

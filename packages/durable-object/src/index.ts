@@ -6,6 +6,8 @@ export type {
   EventStoreObjectStub,
 } from './client/object-caller.js';
 export { eventStoreObjectRpc } from './client/object-caller.js';
+export type { PushSockets } from './client/push-sockets.js';
+export { pushSockets } from './client/push-sockets.js';
 export type { SyncObject } from './client/sync-object.js';
 export { syncObject } from './client/sync-object.js';
 export type { DurableObjectKvOptions } from './kv/durable-object-kv.js';
@@ -34,6 +36,8 @@ export { MAX_FEED_WAIT_MS } from './object/calls.js';
 export type { EventStoreObjectOptions } from './object/event-store-object.js';
 export { EventStoreObject } from './object/event-store-object.js';
 export type { LivePrincipal } from './object/live.js';
+export type { PushSubscription } from './object/live-push.js';
+export { PUSH_HEADER } from './object/live-push.js';
 export type { Routing } from './routing/object-names.js';
 export { databaseObjectName, objectNameFor, streamObjectName } from './routing/object-names.js';
 export type { RpcResult } from './rpc/result.js';

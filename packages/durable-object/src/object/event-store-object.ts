@@ -60,6 +60,7 @@ import {
 } from './calls.js';
 import { FeedDelivery } from './feed-delivery.js';
 import { LIVE_PRINCIPAL_HEADER, type LivePrincipal } from './live.js';
+import { isPushState, LivePush, PUSH_HEADER, parseSubscription } from './live-push.js';
 
 /** Where a stream object keeps the last version its database's feed acknowledged. */
 const DELIVERED_KEY = '#feed/delivered';
@@ -185,6 +186,8 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
   #delivery: FeedDelivery | undefined | null;
   /** Database-wide reads waiting for the feed to hold their caller's appends. */
   readonly #feedWaiters = new Set<() => void>();
+  /** The live push sockets (`live-push.ts`), made on first use. */
+  #push: LivePush | undefined;
 
   /**
    * The namespace of this class, through which a stream object delivers its events to its
@@ -479,6 +482,7 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
    * poke), except the socket of the replica whose push made all of them (it pulls anyway).
    */
   #schedulePoke(change: EdgeChange): void {
+    this.#pushes().changed();
     if (this.#poke) {
       if (this.#poke.only !== change.clientId) this.#poke.only = null;
       return;
@@ -493,6 +497,7 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
         const now = Date.now();
         for (const socket of this.ctx.getWebSockets()) {
           const live = socket.deserializeAttachment() as LivePrincipal | null;
+          if (isPushState(live)) continue;
           try {
             if (live && live.expiresAt <= now) {
               socket.close(LIVE_CLOSE_TOKEN_EXPIRED, 'token expired');
@@ -514,6 +519,7 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
    * that reconnects pulls what it missed) and after every change of the log.
    */
   override async fetch(request: Request): Promise<Response> {
+    if (request.headers.has(PUSH_HEADER)) return this.#acceptPush(request);
     const raw = request.headers.get(LIVE_PRINCIPAL_HEADER);
     if (raw === null || request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {
       return new Response('expected a live sync WebSocket from the Worker', { status: 426 });
@@ -542,7 +548,11 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
    * waking the object: anything else is a client that does not speak the protocol (or one
    * that would keep the object awake), closed with 1003.
    */
-  override webSocketMessage(socket: WebSocket): void {
+  override webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): void {
+    if (isPushState(socket.deserializeAttachment())) {
+      this.#pushes().message(socket, message);
+      return;
+    }
     try {
       socket.close(1003, `a live sync socket takes only '${PING}'`);
     } catch {
@@ -556,6 +566,40 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
     } catch {
       // Already closed.
     }
+  }
+
+  /** The live push sockets: events read from the hosted store. */
+  #pushes(): LivePush {
+    this.#push ??= new LivePush(this.ctx, {
+      stream: (ref, from, max) => this.store.stream(ref).read({ from, limit: max }),
+      log: async (database, after, max) =>
+        (await this.store.readLog({ database, after, limit: max })).events,
+      failed: (error) =>
+        this.storeOptions().logger?.warn?.('live push failed; the socket was closed', {
+          event: 'push.failed',
+          error: (error as Error)?.message ?? String(error),
+        }),
+    });
+    return this.#push;
+  }
+
+  /**
+   * A push socket (the Worker's `GET .../live`, authenticated there): accepted here when
+   * this object holds what it follows (the stream, or the database's log).
+   */
+  #acceptPush(request: Request): Response {
+    const subscription = parseSubscription(request.headers.get(PUSH_HEADER) as string);
+    try {
+      if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {
+        throw new InvalidArgumentError('Upgrade', 'a push socket is a WebSocket');
+      }
+      if (typeof subscription === 'string') throw new InvalidArgumentError('push', subscription);
+      if (subscription.kind === 'stream') this.#checkRouting(subscription.ref);
+      else this.#checkRouting(undefined, subscription.database);
+    } catch (error) {
+      return new Response((error as Error).message, { status: 400 });
+    }
+    return this.#pushes().accept(subscription);
   }
 
   /**

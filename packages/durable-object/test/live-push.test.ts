@@ -1,0 +1,320 @@
+import { runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import {
+  fromWireJson,
+  PUSH_CLOSE_PROTOCOL,
+  PUSH_CLOSE_SLOW_CONSUMER,
+  PUSH_CLOSE_TOKEN_EXPIRED,
+  PUSH_SUBPROTOCOL,
+  type RecordedEvent,
+  type StreamId,
+} from '@eventkv/core';
+import { describe, expect, it } from 'vitest';
+import {
+  createDurableObjectEventStore,
+  databaseObjectName,
+  type PushSubscription,
+  pushSockets,
+  type Routing,
+  streamObjectName,
+} from '../src/index.js';
+import { type BankEvent, deposit } from './helpers.js';
+import { TestStoreObject } from './worker.js';
+
+// Live push from the objects (the protocol: push-protocol.ts in core): sockets accepted with
+// the hibernation API, pushing a stream from its object and the log from the database's
+// object (the feed under 'stream' routing), with a bounded buffer per socket.
+
+const HOUR = 3_600_000;
+const storeOf = (database: string, routing: Routing) =>
+  createDurableObjectEventStore<BankEvent>(env.STORE, { routing, database });
+const fresh = (): StreamId => ({
+  database: `push-${crypto.randomUUID()}`,
+  type: 'Account',
+  id: crypto.randomUUID(),
+});
+
+/** A push socket opened on the object, recording the batches it receives. */
+interface Subscriber {
+  readonly socket: WebSocket;
+  readonly batches: RecordedEvent[][];
+  /** The points received (versions of a stream, positions of a log), in order. */
+  points(): number[];
+  /** Resolves once `count` events have arrived. */
+  received(count: number): Promise<void>;
+  ack(to: number): void;
+  readonly closed: Promise<{ code: number; reason: string }>;
+}
+
+const subscribe = async (
+  routing: Routing,
+  subscription: PushSubscription,
+  options: { ack?: boolean } = {},
+): Promise<Subscriber> => {
+  const res = await pushSockets(env.STORE, routing).open(
+    subscription,
+    new Request('https://eventkv.test/live', { headers: { Upgrade: 'websocket' } }),
+  );
+  if (res.status !== 101) throw new Error(`${res.status}: ${await res.text()}`);
+  expect(res.headers.get('Sec-WebSocket-Protocol')).toBe(PUSH_SUBPROTOCOL);
+  const socket = res.webSocket as WebSocket;
+  socket.accept();
+  const point = subscription.kind === 'stream' ? 'version' : 'position';
+  const batches: RecordedEvent[][] = [];
+  const waiters: { count: number; resolve: () => void }[] = [];
+  const count = () => batches.reduce((n, b) => n + b.length, 0);
+  socket.addEventListener('message', (event) => {
+    if (event.data === 'pong') return;
+    const message = fromWireJson(String(event.data)) as { type: string; events: RecordedEvent[] };
+    expect(message.type).toBe('events');
+    batches.push(message.events);
+    // As the client does: each batch acknowledged once processed.
+    if (options.ack !== false) {
+      socket.send(JSON.stringify({ type: 'ack', to: message.events.at(-1)?.[point] }));
+    }
+    for (const waiter of waiters.filter((w) => count() >= w.count)) waiter.resolve();
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    socket.addEventListener('close', (event) =>
+      resolve({ code: event.code, reason: event.reason }),
+    ),
+  );
+  return {
+    socket,
+    batches,
+    points: () => batches.flat().map((e) => e[point] as number),
+    received: (n) =>
+      count() >= n
+        ? Promise.resolve()
+        : new Promise((resolve) => waiters.push({ count: n, resolve })),
+    ack: (to) => socket.send(JSON.stringify({ type: 'ack', to })),
+    closed,
+  };
+};
+
+const range = (from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+describe.each(['stream', 'database'] as const)("live push, '%s' routing", (routing) => {
+  it('pushes a stream from the version asked for, then each append, in order', async () => {
+    const ref = fresh();
+    const store = storeOf(ref.database, routing);
+    await store.stream(ref).append([deposit(1), deposit(2), deposit(3)]);
+    const live = await subscribe(routing, {
+      kind: 'stream',
+      ref,
+      from: 2,
+      expiresAt: Date.now() + HOUR,
+    });
+    await live.received(2);
+    await store.stream(ref).append(deposit(4));
+    await store.stream(ref).append([deposit(5), deposit(6)]);
+    // Another stream of the same database is not this socket's.
+    await store.stream({ ...ref, id: 'other' }).append(deposit(99));
+    await live.received(5);
+    await store.stream(ref).append(deposit(7));
+    await live.received(6);
+    expect(live.points()).toEqual(range(2, 7));
+    expect(live.batches.flat().map((e) => (e.data as { amount: number }).amount)).toEqual(
+      range(2, 7),
+    );
+    live.socket.close(1000, 'done');
+  });
+
+  it("pushes the database's log after a position, every stream's appends included", async () => {
+    const ref = fresh();
+    const store = storeOf(ref.database, routing);
+    await store.stream(ref).append([deposit(1), deposit(2)]);
+    // Under 'stream' routing the feed holds the log: wait until it has these two.
+    expect((await store.readLog({ after: 0 })).events).toHaveLength(2);
+    const live = await subscribe(routing, {
+      kind: 'log',
+      database: ref.database,
+      after: 1,
+      expiresAt: Date.now() + HOUR,
+    });
+    await live.received(1);
+    await store.stream({ ...ref, id: 'b' }).append(deposit(3));
+    await store.stream(ref).append(deposit(4));
+    await live.received(3);
+    expect(live.points()).toEqual([2, 3, 4]);
+    expect(live.batches.flat().map((e) => (e.data as { amount: number }).amount)).toEqual([
+      2, 3, 4,
+    ]);
+    live.socket.close(1000, 'done');
+  });
+});
+
+describe('the buffer of a push socket', () => {
+  it('replays history no faster than the client acknowledges it', async () => {
+    const ref = fresh();
+    const store = storeOf(ref.database, 'stream');
+    await store.stream(ref).append(range(1, 5).map((n) => deposit(n)));
+    const live = await subscribe(
+      'stream',
+      { kind: 'stream', ref, from: 1, expiresAt: Date.now() + HOUR, buffer: 2 },
+      { ack: false },
+    );
+    await live.received(2);
+    // Another event stored meanwhile: still replay, so the client is not dropped.
+    await store.stream(ref).append(deposit(6));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(live.points()).toEqual([1, 2]);
+    live.ack(2);
+    await live.received(4);
+    expect(live.points()).toEqual([1, 2, 3, 4]);
+    live.ack(3); // in part: the batch [3, 4] stays in the buffer until 4 is acknowledged
+    live.ack(4);
+    await live.received(6);
+    expect(live.points()).toEqual(range(1, 6));
+    live.socket.close(1000, 'done');
+  });
+
+  it('drops a caught-up consumer that falls a full buffer behind, naming what it acknowledged; it resumes from there', async () => {
+    const ref = fresh();
+    const store = storeOf(ref.database, 'database');
+    await store.stream(ref).append([deposit(1), deposit(2)]);
+    const slow = await subscribe(
+      'database',
+      { kind: 'stream', ref, from: 1, expiresAt: Date.now() + HOUR, buffer: 3 },
+      { ack: false },
+    );
+    await slow.received(2);
+    slow.ack(1);
+    await store.stream(ref).append(range(3, 6).map((n) => deposit(n)));
+    const closed = await slow.closed;
+    expect(closed.code).toBe(PUSH_CLOSE_SLOW_CONSUMER);
+    expect(JSON.parse(closed.reason)).toEqual({ acked: 1 });
+    // Never more than the buffer in flight: a batch is freed by its last point, so [1, 2]
+    // (acknowledged in part) and [3] fill it.
+    expect(slow.points()).toEqual([1, 2, 3]);
+
+    const resumed = await subscribe('database', {
+      kind: 'stream',
+      ref,
+      from: JSON.parse(closed.reason).acked + 1,
+      expiresAt: Date.now() + HOUR,
+      buffer: 3,
+    });
+    await resumed.received(5);
+    expect(resumed.points()).toEqual(range(2, 6));
+    resumed.socket.close(1000, 'done');
+  });
+
+  it('keeps its state in the attachment: an object woken from hibernation goes on where it was', async () => {
+    const ref = fresh();
+    const store = storeOf(ref.database, 'stream');
+    await store.stream(ref).append(range(1, 4).map((n) => deposit(n)));
+    const live = await subscribe(
+      'stream',
+      { kind: 'stream', ref, from: 1, expiresAt: Date.now() + HOUR, buffer: 2 },
+      { ack: false },
+    );
+    await live.received(2);
+    const stub = env.STORE.get(env.STORE.idFromName(streamObjectName(ref)));
+    // What the runtime does after hibernation: a new instance of the class over the same
+    // state and sockets, with nothing in memory, is handed the socket's next message.
+    await runInDurableObject(stub, async (_instance, state) => {
+      const woken = new TestStoreObject(state, env as never);
+      const [server] = state.getWebSockets('push');
+      woken.webSocketMessage(server as WebSocket, JSON.stringify({ type: 'ack', to: 2 }));
+    });
+    await live.received(4);
+    expect(live.points()).toEqual(range(1, 4));
+    live.socket.close(1000, 'done');
+  });
+});
+
+describe('a push socket', () => {
+  it('is closed, with the code to reconnect, once its token has expired', async () => {
+    const ref = fresh();
+    const store = storeOf(ref.database, 'stream');
+    const live = await subscribe('stream', {
+      kind: 'stream',
+      ref,
+      from: 1,
+      expiresAt: Date.now() + 100,
+    });
+    await store.stream(ref).append(deposit(1));
+    await live.received(1);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await store.stream(ref).append(deposit(2));
+    expect((await live.closed).code).toBe(PUSH_CLOSE_TOKEN_EXPIRED);
+    expect(live.points()).toEqual([1]);
+  });
+
+  it('survives a restarted object: the client reconnects from the last version it processed', async () => {
+    const ref = fresh();
+    const store = storeOf(ref.database, 'stream');
+    await store.stream(ref).append([deposit(1), deposit(2)]);
+    const first = await subscribe('stream', {
+      kind: 'stream',
+      ref,
+      from: 1,
+      expiresAt: Date.now() + HOUR,
+    });
+    await first.received(2);
+    const stub = env.STORE.get(env.STORE.idFromName(streamObjectName(ref)));
+    await runInDurableObject(stub, (_instance, state) => {
+      state.abort('restart');
+    }).catch(() => {});
+    await first.closed;
+    await store.stream(ref).append(deposit(3));
+    const last = first.points().at(-1) as number;
+    const second = await subscribe('stream', {
+      kind: 'stream',
+      ref,
+      from: last + 1,
+      expiresAt: Date.now() + HOUR,
+    });
+    await second.received(1);
+    expect([...first.points(), ...second.points()]).toEqual([1, 2, 3]);
+    second.socket.close(1000, 'done');
+  });
+
+  it('answers ping with pong, and closes on anything but an ack of what it sent', async () => {
+    const ref = fresh();
+    await storeOf(ref.database, 'stream').stream(ref).append(deposit(1));
+    const live = await subscribe(
+      'stream',
+      { kind: 'stream', ref, from: 1, expiresAt: Date.now() + HOUR },
+      { ack: false },
+    );
+    await live.received(1);
+    const pong = new Promise((resolve) =>
+      live.socket.addEventListener('message', (event) => {
+        if (event.data === 'pong') resolve(event.data);
+      }),
+    );
+    live.socket.send('ping');
+    expect(await pong).toBe('pong');
+    live.ack(2); // beyond what was sent
+    expect((await live.closed).code).toBe(PUSH_CLOSE_PROTOCOL);
+  });
+
+  it('is refused by an object that does not hold what it follows', async () => {
+    const ref = fresh();
+    const wrong = env.STORE.get(env.STORE.idFromName(databaseObjectName('elsewhere')));
+    const res = await wrong.fetch(
+      new Request('https://eventkv.test/live', {
+        headers: {
+          Upgrade: 'websocket',
+          'X-EventKV-Push': JSON.stringify({
+            kind: 'stream',
+            ref,
+            from: 1,
+            expiresAt: Date.now() + HOUR,
+          }),
+        },
+      }),
+    );
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(/does not live in the object/);
+    const malformed = await wrong.fetch(
+      new Request('https://eventkv.test/live', {
+        headers: { Upgrade: 'websocket', 'X-EventKV-Push': '{"kind":"log"}' },
+      }),
+    );
+    expect(malformed.status).toBe(400);
+  });
+});

@@ -10,6 +10,7 @@ import { decodeSegment } from './params.js';
 import { createRateLimiter, type RateLimiter } from './rate-limit.js';
 import { databaseRoutes } from './routes/database.js';
 import { eventRoutes } from './routes/events.js';
+import { type LiveFor, liveFromEnv, liveRoutes } from './routes/live.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { snapshotRoutes } from './routes/snapshots.js';
 import { type SyncFor, syncRoutes } from './routes/sync.js';
@@ -25,6 +26,11 @@ export interface AppOptions {
    * routes answer 404). May throw, e.g. `InvalidArgumentError` where sync is not served.
    */
   readonly syncFor?: SyncFor;
+  /**
+   * Where the live push sockets of a database go (`GET .../live`; default `liveFromEnv`:
+   * the `EVENT_STORE` objects under `ROUTING`). Returning `undefined`: those routes answer 404.
+   */
+  readonly liveFor?: LiveFor;
 }
 
 /**
@@ -137,5 +143,6 @@ export const createApp = (options: AppOptions): Hono<ApiEnv> => {
   app.route(`${stream}/sessions`, sessionRoutes);
   app.route('/v1/:database', databaseRoutes);
   app.route('/v1/:database/sync', syncRoutes(options.syncFor));
+  app.route('/v1/:database', liveRoutes(options.liveFor ?? liveFromEnv));
   return app;
 };

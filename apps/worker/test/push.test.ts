@@ -1,0 +1,213 @@
+import { env } from 'cloudflare:workers';
+import { fromWire } from '@eventkv/client';
+import {
+  PUSH_CLOSE_SLOW_CONSUMER,
+  PUSH_CLOSE_TOKEN_EXPIRED,
+  PUSH_SUBPROTOCOL,
+  type RecordedEvent,
+} from '@eventkv/core';
+import { createDurableObjectEventStore, pushSockets } from '@eventkv/durable-object';
+import { describe, expect, it } from 'vitest';
+import { createApp, type Env } from '../src/index';
+import { api, freshDatabase, ORIGIN, send, type TokenClaims, tokenFor } from './helpers';
+
+// The live push routes (`GET .../streams/{type}/{id}/live`, `GET .../log/live`): sockets
+// authenticated as the reads are, pushing events from the objects under both routings.
+
+/** The API with 'database' routing, its push sockets included. */
+const databaseRouted = createApp({
+  storeFor: (_database, bindings) =>
+    createDurableObjectEventStore(bindings.EVENT_STORE, { routing: 'database' }),
+  liveFor: (_database, bindings) => pushSockets(bindings.EVENT_STORE, 'database'),
+});
+const sendDatabaseRouted = async (request: Request) =>
+  databaseRouted.fetch(request, env as unknown as Env);
+
+const ROUTINGS = [
+  ['stream', send],
+  ['database', sendDatabaseRouted],
+] as const;
+
+interface Opened {
+  readonly status: number;
+  readonly protocol: string | null;
+  readonly socket: WebSocket | null;
+  readonly events: RecordedEvent[];
+  readonly body: unknown;
+  received(count: number): Promise<void>;
+  readonly closed: Promise<{ code: number; reason: string }>;
+}
+
+const open = async (
+  db: string,
+  path: string,
+  options: {
+    claims?: TokenClaims;
+    protocols?: (token: string) => string[];
+    via?: (request: Request) => Promise<Response>;
+    upgrade?: boolean;
+    ack?: boolean;
+    point?: 'version' | 'position';
+  } = {},
+): Promise<Opened> => {
+  const token = await tokenFor(db, options.claims);
+  const protocols = options.protocols?.(token) ?? [PUSH_SUBPROTOCOL, `bearer.${token}`];
+  const res = await (options.via ?? send)(
+    new Request(`${ORIGIN}/v1/${db}${path}`, {
+      headers: {
+        // Without the upgrade the token is read from the Authorization header only.
+        ...(options.upgrade === false
+          ? { Authorization: `Bearer ${token}` }
+          : { Upgrade: 'websocket' }),
+        'Sec-WebSocket-Protocol': protocols.join(', '),
+      },
+    }),
+  );
+  const events: RecordedEvent[] = [];
+  const waiters: { count: number; resolve: () => void }[] = [];
+  const socket = res.webSocket;
+  let closed: Promise<{ code: number; reason: string }> = new Promise(() => {});
+  let body: unknown;
+  if (socket) {
+    socket.accept();
+    closed = new Promise((resolve) =>
+      socket.addEventListener('close', (event) =>
+        resolve({ code: event.code, reason: event.reason }),
+      ),
+    );
+    socket.addEventListener('message', (event) => {
+      const batch = (fromWire(String(event.data)) as { events: RecordedEvent[] }).events;
+      events.push(...batch);
+      const to = batch.at(-1)?.[options.point ?? 'version'];
+      if (options.ack !== false) socket.send(JSON.stringify({ type: 'ack', to }));
+      for (const waiter of waiters.filter((w) => events.length >= w.count)) waiter.resolve();
+    });
+  } else {
+    body = await res.json();
+  }
+  return {
+    status: res.status,
+    protocol: res.headers.get('Sec-WebSocket-Protocol'),
+    socket,
+    events,
+    body,
+    closed,
+    received: (count) =>
+      events.length >= count
+        ? Promise.resolve()
+        : new Promise((resolve) => waiters.push({ count, resolve })),
+  };
+};
+
+const deposit = (amount: number) => ({ type: 'Deposited', data: { amount } });
+const appendTo = (db: string, id: string, amounts: number[], via = send) =>
+  api(db, 'POST', `/streams/Account/${id}/events`, {
+    body: { events: amounts.map(deposit) },
+    via,
+  });
+const amounts = (events: RecordedEvent[]) =>
+  events.map((e) => (e.data as { amount: number }).amount);
+
+describe.each(ROUTINGS)("live push over the Worker, '%s' routing", (_routing, via) => {
+  it('pushes a stream from ?from=, then its appends, in order and once each', async () => {
+    const db = freshDatabase();
+    await appendTo(db, 'a', [1, 2], via);
+    const live = await open(db, '/streams/Account/a/live?from=1', { via });
+    expect(live.status).toBe(101);
+    expect(live.protocol).toBe(PUSH_SUBPROTOCOL);
+    await live.received(2);
+    await appendTo(db, 'a', [3], via);
+    await appendTo(db, 'b', [100], via);
+    await appendTo(db, 'a', [4, 5], via);
+    await live.received(5);
+    expect(amounts(live.events)).toEqual([1, 2, 3, 4, 5]);
+    expect(live.events.map((e) => e.version)).toEqual([1, 2, 3, 4, 5]);
+    live.socket?.close(1000, 'done');
+  });
+
+  it('pushes the log from ?after=, every stream of the database', async () => {
+    const db = freshDatabase();
+    await appendTo(db, 'a', [1], via);
+    const live = await open(db, '/log/live?after=0', { via, point: 'position' });
+    expect(live.status).toBe(101);
+    await live.received(1);
+    await appendTo(db, 'b', [2], via);
+    await appendTo(db, 'a', [3], via);
+    await live.received(3);
+    expect(amounts(live.events)).toEqual([1, 2, 3]);
+    expect(live.events.map((e) => e.position)).toEqual([1, 2, 3]);
+    live.socket?.close(1000, 'done');
+  });
+
+  it('drops a slow consumer with the last point it acknowledged, and resumes it without a skip or a repeat', async () => {
+    const db = freshDatabase();
+    const slow = await open(db, '/streams/Account/a/live?from=1&buffer=2', { via, ack: false });
+    await appendTo(db, 'a', [1], via);
+    await slow.received(1);
+    await appendTo(db, 'a', [2, 3, 4], via);
+    const closed = await slow.closed;
+    expect(closed.code).toBe(PUSH_CLOSE_SLOW_CONSUMER);
+    const { acked } = JSON.parse(closed.reason) as { acked: number };
+    expect(acked).toBe(0);
+    const resumed = await open(db, `/streams/Account/a/live?from=${acked + 1}&buffer=2`, { via });
+    await resumed.received(4);
+    expect(amounts(resumed.events)).toEqual([1, 2, 3, 4]);
+    resumed.socket?.close(1000, 'done');
+  });
+});
+
+describe('the live push routes', () => {
+  it('close the socket once its token has expired, before sending anything more', async () => {
+    const db = freshDatabase();
+    const live = await open(db, '/streams/Account/a/live?from=1', {
+      claims: { exp: Math.floor(Date.now() / 1000) + 1 },
+    });
+    expect(live.status).toBe(101);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await appendTo(db, 'a', [1]);
+    expect((await live.closed).code).toBe(PUSH_CLOSE_TOKEN_EXPIRED);
+    expect(live.events).toEqual([]);
+  });
+
+  it('refuse a missing, foreign or expired token, a missing subprotocol, a plain GET and bad points', async () => {
+    const db = freshDatabase();
+    const path = '/streams/Account/a/live?from=1';
+    const code = (o: Opened) => (o.body as { error: { code: string } }).error.code;
+
+    const noToken = await open(db, path, { protocols: () => [PUSH_SUBPROTOCOL] });
+    expect([noToken.status, code(noToken)]).toEqual([401, 'UNAUTHORIZED']);
+    const foreign = await open(db, path, { claims: { db: freshDatabase() } });
+    expect([foreign.status, code(foreign)]).toEqual([403, 'FORBIDDEN']);
+    const expired = await open(db, path, { claims: { exp: Math.floor(Date.now() / 1000) - 10 } });
+    expect(expired.status).toBe(401);
+    const noProtocol = await open(db, path, { protocols: (token) => [`bearer.${token}`] });
+    expect(noProtocol.status).toBe(400);
+    const plain = await open(db, path, { upgrade: false });
+    expect(plain.status).toBe(400);
+    for (const bad of [
+      '/streams/Account/a/live',
+      '/streams/Account/a/live?from=0',
+      '/streams/Account/a/live?from=1&buffer=0',
+      '/streams/Account/a/live?from=1&buffer=1001',
+      '/streams/Account/a/live?from=1&after=2',
+      '/log/live',
+      '/log/live?after=-1',
+    ]) {
+      const refused = await open(db, bad);
+      expect([bad, refused.status, code(refused)]).toEqual([bad, 400, 'INVALID_ARGUMENT']);
+    }
+  });
+
+  it('answer 404 where the app has no push sockets', async () => {
+    const db = freshDatabase();
+    const app = createApp({
+      storeFor: (_database, bindings) =>
+        createDurableObjectEventStore(bindings.EVENT_STORE, { routing: 'database' }),
+      liveFor: () => undefined,
+    });
+    const none = await open(db, '/log/live?after=0', {
+      via: async (request) => app.fetch(request, env as unknown as Env),
+    });
+    expect(none.status).toBe(404);
+  });
+});

@@ -23,9 +23,14 @@ export type WorkerSpec =
       readonly name: string;
       /**
        * apps/worker as `wrangler.jsonc` sets it (compatibility date and flags, vars, the
-       * SQLite-backed `EventStoreObject`), with `vars` over the config's.
+       * SQLite-backed `EventStoreObject`), with `vars` over the config's. `entry`, when
+       * given, replaces the config's `main`: a bench module that exports the Worker and an
+       * `EventStoreObject` of its own (e.g. one that also reports what its feed applied).
        */
-      readonly eventkv: { readonly vars: Readonly<Record<string, string>> };
+      readonly eventkv: {
+        readonly vars: Readonly<Record<string, string>>;
+        readonly entry?: string;
+      };
     }
   | {
       readonly name: string;
@@ -164,7 +169,11 @@ export const startWorkerd = async (
   const scripts = new Map<string, string>(
     await Promise.all(
       workers.map(
-        async (w) => [w.name, await bundle('eventkv' in w ? main : w.entry)] as [string, string],
+        async (w) =>
+          [w.name, await bundle('eventkv' in w ? (w.eventkv.entry ?? main) : w.entry)] as [
+            string,
+            string,
+          ],
       ),
     ),
   );

@@ -11,6 +11,7 @@ import { median } from '../../src/measure.js';
 import { makeDeposits } from '../../src/subject.js';
 import { header, machine, positiveInt, writeJson } from '../shared/cli.js';
 import { table } from '../sync/stats.js';
+import { pushSubject } from './push.js';
 import { startRuntime } from './workerd.js';
 
 const { values } = parseArgs({
@@ -291,6 +292,27 @@ const subjects: Subject[] = [
   hubSubject(1),
   hubSubject(MANY),
   echoSubject(),
+  // Push: the events themselves, from the object that holds them (see push.ts).
+  ...(['database', 'stream'] as const).flatMap((routing) =>
+    (['stream', 'log'] as const).map((kind) =>
+      pushSubject({
+        base: routing === 'database' ? runtime.eventkv : runtime.eventkvStream,
+        routing,
+        kind,
+        count: 1,
+        secret: SECRET,
+        started,
+      }),
+    ),
+  ),
+  pushSubject({
+    base: runtime.eventkvStream,
+    routing: 'stream',
+    kind: 'stream',
+    count: MANY,
+    secret: SECRET,
+    started,
+  }),
 ];
 
 /** Nearest-rank percentile of sorted values. */
@@ -426,6 +448,11 @@ try {
     ['eventkv, 1 socket', 'floor: echo, 1 socket (round trip)'],
     [`eventkv, ${MANY} sockets: first`, `floor: object pokes ${MANY} sockets: first`],
     [`eventkv, ${MANY} sockets: last`, `floor: object pokes ${MANY} sockets: last`],
+    ['push stream, stream routing, 1 socket', 'floor: object pokes 1 socket'],
+    [
+      `push stream, stream routing, ${MANY} sockets: last`,
+      `floor: object pokes ${MANY} sockets: last`,
+    ],
   ];
   const find = (label: string) => rows.find((r) => r.label === label) as (typeof rows)[number];
   const ratios = pairs.map(([e, f]) => {

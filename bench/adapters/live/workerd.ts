@@ -8,6 +8,8 @@ import { benchWorker, startWorkerd } from '../shared/workerd.js';
 export interface Runtime {
   /** The eventkv Worker's own socket. */
   readonly eventkv: URL;
+  /** The same Worker with `ROUTING=stream` (its own objects), for the push subjects. */
+  readonly eventkvStream: URL;
   /** The floor Worker's own socket. */
   readonly floor: URL;
   dispose(): Promise<void>;
@@ -22,6 +24,7 @@ export interface Runtime {
 export const startRuntime = async (vars: Readonly<Record<string, string>>): Promise<Runtime> => {
   const workerd = await startWorkerd([
     { name: 'eventkv', eventkv: { vars } },
+    { name: 'eventkv-stream', eventkv: { vars: { ...vars, ROUTING: 'stream' } } },
     {
       name: 'floor',
       entry: benchWorker('live/floor-worker.ts'),
@@ -30,6 +33,7 @@ export const startRuntime = async (vars: Readonly<Record<string, string>>): Prom
   ]);
   return {
     eventkv: workerd.url('eventkv'),
+    eventkvStream: workerd.url('eventkv-stream'),
     floor: workerd.url('floor'),
     dispose: () => workerd.dispose(),
   };

@@ -277,8 +277,8 @@ export const AccountView = ({
             }
           : {}),
       });
-      // Shown at once: the live tail delivers these too (applyNew ignores what it has), but
-      // over HTTP only at its next poll.
+      // Shown at once, before the live tail's delivery of the same events (it follows the
+      // replica's change feed; applyNew ignores what it has). Nothing here polls.
       applyNew(await ledger.stream(id).read({ from: loaded.version + 1 }));
       setAmount('');
       setNotice(`${done}, now at version ${result.version}.`);

@@ -34,8 +34,15 @@ const list = (name: string, value: string): number[] =>
   value.split(',').map((v) => positiveInt(name, v));
 /** Streams the appends spread over, one case each. */
 const CASES = list('streams', cli.extra.streams ?? '1,10,100');
-/** Events per delivery in the feed-alone phase, one case each (at most 100, as stream objects send). */
-const BATCHES = list('batches', cli.extra.batches ?? '1,10,100');
+/**
+ * Events per delivery in the feed-alone phase, one case each: stream objects send 1 to 100;
+ * 0 is the call alone (an empty delivery, answered after one read of the stream's head).
+ */
+const BATCHES = (cli.extra.batches ?? '0,1,10,100').split(',').map((v) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error('--batches: integers, 0 or more');
+  return n;
+});
 /** Deliveries the Worker sends the feed per request in the feed-alone phase. */
 const CALLS = positiveInt('calls', cli.extra.calls ?? '20');
 const ONLY = cli.plain.only;
@@ -289,6 +296,8 @@ const appendCell = (routing: (typeof ROUTINGS)[number], streams: number): Cell =
 // The feed alone.
 
 interface FloodSample {
+  /** Events per delivery. */
+  readonly batch: number;
   readonly deliveries: number;
   readonly seconds: number;
   readonly deliveriesPerSecond: number;
@@ -300,7 +309,10 @@ interface FloodSample {
 let template = '';
 
 const floodCell = (batch: number): Cell => ({
-  name: `feed alone, ${batch} event${batch === 1 ? '' : 's'} per delivery`,
+  name:
+    batch === 0
+      ? 'feed alone, empty deliveries (the call only)'
+      : `feed alone, ${batch} event${batch === 1 ? '' : 's'} per delivery`,
   phase: 'feed',
   async run(): Promise<FloodSample> {
     const url = new URL(
@@ -324,6 +336,7 @@ const floodCell = (batch: number): Cell => ({
     // Forgets what this feed noted (its deliveries are not timed here).
     await deliveries('feed', FLOOD_DATABASE);
     return {
+      batch,
       deliveries: count,
       seconds,
       deliveriesPerSecond: count / seconds,
@@ -522,7 +535,7 @@ try {
     console.log();
     console.log(
       table(
-        ['feed alone', 'deliveries/s', 'events/s', 'workerd CPU µs/delivery'],
+        ['feed alone', 'deliveries/s', 'events/s', 'workerd CPU µs/delivery', 'µs/event'],
         floodRows.map(({ cell, samples: list }) => [
           cell.name.replace(/^feed alone, /, ''),
           spread(
@@ -534,6 +547,9 @@ try {
             formatRate,
           ),
           cpuOf(list),
+          list[0]?.batch && cpuOf(list) !== 'n/a'
+            ? (Number(cpuOf(list)) / list[0].batch).toFixed(0)
+            : '-',
         ]),
       ),
     );

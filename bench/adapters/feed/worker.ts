@@ -18,7 +18,8 @@
  * - `POST /bench/flood?db=<database>&batch=<B>&calls=<K>`, body: one recorded event as a
  *   template: the Worker sends the feed K deliveries of B events each, one after the other,
  *   for a new stream of its own; the feed's own throughput, without stream objects or HTTP
- *   per delivery.
+ *   per delivery. With B = 0 each delivery is an empty batch, which the feed answers after
+ *   reading the stream's head: the call's own cost, without applying anything.
  */
 import {
   databaseObjectName,
@@ -83,8 +84,9 @@ const flood = async (env: BenchEnv, params: URLSearchParams, template: unknown) 
   const db = params.get('db') ?? 'bench';
   const batch = Number(params.get('batch'));
   const calls = Number(params.get('calls'));
-  if (!(batch >= 1 && calls >= 1))
-    return new Response('batch and calls: 1 or more', { status: 400 });
+  if (!(Number.isInteger(batch) && batch >= 0 && Number.isInteger(calls) && calls >= 1)) {
+    return new Response('batch: 0 or more; calls: 1 or more', { status: 400 });
+  }
   const base = template as { metadata: Record<string, unknown> };
   const id = `flood-${Date.now().toString(36)}-${++floods}`;
   const ref = { database: db, type: 'Account', id };

@@ -1,17 +1,17 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import {
-  createEventStore,
-  createSuperjsonCodec,
-  type EventStore,
-  type EventStream,
-  type IndexName,
-  type RecordedEvent,
-} from '@eventkv/core';
+import { createEventStore, type EventStore } from '@eventkv/core';
 import { kvScan } from '@eventkv/core/kv';
 import { createReplica } from '@eventkv/core/replica';
 import { createManualClock } from '@eventkv/core/testing';
 import { describe, expect, it } from 'vitest';
+import { retryAppends } from '../../core/test/legacy/answers.js';
+import { decodeLegacyFixture, legacyStoreTests } from '../../core/test/legacy/checks.js';
+import {
+  legacyEventEntries,
+  legacyPointerTarget,
+  LEGACY_POINTER as POINTER,
+} from '../../core/test/legacy/layout.js';
 import { createDurableObjectKv, eventStoreObjectRpc, unwrapResult } from '../src/index.js';
 import { legacyTarget, migrateLegacyEntries, prepareStorage } from '../src/kv/layout.js';
 import encoded from './fixtures/legacy-kv.json';
@@ -19,10 +19,9 @@ import { freshHost } from './in-object-kv.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: the fixture's answers, compared as recorded
 type Json = any;
-type EventRef = [type: string, id: string, version: number];
 
 /** `legacy-kv.json` (see `fixtures/generate-legacy.ts`), decoded: Dates, Maps, bigints back. */
-const fixture = createSuperjsonCodec().decode(encoded as never) as {
+const fixture = decodeLegacyFixture(encoded) as {
   meta: Json;
   entries: { key: string; value: unknown }[];
   expected: Json;
@@ -30,7 +29,6 @@ const fixture = createSuperjsonCodec().decode(encoded as never) as {
 const { expected } = fixture;
 
 /** The entries the previous release kept for index keys (message ids, log, queries). */
-const POINTER = /^[^/#$]+\/[igx]\//;
 const pointers = fixture.entries.filter((e) => POINTER.test(e.key));
 const records = fixture.entries.filter((e) => !POINTER.test(e.key));
 
@@ -54,49 +52,6 @@ const tables = (storage: DurableObjectStorage) =>
 
 const indexRows = (storage: DurableObjectStorage) =>
   storage.sql.exec<{ ikey: string; key: string }>('SELECT ikey, key FROM eventkv_index').toArray();
-
-const refOf = (e: RecordedEvent): EventRef => [
-  e.metadata.aggregateType,
-  e.metadata.aggregateId,
-  e.version,
-];
-
-/** A recorded event as an append's input again, as the fixture's generator made its retries. */
-const asInput = (e: RecordedEvent) => {
-  const m = e.metadata;
-  return {
-    type: e.type,
-    ...(e.data === undefined ? {} : { data: e.data }),
-    metadata: {
-      messageId: m.messageId,
-      schemaVersion: m.schemaVersion,
-      ...(m.userId === undefined ? {} : { userId: m.userId }),
-      ...(m.correlationId === undefined ? {} : { correlationId: m.correlationId }),
-      ...(m.causationId === undefined ? {} : { causationId: m.causationId }),
-    },
-  };
-};
-
-/** Every page of a query (pages of 10, as recorded), concatenated. */
-const queryAll = async (
-  store: EventStore,
-  index: IndexName,
-  value: string,
-  options: Json,
-): Promise<RecordedEvent[]> => {
-  const events: RecordedEvent[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.query(index, value, {
-      ...options,
-      limit: 10,
-      ...(cursor ? { cursor } : {}),
-    });
-    events.push(...page.events);
-    cursor = page.cursor;
-  } while (cursor !== undefined);
-  return events;
-};
 
 /**
  * Runs `body` in a fresh object whose storage holds the previous release's entries, with
@@ -128,98 +83,28 @@ describe('migration from the layout of the previous release (legacy-kv.json)', (
     // Every other entry as it was (the fixture's entries are in key order).
     expect(result.kept).toEqual(records);
     // Every pointer is an index key now, of the event it pointed to: the test's own reading.
-    const pad = (n: number) => String(n).padStart(16, '0');
-    const eventOf = (key: string, value: Json) => {
-      const [db, kind, type, id] = key.split('/');
-      return kind === 'i'
-        ? `${db}/e/${type}/${id}/${pad(value.version)}`
-        : `${db}/e/${encodeURIComponent(value.type)}/${encodeURIComponent(value.id)}/${pad(value.version)}`;
-    };
     expect(result.rows).toEqual(
-      pointers.map((p) => ({ ikey: p.key, key: eventOf(p.key, p.value) })),
+      pointers.map((p) => ({ ikey: p.key, key: legacyPointerTarget(p.key, p.value as Json) })),
     );
     const keys = new Set(records.map((r) => r.key));
     for (const row of result.rows) expect(keys.has(row.key), row.ikey).toBe(true);
   });
 
-  it("answers every read of the previous release's store as it did", async () => {
-    await inLegacyObject(async (store) => {
-      expect(store.capabilities).toEqual(expected.capabilities);
-      for (const s of expected.streams) {
-        const stream = store.stream(s.ref);
-        expect(await stream.version()).toBe(s.version);
-        expect(await stream.read()).toEqual(s.events);
-        expect(await stream.snapshotVersions()).toEqual(s.snapshotVersions);
-        for (const [i, version] of s.snapshotVersions.entries()) {
-          expect(await stream.snapshotAt(version)).toEqual(s.snapshots[i]);
-        }
-        const load = await stream.load();
-        expect({
-          snapshot: load.snapshot,
-          version: load.version,
-          eventVersions: load.events.map((e) => e.version),
-        }).toEqual(s.load);
-      }
-      for (const { database, limit, pages } of expected.logs) {
-        for (const page of pages) {
-          const read = await store.readLog({ database, after: page.after, limit });
-          expect(read.position, `${database} log after ${page.after}`).toBe(page.position);
-          expect(read.events.map(refOf)).toEqual(page.eventRefs);
-        }
-      }
-      for (const q of [...expected.queries, ...expected.windowedQueries]) {
-        const window = q.since === undefined ? {} : { since: q.since, until: q.until };
-        const found = await queryAll(store, q.index, q.value, { database: q.database, ...window });
-        expect(found.map(refOf), `${q.database} ${q.index}=${q.value}`).toEqual(q.eventRefs);
-      }
-      for (const { ref, messageId, version } of expected.messageIds) {
-        expect(await store.stream(ref).versionOf(messageId), messageId).toBe(version);
-      }
-    });
-  });
+  legacyStoreTests({ expected, withStore: (body) => inLegacyObject((store) => body(store)) });
 
-  it('deduplicates every recorded append made again, resumes the open session, and appends on from the old heads', async () => {
-    await inLegacyObject(async (store, storage) => {
-      const { ref, sessionId, expiresAt } = expected.session;
-      // The lease is still held: a new session cannot open, the recorded one resumes.
-      await expect(store.open(ref)).rejects.toMatchObject({ code: 'OPEN_FAILED' });
+  it('writes no index row for a recorded append made again', async () => {
+    const result = await inLegacyObject(async (store, storage) => {
+      const { ref, sessionId } = expected.session;
       const session = await store.resume(ref, sessionId);
-      expect(session.sessionId).toBe(sessionId);
-      expect(session.expiresAt).toBeGreaterThanOrEqual(expiresAt);
-      const rows = indexRows(storage).length;
-      for (const made of expected.appends) {
-        const handle: EventStream = made.retryThroughSession ? session : store.stream(made.ref);
-        const { firstVersion, version } = made.result;
-        const recorded = await handle.read({ from: firstVersion, to: version });
-        const retry = await handle.append(recorded.map(asInput) as never, made.options);
-        expect(retry, `retry of ${made.ref.id} v${firstVersion}..${version}`).toEqual(
-          made.retry.result,
-        );
-      }
-      // Nothing was written by the retries; the next append goes on from the old heads.
-      expect(indexRows(storage)).toHaveLength(rows);
-      const acc1 = expected.streams[0];
-      const lastPosition = expected.logs[0].pages.at(-1).position;
-      const next = await store
-        .stream(acc1.ref)
-        .append(
-          { type: 'Deposited', data: { amount: 1 }, metadata: { messageId: 'after-migration' } },
-          { expectedVersion: acc1.version },
-        );
-      expect(next).toMatchObject({ version: acc1.version + 1, position: lastPosition + 1 });
-      expect(await store.stream(acc1.ref).versionOf('after-migration')).toBe(acc1.version + 1);
-      const log = await store.readLog({ after: lastPosition });
-      expect(log.events.map(refOf)).toEqual([['BankAccount', 'acc-1', acc1.version + 1]]);
-      // A message id of the old layout still clashes with a new event under another version.
-      await expect(
-        store
-          .stream(acc1.ref)
-          .append(
-            { type: 'Deposited', data: { amount: 1 }, metadata: { messageId: 'open-acc-1/1' } },
-            { expectedVersion: acc1.version + 1 },
-          ),
-      ).rejects.toMatchObject({ code: 'DUPLICATE_IDEMPOTENCY_ID' });
+      const before = indexRows(storage).length;
+      const retries = await retryAppends(store, expected.appends, session);
       await session.close();
+      return { before, after: indexRows(storage).length, retries: retries.length };
+    });
+    expect(result).toEqual({
+      before: pointers.length,
+      after: pointers.length,
+      retries: expected.appends.length,
     });
   });
 
@@ -291,61 +176,8 @@ describe('migration from the layout of the previous release (legacy-kv.json)', (
   });
 });
 
-const pad = (n: number) => n.toString().padStart(16, '0');
-
-/**
- * The entries the previous release wrote for `count` events spread over `streams` streams
- * of the `default` database (global log and the four indexes), as its defaults did.
- */
-const legacyEvents = (count: number, streams: number) => {
-  const entries: { key: string; value: unknown }[] = [];
-  const versions = new Array<number>(streams).fill(0);
-  const start = Date.UTC(2026, 0, 1);
-  for (let position = 1; position <= count; position++) {
-    const s = position % streams;
-    const id = `acc ${s}`;
-    const encodedId = encodeURIComponent(id);
-    const version = ++versions[s]!;
-    const timestamp = start + position * 1000;
-    const messageId = `m-${position}`;
-    const userId = `user-${position % 7}`;
-    const correlationId = `c/${position % 13}`;
-    const type = position % 3 === 0 ? 'Withdrawn' : 'Deposited';
-    entries.push({
-      key: `default/e/Account/${encodedId}/${pad(version)}`,
-      value: {
-        type,
-        version,
-        position,
-        data: { amount: position % 100 },
-        metadata: {
-          messageId,
-          schemaVersion: 1,
-          timestamp,
-          aggregateType: 'Account',
-          aggregateId: id,
-          database: 'default',
-          userId,
-          correlationId,
-        },
-      },
-    });
-    entries.push({ key: `default/h/Account/${encodedId}`, value: { version, timestamp } });
-    entries.push({ key: `default/i/Account/${encodedId}/${messageId}`, value: { version } });
-    const pointer = { type: 'Account', id, version };
-    const suffix = `${pad(timestamp)}/${pad(position)}`;
-    entries.push({ key: `default/g/${pad(position)}`, value: pointer });
-    entries.push({ key: `default/x/eventType/${type}/${suffix}`, value: pointer });
-    entries.push({ key: `default/x/aggregateType/Account/${suffix}`, value: pointer });
-    entries.push({ key: `default/x/user/${userId}/${suffix}`, value: pointer });
-    entries.push({
-      key: `default/x/correlation/${encodeURIComponent(correlationId)}/${suffix}`,
-      value: pointer,
-    });
-  }
-  entries.push({ key: 'default/m/log', value: { position: count } });
-  return entries;
-};
+/** The entries the previous release wrote for `count` events over `streams` streams. */
+const legacyEvents = (count: number, streams: number) => [...legacyEventEntries(count, streams)];
 
 describe('migration of a large object', () => {
   const COUNT = 3000;

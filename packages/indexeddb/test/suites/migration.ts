@@ -1,17 +1,20 @@
-import {
-  createEventStore,
-  type EventStore,
-  type EventStream,
-  type IndexName,
-  isStorageFullError,
-  type Logger,
-  type RecordedEvent,
-  type StreamRef,
-} from '@eventkv/core';
+import { createEventStore, type EventStore, isStorageFullError, type Logger } from '@eventkv/core';
 import { failure } from '@eventkv/core/conformance';
 import { kvScan } from '@eventkv/core/kv';
 import { createManualClock } from '@eventkv/core/testing';
 import { describe, expect, it, vi } from 'vitest';
+import { eventTable } from '../../../core/test/legacy/answers.js';
+import {
+  expectLogs,
+  expectMessageIds,
+  expectQueries,
+  expectRetries,
+  legacyStoreTests,
+} from '../../../core/test/legacy/checks.js';
+import {
+  legacyPointerTarget,
+  LEGACY_POINTER as POINTER,
+} from '../../../core/test/legacy/layout.js';
 import { createSyncedStore, type SyncRemote } from '../../../sync/src/index.js';
 import { type TestBackend, useDatabases } from '../support/databases.js';
 import {
@@ -24,97 +27,6 @@ import { readRawDatabase } from '../support/raw.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: the fixture's answers, compared as recorded
 type Json = any;
-type EventRef = [type: string, id: string, version: number];
-
-const POINTER = /^[^/#]+\/[igx]\//;
-
-/** The event key a pointer entry of the old layout names (the test's own reading of it). */
-const eventOf = (key: string, value: Json): string => {
-  const [db, kind, type, id] = key.split('/');
-  const pad = (n: number) => String(n).padStart(16, '0');
-  return kind === 'i'
-    ? `${db}/e/${type}/${id}/${pad(value.version)}`
-    : `${db}/e/${encodeURIComponent(value.type)}/${encodeURIComponent(value.id)}/${pad(value.version)}`;
-};
-
-const refOf = (e: RecordedEvent): EventRef => [
-  e.metadata.aggregateType,
-  e.metadata.aggregateId,
-  e.version,
-];
-
-/** A recorded event as an append's input again, as the fixture's generator made its retries. */
-const asInput = (e: RecordedEvent) => {
-  const m = e.metadata;
-  return {
-    type: e.type,
-    ...(e.data === undefined ? {} : { data: e.data }),
-    metadata: {
-      messageId: m.messageId,
-      schemaVersion: m.schemaVersion,
-      ...(m.userId === undefined ? {} : { userId: m.userId }),
-      ...(m.correlationId === undefined ? {} : { correlationId: m.correlationId }),
-      ...(m.causationId === undefined ? {} : { causationId: m.causationId }),
-    },
-  };
-};
-
-/** Every page of a query (pages of 10, as recorded), concatenated. */
-const queryAll = async (
-  store: Pick<EventStore, 'query'>,
-  index: IndexName,
-  value: string,
-  options: Json,
-): Promise<RecordedEvent[]> => {
-  const events: RecordedEvent[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.query(index, value, {
-      ...options,
-      limit: 10,
-      ...(cursor ? { cursor } : {}),
-    });
-    events.push(...page.events);
-    cursor = page.cursor;
-  } while (cursor !== undefined);
-  return events;
-};
-
-/** The log pages as recorded: the same `after` and `limit`, the same answers. */
-const expectLogs = async (store: Pick<EventStore, 'readLog'>, logs: Json[]) => {
-  for (const { database, limit, pages } of logs) {
-    for (const page of pages) {
-      const read = await store.readLog({ database, after: page.after, limit });
-      expect(read.position, `${database} log after ${page.after}`).toBe(page.position);
-      expect(read.events.map(refOf)).toEqual(page.eventRefs);
-    }
-  }
-};
-
-const expectQueries = async (store: Pick<EventStore, 'query'>, queries: Json[]) => {
-  for (const q of queries) {
-    const { database, index, value, eventRefs } = q;
-    const window = q.since === undefined ? {} : { since: q.since, until: q.until };
-    const found = await queryAll(store, index, value, { database, ...window });
-    expect(found.map(refOf), `${database} ${index}=${value}`).toEqual(eventRefs);
-  }
-};
-
-/** Re-appending each recorded append (its events as read back) is deduplicated, as it was. */
-const expectRetries = async (
-  handleOf: (ref: StreamRef, throughSession: boolean) => EventStream,
-  appends: Json[],
-) => {
-  for (const made of appends) {
-    const handle = handleOf(made.ref, made.retryThroughSession);
-    const { firstVersion, version } = made.result;
-    const recorded = await handle.read({ from: firstVersion, to: version });
-    const retry = await handle.append(recorded.map(asInput) as never, made.options);
-    expect(retry, `retry of ${made.ref.id} v${firstVersion}..${version}`).toEqual(
-      made.retry.result,
-    );
-  }
-};
 
 const recordingLogger = () => {
   const lines: { level: string; fields: Record<string, unknown> }[] = [];
@@ -188,56 +100,12 @@ export const migrationTests = (backend: TestBackend, options: { bigEvents: numbe
       expect(Object.keys(raw.stores)).toEqual(['eventkv-records']);
     });
 
-    it("answers every read of the previous release's store as it did", async () => {
-      const { kv } = await legacy(storeDump, 'migrate');
-      const clock = createManualClock(fixture.meta.clock.end);
-      const store = createEventStore({ kv, clock });
-      expect(store.capabilities).toEqual(expected.capabilities);
-      for (const s of expected.streams) {
-        const stream = store.stream(s.ref);
-        expect(await stream.version()).toBe(s.version);
-        expect(await stream.read()).toEqual(s.events);
-        expect(await stream.snapshotVersions()).toEqual(s.snapshotVersions);
-        for (const [i, version] of s.snapshotVersions.entries()) {
-          expect(await stream.snapshotAt(version)).toEqual(s.snapshots[i]);
-        }
-        const load = await stream.load();
-        expect({
-          snapshot: load.snapshot,
-          version: load.version,
-          eventVersions: load.events.map((e) => e.version),
-        }).toEqual(s.load);
-      }
-      await expectLogs(store, expected.logs);
-      await expectQueries(store, expected.queries);
-      await expectQueries(store, expected.windowedQueries);
-      for (const { ref, messageId, version } of expected.messageIds) {
-        expect(await store.stream(ref).versionOf(messageId), messageId).toBe(version);
-      }
-    });
-
-    it('deduplicates every recorded append made again, and resumes the open session', async () => {
-      const { kv } = await legacy(storeDump, 'migrate');
-      const clock = createManualClock(fixture.meta.clock.end);
-      const store = createEventStore({ kv, clock });
-      const { ref, sessionId, expiresAt } = expected.session;
-      // The lease is still held: a new session cannot open, the recorded one resumes.
-      await expect(store.open(ref)).rejects.toMatchObject({ code: 'OPEN_FAILED' });
-      const session = await store.resume(ref, sessionId);
-      expect(session.sessionId).toBe(sessionId);
-      expect(session.expiresAt).toBeGreaterThanOrEqual(expiresAt);
-      await expectRetries(
-        (streamRef, throughSession) => (throughSession ? session : store.stream(streamRef)),
-        expected.appends,
-      );
-      // Nothing was appended by the retries; the next append goes on from the old head.
-      const acc1 = expected.streams[0];
-      const next = await store
-        .stream(acc1.ref)
-        .append({ type: 'Deposited', data: { amount: 1 } }, { expectedVersion: acc1.version });
-      const lastPosition = expected.logs[0].pages.at(-1).position;
-      expect(next).toMatchObject({ version: acc1.version + 1, position: lastPosition + 1 });
-      await session.close();
+    legacyStoreTests({
+      expected,
+      withStore: async <T>(body: (store: EventStore) => Promise<T>) => {
+        const { kv } = await legacy(storeDump, 'migrate');
+        return body(createEventStore({ kv, clock: createManualClock(fixture.meta.clock.end) }));
+      },
     });
 
     it("answers the synced replica's status, outbox and reads as it did", async () => {
@@ -253,12 +121,11 @@ export const migrationTests = (backend: TestBackend, options: { bigEvents: numbe
         expect(await stream.version()).toBe(s.version);
         expect(await stream.read()).toEqual(s.events);
       }
-      await expectLogs(store, synced.logs);
-      await expectQueries(store, synced.queries);
-      for (const { ref, messageId, version } of synced.messageIds) {
-        expect(await store.stream(ref).versionOf(messageId), messageId).toBe(version);
-      }
-      await expectRetries((ref) => store.stream(ref) as never, synced.appends);
+      const refOf = eventTable(synced.streams);
+      await expectLogs(store, synced.logs, refOf);
+      await expectQueries(store, synced.queries, refOf);
+      await expectMessageIds(store, synced.messageIds);
+      await expectRetries(store, synced.appends);
       expect((await store.sync.status()).pending).toBe(synced.status.pending);
     });
 
@@ -281,7 +148,7 @@ export const migrationTests = (backend: TestBackend, options: { bigEvents: numbe
       const { kv, lines } = await legacy(damaged, 'migrate-damaged');
       const pointers = entries.filter((e) => POINTER.test(String(e.key)));
       const dangling = pointers
-        .filter((e) => gone.includes(eventOf(String(e.key), e.value as Json)))
+        .filter((e) => gone.includes(legacyPointerTarget(String(e.key), e.value as Json)))
         .map((e) => String(e.key));
       // Each event had a message id, a log position and four index entries (user and
       // correlation where it had them).

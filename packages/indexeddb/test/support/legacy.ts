@@ -1,5 +1,7 @@
-import { createSuperjsonCodec } from '@eventkv/core';
+import { decodeLegacyFixture } from '../../../core/test/legacy/checks.js';
+import { legacyEventEntries } from '../../../core/test/legacy/layout.js';
 import encoded from '../fixtures/legacy-v1.json';
+import { request } from './raw.js';
 
 /** One object store of a raw dump, as `generate-legacy.ts` writes it. */
 export interface RawStore {
@@ -25,13 +27,7 @@ export interface RawDatabase {
 /** `legacy-v1.json`, decoded (Dates, Maps, Sets, binary data and bigints restored). */
 // biome-ignore lint/suspicious/noExplicitAny: the answers are compared field by field
 export const legacyFixture = (): { meta: any; raw: RawDatabase[]; expected: any } =>
-  createSuperjsonCodec().decode(encoded as never) as never;
-
-const request = <T>(req: IDBRequest<T>): Promise<T> =>
-  new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
+  decodeLegacyFixture(encoded);
 
 /**
  * Writes `dump` into the database `name` with the raw API, at the dump's version, as the
@@ -78,8 +74,6 @@ export const writeRawDatabase = async (
   }
 };
 
-const pad = (n: number) => n.toString().padStart(16, '0');
-
 /**
  * A database of the previous layout with `count` events spread over `streams` streams of
  * the `default` database (global log and all four indexes, as that release's defaults
@@ -94,53 +88,21 @@ export const writeLegacyEvents = async (
   const open = factory.open(name, 1);
   open.onupgradeneeded = () => open.result.createObjectStore('eventkv');
   const db = await request(open);
-  const versions = new Array<number>(streams).fill(0);
-  const start = Date.UTC(2026, 0, 1);
-  const BATCH = 2000;
+  const entries = legacyEventEntries(count, streams);
+  // About 2,000 events (eight entries each) a transaction.
+  const BATCH = 16_000;
   try {
-    for (let done = 0; done < count; done += BATCH) {
+    for (let done = false; !done; ) {
       const tx = db.transaction('eventkv', 'readwrite');
       const os = tx.objectStore('eventkv');
-      for (let position = done + 1; position <= Math.min(count, done + BATCH); position++) {
-        const s = position % streams;
-        const id = `acc ${s}`;
-        const encodedId = encodeURIComponent(id);
-        const version = ++versions[s]!;
-        const timestamp = start + position * 1000;
-        const messageId = `m-${position}`;
-        const userId = `user-${position % 7}`;
-        const correlationId = `c/${position % 13}`;
-        const type = position % 3 === 0 ? 'Withdrawn' : 'Deposited';
-        os.put(
-          {
-            type,
-            version,
-            position,
-            data: { amount: position % 100, at: new Date(timestamp) },
-            metadata: {
-              messageId,
-              schemaVersion: 1,
-              timestamp,
-              aggregateType: 'Account',
-              aggregateId: id,
-              database: 'default',
-              userId,
-              correlationId,
-            },
-          },
-          `default/e/Account/${encodedId}/${pad(version)}`,
-        );
-        os.put({ version, timestamp }, `default/h/Account/${encodedId}`);
-        os.put({ version }, `default/i/Account/${encodedId}/${messageId}`);
-        const pointer = { type: 'Account', id, version };
-        const suffix = `${pad(timestamp)}/${pad(position)}`;
-        os.put(pointer, `default/g/${pad(position)}`);
-        os.put(pointer, `default/x/eventType/${type}/${suffix}`);
-        os.put(pointer, `default/x/aggregateType/Account/${suffix}`);
-        os.put(pointer, `default/x/user/${userId}/${suffix}`);
-        os.put(pointer, `default/x/correlation/${encodeURIComponent(correlationId)}/${suffix}`);
+      for (let i = 0; i < BATCH; i++) {
+        const next = entries.next();
+        if (next.done) {
+          done = true;
+          break;
+        }
+        os.put(next.value.value, next.value.key);
       }
-      os.put({ position: Math.min(count, done + BATCH) }, 'default/m/log');
       await new Promise<void>((resolve, reject) => {
         tx.oncomplete = () => resolve();
         tx.onabort = () => reject(tx.error);

@@ -20,7 +20,8 @@ export const openRaw = (
 export const domError = (name: string, message = name): DOMException =>
   new DOMException(message, name);
 
-const request = <T>(req: IDBRequest<T>): Promise<T> =>
+/** A raw request as a promise. */
+export const request = <T>(req: IDBRequest<T>): Promise<T> =>
   new Promise((resolve, reject) => {
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error);

@@ -1,8 +1,10 @@
 import {
   type Clock,
   checkName,
+  checkSubscribeLog,
   type EventShape,
   type EventStore,
+  followLog,
   type IndexName,
   InvalidArgumentError,
   type LogPage,
@@ -15,6 +17,7 @@ import {
   type StreamId,
   type StreamRef,
 } from '@eventkv/core';
+import { logLongPoll } from './long-poll.js';
 import { openHttpSession, resumeHttpSession } from './session.js';
 import { checkInteger, checkOptions, checkTime, HttpStream } from './stream.js';
 import { claimedDatabase } from './token.js';
@@ -106,8 +109,17 @@ export const createHttpEventStore = <E extends EventShape = EventShape>(
   const dbPath = (database: string | undefined) =>
     `/${API_VERSION}/${encodeSegment(databaseOf(database, 'options.database'))}`;
 
+  const capabilities = options.capabilities ?? ALL_CAPABILITIES;
+  // As a local store without a global log refuses it (a Worker with 'stream' routing and
+  // no feed answers these routes with an error).
+  const refuseWithoutLog = (operation: string): void => {
+    if (!capabilities.readLog) {
+      throw new InvalidArgumentError(operation, 'this store does not serve the global log');
+    }
+  };
+
   return {
-    capabilities: options.capabilities ?? ALL_CAPABILITIES,
+    capabilities,
     stream: (ref) => new HttpStream<E>({ transport, ref: resolve(ref) }),
     // Async, so bad input is a rejection, as in a local store.
     open: async (ref, openOptions: OpenOptions = {}) =>
@@ -142,6 +154,40 @@ export const createHttpEventStore = <E extends EventShape = EventShape>(
         path,
         query: { after, limit },
       })) as LogPage<E>;
+    },
+    async logPosition(positionOptions?: { readonly database?: string }) {
+      const { database } = checkOptions(positionOptions);
+      refuseWithoutLog('logPosition');
+      const answer = await transport.request({
+        method: 'GET',
+        path: `${dbPath(database)}/log/position`,
+      });
+      return (answer as { position: number }).position;
+    },
+    // Long-polls the log route: each wait answers as soon as the log is past the last
+    // position delivered.
+    subscribeLog(listener, logOptions = {}) {
+      refuseWithoutLog('subscribeLog');
+      const path = dbPath(checkSubscribeLog(listener, logOptions));
+      return followLog<E>(
+        {
+          readLog: async (page) =>
+            (await transport.request({
+              method: 'GET',
+              path: `${path}/log`,
+              query: page,
+            })) as LogPage<E>,
+          logPosition: async () =>
+            (
+              (await transport.request({ method: 'GET', path: `${path}/log/position` })) as {
+                position: number;
+              }
+            ).position,
+        },
+        listener,
+        logOptions,
+        logLongPoll(transport, path),
+      );
     },
   };
 };

@@ -19,10 +19,9 @@ import {
   type Unsubscribe,
 } from '@eventkv/core';
 import { HttpError } from './http-error.js';
+import { streamLongPoll } from './long-poll.js';
 import type { RequestSpec, Transport } from './transport.js';
 import { encodeSegment, segmentName, streamPath } from './wire.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** What the handle of a stream needs: the transport and, in a session, its id. */
 export interface StreamTarget {
@@ -215,8 +214,13 @@ export class HttpStream<E extends EventShape> implements EventStream<E> {
   ): Unsubscribe {
     // Reads without the session header, so closing a session does not end its tail.
     const reader = new HttpStream<E>({ transport: this.#target.transport, ref: this.ref });
-    // HTTP has no change feed: the tail polls.
-    return followStream(reader, listener, options, { sleep });
+    // Long-polls: each wait answers as soon as the stream is past the last version delivered.
+    return followStream(
+      reader,
+      listener,
+      options,
+      streamLongPoll(this.#target.transport, this.#path),
+    );
   }
 }
 

@@ -63,7 +63,6 @@ export { createMemoryKv } from './memory/memory-kv.js';
 export type { EventStoreOptions } from './options.js';
 export type { PreparedPayload } from './payload.js';
 export { DEFAULT_PAYLOAD_LIMITS, MAX_PAYLOAD_DEPTH, payloadSize } from './payload.js';
-export type { LogPage } from './queries.js';
 export type { PushAck, PushEvents, PushSlowConsumer } from './push-protocol.js';
 export {
   PUSH_BATCH_EVENTS,
@@ -75,6 +74,7 @@ export {
   PUSH_PONG,
   PUSH_SUBPROTOCOL,
 } from './push-protocol.js';
+export type { LogPage } from './queries.js';
 export type { PageLimits, ReadPage } from './read-page.js';
 export { readPage } from './read-page.js';
 export type { RemoteAppend } from './remote.js';
@@ -100,6 +100,10 @@ export { createEventStore } from './store.js';
 export type { EventStream } from './stream.js';
 export type { SubscribeOptions, TailSource, TailTrigger, Unsubscribe } from './subscribe.js';
 export { followStream } from './subscribe.js';
+export type { CursorSource, WaitSignal } from './subscribe-cursor.js';
+export { MAX_BACKOFF_MS } from './subscribe-cursor.js';
+export type { LogTailSource, SubscribeLogOptions } from './subscribe-log.js';
+export { checkSubscribeLog, followLog } from './subscribe-log.js';
 export type {
   AppendOptions,
   AppendResult,

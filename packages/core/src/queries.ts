@@ -1,6 +1,6 @@
 import { decodeEvent } from './encode.js';
 import { CorruptRecordError, InvalidArgumentError } from './errors.js';
-import { kvGetThenScan } from './io.js';
+import { kvGet, kvGetThenScan } from './io.js';
 import {
   type DatabaseKeys,
   databaseKeys,
@@ -183,4 +183,11 @@ export const readGlobalLog = async <E extends EventShape>(
     );
   }
   return { events: eventsOf<E>(ctx, entries), position: last };
+};
+
+/** The log's position: its last event's (0 when empty), from the log head record. */
+export const readLogPosition = async (ctx: Context, database: string): Promise<number> => {
+  const { logHead } = databaseKeys(database);
+  const [raw] = await kvGet(ctx, [logHead]);
+  return asLogHead(logHead, raw)?.position ?? 0;
 };

@@ -1,14 +1,17 @@
-import type { StreamId } from './errors.js';
+import { InvalidArgumentError, type StreamId } from './errors.js';
 import type { IndexName, StreamSlot } from './keys.js';
 import { type Context, type EventStoreOptions, resolveOptions } from './options.js';
-import { type LogPage, queryIndex, readGlobalLog } from './queries.js';
+import { type LogPage, queryIndex, readGlobalLog, readLogPosition } from './queries.js';
 import { type OpenOptions, openSession, resumeSession, type Session } from './session.js';
 import { type EventStream, StreamHandle } from './stream.js';
+import type { Unsubscribe } from './subscribe.js';
+import { type SubscribeLogOptions, subscribeLog } from './subscribe-log.js';
 import type {
   EventShape,
   QueryOptions,
   QueryPage,
   ReadLogOptions,
+  RecordedEvent,
   StoreCapabilities,
   StreamRef,
 } from './types.js';
@@ -46,6 +49,25 @@ export interface EventStore<E extends EventShape = EventShape> {
   query(index: IndexName, value: string, options?: QueryOptions): Promise<QueryPage<E>>;
   /** The database's events in global order, after a position: for catch-up and sync. */
   readLog(options?: ReadLogOptions): Promise<LogPage<E>>;
+  /**
+   * The position of the database's log: its last event's (0 when empty), what
+   * `subscribeLog` starts after by default. Refused without a global log, as `readLog` is.
+   */
+  logPosition(options?: { readonly database?: string }): Promise<number>;
+  /**
+   * A live tail of the database's log, the log's counterpart of `stream.subscribe`: calls
+   * `listener` with each batch of events in position order, each event once, whoever
+   * appended it. By default only events appended from now on; `after` (a position, as
+   * `readLog`'s) replays from there, so a tail resumes from the last position it saw
+   * without skipping or repeating an event. Local stores follow the KV's change feed (or
+   * poll), remote stores long-poll. Throws `InvalidArgumentError` without a global log.
+   * @example
+   * const stop = store.subscribeLog((events) => project(events), { after: checkpoint });
+   */
+  subscribeLog(
+    listener: (events: RecordedEvent<E>[]) => void,
+    options?: SubscribeLogOptions,
+  ): Unsubscribe;
 }
 
 export const resolveSlot = (ctx: Context, ref: StreamRef): StreamSlot => {
@@ -101,5 +123,19 @@ export const storeOver = <E extends EventShape = EventShape>(ctx: Context): Even
       resumeSession<E>(ctx, resolveRef(ctx, ref), validateName('sessionId', sessionId)),
     query: (index, value, queryOptions) => queryIndex<E>(ctx, index, value, queryOptions),
     readLog: (logOptions) => readGlobalLog<E>(ctx, logOptions),
+    logPosition: async (positionOptions = {}) => {
+      if (!ctx.globalLog)
+        throw new InvalidArgumentError(
+          'logPosition',
+          'this store does not keep the global log (globalLog: false)',
+        );
+      validateObject('options', positionOptions);
+      const { database } = positionOptions;
+      return readLogPosition(
+        ctx,
+        database === undefined ? 'default' : validateName('options.database', database),
+      );
+    },
+    subscribeLog: (listener, logOptions) => subscribeLog<E>(ctx, listener, logOptions),
   };
 };

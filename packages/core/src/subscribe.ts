@@ -1,7 +1,10 @@
 import { InvalidArgumentError } from './errors.js';
 import type { Context } from './options.js';
+import { followCursor, type TailTrigger } from './subscribe-cursor.js';
 import type { EventShape, ReadOptions, RecordedEvent } from './types.js';
 import { validateInteger, validateObject } from './validate.js';
+
+export type { TailTrigger } from './subscribe-cursor.js';
 
 export interface SubscribeOptions {
   /**
@@ -17,8 +20,9 @@ export interface SubscribeOptions {
    */
   readonly onError?: (error: unknown) => void;
   /**
-   * How often to look for new events when the backend has no change feed, and how long to
-   * wait before delivering a failed batch again (default 1000 ms).
+   * How often to look for new events when the backend has neither a change feed nor a
+   * long-poll, how long to wait before delivering a failed batch again, and the first
+   * backoff after a failed long-poll (default 1000 ms).
    */
   readonly pollIntervalMs?: number;
 }
@@ -32,22 +36,14 @@ export interface TailSource<E extends EventShape> {
   version(): Promise<number>;
 }
 
-/** How a live tail learns that the stream may have moved. */
-export interface TailTrigger {
-  /** Waits between polls when there is no change feed. */
-  readonly sleep: (ms: number) => Promise<void>;
-  /** A change feed: calls `notify` when the stream may have moved; returns its stop. */
-  readonly changes?: (notify: () => void) => () => void;
-}
-
 const PAGE = 500;
 
 /**
  * A live tail over any stream handle: delivers the stream's events in order, each exactly
- * once, in batches. A change notification only says "the head may have moved"; every
- * delivery is read after the last delivered version, so a missed or duplicated
- * notification costs a read at most, never an event. Without a change feed it polls.
- * `stream.subscribe` is built on it; so are the remote stores (HTTP, Durable Object RPC).
+ * once, in batches (`followCursor`: a change notification or a long-poll answer only says
+ * "the head may have moved"; every delivery is read after the last delivered version).
+ * Without a change feed or a long-poll it polls. `stream.subscribe` is built on it; so are
+ * the remote stores (HTTP, Durable Object RPC), which long-poll.
  * @example
  * subscribe(listener, options) { return followStream(this, listener, options, { sleep }); }
  */
@@ -61,90 +57,30 @@ export const followStream = <E extends EventShape>(
   if (typeof listener !== 'function') {
     throw new InvalidArgumentError('listener', 'must be a function');
   }
-  let next =
+  const from =
     options.from === undefined ? undefined : validateInteger('options.from', options.from, 1);
-  const pollIntervalMs =
-    options.pollIntervalMs === undefined
-      ? 1000
-      : validateInteger('options.pollIntervalMs', options.pollIntervalMs, 1);
-  let stopped = false;
-  let running = false;
-  let again = false;
-
-  const report = (error: unknown) => {
-    try {
-      options.onError?.(error);
-    } catch {
-      // An error handler that throws has nowhere further to report to.
-    }
-  };
-
-  // With a change feed nothing else would read again after a failure until the next
-  // change: a retry is scheduled instead (a polling tail retries at its next poll).
-  let retrying = false;
-  let polling = false;
-  const retryLater = (): void => {
-    if (polling || retrying || stopped) return;
-    retrying = true;
-    void trigger.sleep(pollIntervalMs).then(() => {
-      retrying = false;
-      if (!stopped) void catchUp();
-    });
-  };
-
-  const catchUp = async (): Promise<void> => {
-    if (running) {
-      again = true; // the running pass reads once more when it is done
-      return;
-    }
-    running = true;
-    try {
-      do {
-        again = false;
-        next ??= (await source.version()) + 1;
-        for (;;) {
-          const events = await source.read({ from: next, limit: PAGE });
-          if (stopped || events.length === 0) break;
-          try {
-            listener(events);
-          } catch (error) {
-            // The cursor stays at this batch: it is delivered again, not skipped.
-            report(error);
-            retryLater();
-            return;
-          }
-          next = (events.at(-1) as RecordedEvent<E>).version + 1;
-          if (events.length < PAGE) break;
-        }
-      } while (again && !stopped);
-    } catch (error) {
-      if (!stopped) {
-        report(error);
-        retryLater();
-      }
-    } finally {
-      running = false;
-    }
-  };
-
-  const unwatch = trigger.changes?.(() => {
-    if (!stopped) void catchUp();
-  });
-  if (!unwatch) {
-    polling = true;
-    void (async () => {
-      while (!stopped) {
-        await trigger.sleep(pollIntervalMs);
-        if (!stopped) await catchUp();
-      }
-    })();
-  }
-  void catchUp();
-  return () => {
-    stopped = true;
-    unwatch?.();
-  };
+  return followCursor<RecordedEvent<E>>(
+    {
+      head: () => source.version(),
+      next: async (cursor) => {
+        const events = await source.read({ from: cursor + 1, limit: PAGE });
+        const last = events.at(-1);
+        return { items: events, cursor: last ? last.version : cursor, full: events.length >= PAGE };
+      },
+    },
+    listener,
+    {
+      after: from === undefined ? undefined : from - 1,
+      onError: options.onError,
+      pollIntervalMs: pollInterval(options.pollIntervalMs),
+    },
+    trigger,
+  );
 };
+
+/** `options.pollIntervalMs` checked, or its default. */
+export const pollInterval = (value: number | undefined): number =>
+  value === undefined ? 1000 : validateInteger('options.pollIntervalMs', value, 1);
 
 /** `stream.subscribe` on a local store: follows the KV's change feed, or polls on its clock. */
 export const subscribe = <E extends EventShape>(

@@ -212,6 +212,9 @@ export const createSyncedStore = <E extends EventShape = EventShape>(
     query: (index, value, queryOptions) =>
       local.query(index, value, { ...queryOptions, database: ctx.database }),
     readLog: (logOptions) => local.readLog({ ...logOptions, database: ctx.database }),
+    logPosition: () => local.logPosition({ database: ctx.database }),
+    subscribeLog: (listener, logOptions) =>
+      local.subscribeLog(listener, { ...logOptions, database: ctx.database }),
     sync: {
       remote,
       async cursor() {

@@ -1,6 +1,7 @@
 import { type IndexName, InvalidArgumentError } from '@eventkv/core';
 import { Hono } from 'hono';
 import type { ApiEnv } from '../context.js';
+import { firstDelivery, parseWait } from '../long-poll.js';
 import { parseInteger, queryParams } from '../params.js';
 import { wire } from '../respond.js';
 
@@ -26,15 +27,38 @@ export const databaseRoutes = new Hono<ApiEnv>()
     });
     return wire(page);
   })
+  // `wait` (ms, at most MAX_WAIT_MS): a long-poll. When the log holds nothing after
+  // `after`, the answer waits until it does (or `wait` passes), then reads.
   .get('/log', async (c) => {
-    const q = queryParams(c.req.url, ['after', 'limit']);
+    const q = queryParams(c.req.url, ['after', 'limit', 'wait']);
     const after = parseInteger('after', q.after);
     const limit = parseInteger('limit', q.limit);
-    return wire(
-      await c.get('store').readLog({
-        database: c.get('principal').database,
-        ...(after === undefined ? {} : { after }),
-        ...(limit === undefined ? {} : { limit }),
-      }),
+    const wait = parseWait(q.wait);
+    const store = c.get('store');
+    const options = {
+      database: c.get('principal').database,
+      ...(after === undefined ? {} : { after }),
+      ...(limit === undefined ? {} : { limit }),
+    };
+    const page = await store.readLog(options);
+    if (wait === undefined || wait === 0 || page.events.length > 0) return wire(page);
+    await firstDelivery(
+      (listener, onError) =>
+        store.subscribeLog(listener, {
+          database: options.database,
+          after: page.position,
+          onError,
+        }),
+      wait,
+      c.req.raw.signal,
     );
+    return wire(await store.readLog(options));
+  })
+  // The log's position (its last event's, 0 when empty): where a tail of "what comes next"
+  // starts.
+  .get('/log/position', async (c) => {
+    queryParams(c.req.url, []);
+    return wire({
+      position: await c.get('store').logPosition({ database: c.get('principal').database }),
+    });
   });

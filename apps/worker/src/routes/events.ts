@@ -13,6 +13,7 @@ import {
 import { Hono } from 'hono';
 import { readBody } from '../body.js';
 import type { ApiEnv } from '../context.js';
+import { firstDelivery, parseWait } from '../long-poll.js';
 import { parseIfMatch, parseInteger, queryParams } from '../params.js';
 import { streamOf, wire } from '../respond.js';
 import { sizeOf } from '../size.js';
@@ -129,7 +130,8 @@ export const eventRoutes = new Hono<ApiEnv>()
     return wire(result, result.deduplicated ? 200 : 201, { ETag: `"${result.version}"` });
   })
   .get('/events', async (c) => {
-    const q = queryParams(c.req.url, ['from', 'to', 'direction', 'limit', 'snapshot']);
+    const q = queryParams(c.req.url, ['from', 'to', 'direction', 'limit', 'snapshot', 'wait']);
+    const wait = parseWait(q.wait);
     const stream = await streamOf(c);
     if (q.snapshot !== undefined && q.snapshot !== 'false') {
       if (q.snapshot !== 'true')
@@ -138,15 +140,20 @@ export const eventRoutes = new Hono<ApiEnv>()
         q.from !== undefined ||
         q.to !== undefined ||
         q.direction !== undefined ||
-        q.limit !== undefined
+        q.limit !== undefined ||
+        wait !== undefined
       ) {
         throw new InvalidArgumentError(
           'snapshot',
-          'cannot be combined with from, to, direction or limit',
+          'cannot be combined with from, to, direction, limit or wait',
         );
       }
       const loaded = await loadEventsPage(stream);
       return wire(loaded, 200, { ETag: `"${loaded.version}"` });
+    }
+    // Forward only: a backward read has no "next" to wait for.
+    if (wait !== undefined && q.direction === 'backward') {
+      throw new InvalidArgumentError('wait', "cannot be combined with direction 'backward'");
     }
     const options: { -readonly [K in keyof ReadOptions]: ReadOptions[K] } = {};
     const from = parseInteger('from', q.from);
@@ -156,6 +163,15 @@ export const eventRoutes = new Hono<ApiEnv>()
     if (to !== undefined) options.to = to;
     if (limit !== undefined) options.limit = limit;
     if (q.direction !== undefined) options.direction = q.direction as 'forward' | 'backward';
+    const page = await readEventsPage(stream, options);
+    if (wait === undefined || wait === 0 || page.events.length > 0) return wire(page);
+    // A long-poll: nothing at or after `from` yet; answers once the stream reaches it (or
+    // `wait` passes), with the page read then.
+    await firstDelivery(
+      (listener, onError) => stream.subscribe(listener, { from: options.from ?? 1, onError }),
+      wait,
+      c.req.raw.signal,
+    );
     return wire(await readEventsPage(stream, options));
   })
   .get('/version', async (c) => {

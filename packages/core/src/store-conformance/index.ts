@@ -11,6 +11,7 @@ import {
   useStoreHarness,
 } from './harness.js';
 import { idempotencyTests } from './idempotency.js';
+import { logSubscriptionTests } from './log-subscriptions.js';
 import { modelTests } from './model.js';
 import { payloadTests } from './payload.js';
 import { queryTests } from './queries.js';
@@ -37,6 +38,7 @@ const GROUPS: readonly StoreTestGroup[] = [
   queryTests,
   globalLogTests,
   subscriptionTests,
+  logSubscriptionTests,
   errorTests,
   concurrencyTests,
   payloadTests,

@@ -1,7 +1,9 @@
 import {
   checkName,
+  checkSubscribeLog,
   type EventShape,
   type EventStore,
+  followLog,
   InvalidArgumentError,
   type LogPage,
   type QueryOptions,
@@ -22,6 +24,7 @@ import {
 import { callObject, type EventStoreObjectNamespace } from './object-caller.js';
 import { RemoteSession } from './remote-session.js';
 import { RemoteStream, type RemoteTarget } from './remote-stream.js';
+import { logPositionOf, logTrigger } from './remote-waits.js';
 
 // What a database's object serves with the hosted store's default settings.
 const ALL_INDEXES = ['eventType', 'aggregateType', 'user', 'correlation'] as const;
@@ -157,6 +160,14 @@ export const createDurableObjectEventStore = <E extends EventShape = EventShape>
     }
     return name;
   };
+  /** The database a log call names (checked as `readLog` checks it), or the default one. */
+  const logDatabase = (value: unknown): string => {
+    const named = isObject(value) ? value.database : undefined;
+    if (value !== undefined && !isObject(value)) {
+      throw new InvalidArgumentError('options', 'must be an object');
+    }
+    return named === undefined ? defaultDatabase : validateDatabase('options.database', named);
+  };
   const capabilities: StoreCapabilities = Object.freeze(
     routing === 'database'
       ? { readLog: true, indexes: Object.freeze([...ALL_INDEXES]) }
@@ -194,6 +205,31 @@ export const createDurableObjectEventStore = <E extends EventShape = EventShape>
       const name = await databaseWide('readLog', resolved.database);
       return callObject<LogPage<E>>(namespace, name, 'readLog', (stub) =>
         stub.readLog({ options: resolved }),
+      );
+    },
+    logPosition: async (positionOptions) => {
+      const database = logDatabase(positionOptions);
+      return logPositionOf(namespace, await databaseWide('logPosition', database), database);
+    },
+    // Long-polls the object that serves the log (`waitLog`); reads as `readLog` does, so
+    // under 'stream' routing it delivers this store's own appends once the feed holds them.
+    subscribeLog: (listener, logOptions = {}) => {
+      const database = checkSubscribeLog(listener, logOptions) ?? defaultDatabase;
+      const name = databaseObjectName(database);
+      return followLog<E>(
+        {
+          readLog: async (page) => {
+            const reader = await databaseWide('readLog', database);
+            return callObject<LogPage<E>>(namespace, reader, 'readLog', (stub) =>
+              stub.readLog({ options: { ...page, database } }),
+            );
+          },
+          logPosition: async () =>
+            logPositionOf(namespace, await databaseWide('logPosition', database), database),
+        },
+        listener,
+        logOptions,
+        logTrigger(namespace, name, database),
       );
     },
   };

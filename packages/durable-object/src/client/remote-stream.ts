@@ -25,8 +25,7 @@ import {
   type EventStoreObjectNamespace,
   type EventStoreObjectRpc,
 } from './object-caller.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+import { streamTrigger } from './remote-waits.js';
 
 /** Where a remote handle sends its calls. */
 export interface RemoteTarget {
@@ -184,13 +183,21 @@ export class RemoteStream<E extends EventShape> implements EventStream<E> {
   }
 
   /**
-   * Polls the object (default every 1000 ms; `pollIntervalMs` sets it): no change feed
-   * crosses RPC. Reads session-less, so the tail outlives a session.
+   * Long-polls the stream's object (`waitStream`): each wait answers as soon as the stream
+   * is past the last version delivered; `pollIntervalMs` (default 1000 ms) is the retry
+   * delay of a failed batch and the first backoff after a failed wait. Reads session-less,
+   * so the tail outlives a session.
    */
   subscribe(
     listener: (events: RecordedEvent<E>[]) => void,
     options?: SubscribeOptions,
   ): Unsubscribe {
-    return followStream(new RemoteStream<E>(this.target), listener, options, { sleep });
+    const { namespace, objectName, ref } = this.target;
+    return followStream(
+      new RemoteStream<E>(this.target),
+      listener,
+      options,
+      streamTrigger(namespace, objectName, ref),
+    );
   }
 }

@@ -60,6 +60,7 @@ import {
 } from './calls.js';
 import { FeedDelivery } from './feed-delivery.js';
 import { LIVE_PRINCIPAL_HEADER, type LivePrincipal } from './live.js';
+import { checkWait, type WaitLogCall, type WaitStreamCall, Waits } from './waits.js';
 import { isPushState, LivePush, PUSH_HEADER, parseSubscription } from './live-push.js';
 
 /** Where a stream object keeps the last version its database's feed acknowledged. */
@@ -186,6 +187,8 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
   #delivery: FeedDelivery | undefined | null;
   /** Database-wide reads waiting for the feed to hold their caller's appends. */
   readonly #feedWaiters = new Set<() => void>();
+  /** Long-polls (`waitStream`, `waitLog`) waiting for this object's next change. */
+  readonly #waits = new Waits();
   /** The live push sockets (`live-push.ts`), made on first use. */
   #push: LivePush | undefined;
 
@@ -471,6 +474,32 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
     return this.#syncEdge;
   }
 
+  /**
+   * A long-poll on the stream (`WaitStreamCall`): answers its version as soon as it is past
+   * `after`, or at `timeoutMs` (at most `MAX_WAIT_MS`). See `./waits.ts`.
+   */
+  waitStream(call: WaitStreamCall): Promise<RpcResult<number>> {
+    return settle('waitStream', async () => {
+      const { after, timeoutMs } = checkWait(call ?? {});
+      const stream = await this.#stream({ ref: call.ref });
+      return this.#waits.until('waitStream', after, timeoutMs, () => stream.version());
+    });
+  }
+
+  /**
+   * A long-poll on the database's log (`WaitLogCall`), in the object that serves it (the
+   * feed under `'stream'` routing): answers its position as soon as it is past `after`,
+   * or at `timeoutMs` (at most `MAX_WAIT_MS`). With `timeoutMs: 0`, the log's position.
+   */
+  waitLog(call: WaitLogCall): Promise<RpcResult<number>> {
+    return settle('waitLog', async () => {
+      const { after, timeoutMs } = checkWait(call ?? {});
+      this.#checkRouting(undefined, call.database);
+      const database = call.database === undefined ? {} : { database: call.database };
+      return this.#waits.until('waitLog', after, timeoutMs, () => this.store.logPosition(database));
+    });
+  }
+
   /** The log grew outside a push: long-polls look again, live sockets are poked. */
   #changed(change: EdgeChange): void {
     if (this.#syncEdge) this.#syncEdge.notify(change);
@@ -482,6 +511,7 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
    * poke), except the socket of the replica whose push made all of them (it pulls anyway).
    */
   #schedulePoke(change: EdgeChange): void {
+    this.#waits.wake();
     this.#pushes().changed();
     if (this.#poke) {
       if (this.#poke.only !== change.clientId) this.#poke.only = null;

@@ -1,0 +1,68 @@
+import type { TailTrigger } from '@eventkv/core';
+import type { EventStoreObject } from '../object/event-store-object.js';
+import { MAX_WAIT_MS } from '../object/waits.js';
+import type { RpcResult } from '../rpc/result.js';
+import { callObject, type EventStoreObjectNamespace } from './object-caller.js';
+
+/** The long-poll methods of `EventStoreObject` (see `../object/waits.ts`). */
+type WaitRpc = Pick<EventStoreObject, 'waitStream' | 'waitLog'>;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * How long one wait of a remote tail lasts. A Workers RPC call cannot be cancelled: a tail
+ * stopped mid-wait leaves its call to end on the object at the timeout (its answer is
+ * ignored), so a wait is kept well under a request's lifetime.
+ */
+export const TAIL_WAIT_MS = Math.min(10_000, MAX_WAIT_MS);
+
+const waitOn = (
+  namespace: EventStoreObjectNamespace,
+  objectName: string,
+  operation: 'waitStream' | 'waitLog',
+  invoke: (rpc: WaitRpc) => Promise<RpcResult<unknown>>,
+): Promise<number> =>
+  // Not retried here: a failed wait is reported to the tail, which backs off and waits again.
+  callObject<number>(namespace, objectName, operation, (rpc) => invoke(rpc as unknown as WaitRpc));
+
+/**
+ * The trigger of a remote stream's tail: a long-poll on the stream's object (`waitStream`),
+ * which answers as soon as the stream is past the last version delivered.
+ */
+export const streamTrigger = (
+  namespace: EventStoreObjectNamespace,
+  objectName: string,
+  ref: { readonly database: string; readonly type: string; readonly id: string },
+): TailTrigger => ({
+  sleep,
+  wait: (after) =>
+    waitOn(namespace, objectName, 'waitStream', (rpc) =>
+      rpc.waitStream({ ref: { ...ref }, after, timeoutMs: TAIL_WAIT_MS }),
+    ),
+});
+
+/**
+ * The trigger of a remote log tail: a long-poll on the object that serves the database's
+ * log (`waitLog`: the database's object, the feed under `'stream'` routing).
+ */
+export const logTrigger = (
+  namespace: EventStoreObjectNamespace,
+  objectName: string,
+  database: string,
+): TailTrigger => ({
+  sleep,
+  wait: (after) =>
+    waitOn(namespace, objectName, 'waitLog', (rpc) =>
+      rpc.waitLog({ database, after, timeoutMs: TAIL_WAIT_MS }),
+    ),
+});
+
+/** The log's position now: a wait that does not wait. */
+export const logPositionOf = (
+  namespace: EventStoreObjectNamespace,
+  objectName: string,
+  database: string,
+): Promise<number> =>
+  waitOn(namespace, objectName, 'waitLog', (rpc) =>
+    rpc.waitLog({ database, after: Number.MAX_SAFE_INTEGER, timeoutMs: 0 }),
+  );

@@ -1,5 +1,6 @@
 import {
   defaultIdGenerator,
+  type EventStore,
   type EventStream,
   errorToJSON,
   InvalidArgumentError,
@@ -20,6 +21,7 @@ import {
   type SyncPrincipal,
   type WaitResponse,
 } from '../protocol.js';
+import { copyUpTo } from './feed-copy.js';
 import {
   type ClientRecord,
   clientKey,
@@ -36,6 +38,15 @@ export interface SyncEdgeOptions {
   readonly generateId?: () => string;
   /** How many of the edge's events a conflict carries (default 100; the rest are pulled). */
   readonly conflictPage?: number;
+  /**
+   * The streams' own store, when `replica` holds only a copy of them: a database feed that
+   * the streams deliver to (a Durable Object per stream). A push appends there, where each
+   * stream's versions are decided; then, before it is answered, the edge copies what each
+   * stream it touched holds up to the version it answered into `replica` (idempotent by
+   * (stream, version), as a delivery is), so that the log pulls read holds a push's events
+   * once it is answered. Default: `replica.store` (the streams and the log are one store).
+   */
+  readonly streams?: Pick<EventStore, 'stream'>;
 }
 
 /** The edge side of the sync protocol, over one store. Host it where the store lives. */
@@ -82,6 +93,7 @@ export const createSyncEdge = (options: SyncEdgeOptions): LocalSyncEdge => {
   const generateId = options.generateId ?? defaultIdGenerator;
   const conflictPage = options.conflictPage ?? 100;
   const store = replica.store;
+  const streams = options.streams ?? store;
   const listeners = new Set<(change: EdgeChange) => void>();
   const notify = (change: EdgeChange = {}): void => {
     for (const listener of [...listeners]) {
@@ -101,17 +113,24 @@ export const createSyncEdge = (options: SyncEdgeOptions): LocalSyncEdge => {
     if (!store.capabilities.readLog) {
       throw new InvalidArgumentError(
         kind,
-        `this edge keeps no global log (a Durable Object per stream): ${kind} needs 'database' routing`,
+        `this edge's store keeps no global log: ${kind} needs the store of a whole database ` +
+          "(a database's object, or its feed under 'stream' routing)",
       );
     }
   };
 
+  const refOf = (database: string, entry: { stream: PushEntry['stream'] }) => ({
+    database,
+    type: entry.stream.type,
+    id: entry.stream.id,
+  });
+  /** A stream as the log's store holds it: what answers and pulls read. */
   const streamOf = (database: string, entry: { stream: PushEntry['stream'] }): EventStream =>
-    store.stream({ database, type: entry.stream.type, id: entry.stream.id });
+    store.stream(refOf(database, entry));
 
   /** Appends one entry; a failure that is the entry's own becomes its result. */
   const apply = async (database: string, entry: PushEntry): Promise<StoredResult> => {
-    const stream = streamOf(database, entry);
+    const stream = streams.stream(refOf(database, entry));
     try {
       const result = await stream.append(entry.events, {
         expectedVersion: entry.expectedVersion,
@@ -141,6 +160,28 @@ export const createSyncEdge = (options: SyncEdgeOptions): LocalSyncEdge => {
       // it, and the entries that landed answer as duplicates (their message ids).
       throw error;
     }
+  };
+
+  /**
+   * With the streams in a store of their own: brings the log's copy of every stream the
+   * push touched up to the version the push answered (its appends, or a conflict's
+   * `actual`), so that its answer and the pulls after it read them from the log. A copy
+   * that fails fails the push, unrecorded: its retry appends nothing twice (message ids)
+   * and copies again.
+   */
+  const copyToLog = async (database: string, stored: readonly StoredResult[]): Promise<boolean> => {
+    const copied = await Promise.all(
+      stored.map((result) => {
+        const version =
+          result.status === 'accepted' || result.status === 'duplicate'
+            ? result.version
+            : result.status === 'conflict'
+              ? result.actual
+              : 0;
+        return version > 0 ? copyUpTo(replica, streams, refOf(database, result), version) : false;
+      }),
+    );
+    return copied.includes(true);
   };
 
   /** A stored result with the events it refers to, read now. */
@@ -197,10 +238,14 @@ export const createSyncEdge = (options: SyncEdgeOptions): LocalSyncEdge => {
         }
       }
       const stored: StoredResult[] = [];
+      let copied = false;
       try {
         for (const entry of request.entries) stored.push(await apply(database, entry));
+        if (options.streams) copied = await copyToLog(database, stored);
       } finally {
-        if (stored.some((r) => r.status === 'accepted')) notify({ clientId: request.clientId });
+        if (copied || stored.some((r) => r.status === 'accepted')) {
+          notify({ clientId: request.clientId });
+        }
       }
       const record: ClientRecord = {
         user,

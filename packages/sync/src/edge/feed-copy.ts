@@ -1,0 +1,34 @@
+import { type EventStore, StorageError, type StreamId } from '@eventkv/core';
+import type { Replica } from '@eventkv/core/replica';
+
+/** Events read from a stream's own store per copy (one read and one commit each). */
+const COPY_PAGE = 500;
+
+/**
+ * Brings the replica's copy of a stream (a database feed's) up to `version` from the
+ * stream's own store, where the edge appended it. Idempotent by (stream, version), like a
+ * delivery: only the versions the copy lacks are read, `replicate` skips events already
+ * there (a delivery that raced this one), and a copy that already holds `version` or more
+ * is left as it is. Resolves `true` when it wrote events (the log grew).
+ */
+export const copyUpTo = async (
+  replica: Replica,
+  streams: Pick<EventStore, 'stream'>,
+  ref: StreamId,
+  version: number,
+): Promise<boolean> => {
+  let { version: held } = await replica.head(ref);
+  const before = held;
+  while (held < version) {
+    const events = await streams
+      .stream(ref)
+      .read({ from: held + 1, to: version, limit: COPY_PAGE });
+    if (events.length === 0) {
+      throw new StorageError('push', {
+        detail: `stream ${ref.type}/${ref.id} no longer holds version ${held + 1} it answered`,
+      });
+    }
+    ({ version: held } = await replica.replicate(ref, events));
+  }
+  return held > before;
+};

@@ -15,6 +15,12 @@ import type { RecordedEvent, StreamId } from '@eventkv/core';
  * Delivery starts right after an append (low lag), and the object's alarm, armed when a
  * delivery is first owed, retries it after a crash, an eviction or a feed that is down,
  * with exponential backoff.
+ *
+ * The acknowledged version is kept in memory and stored by the alarm, not after each
+ * delivery: storing it was a write transaction per append, about as much storage work as
+ * the append's own. What is stored may lag (by the deliveries since the last alarm);
+ * after a restart delivery resumes from it and the feed skips the events it holds, so a
+ * lag costs a repeated delivery, never a lost or doubled event.
  */
 export interface FeedDeliveryPort {
   /** The stream this object holds. */
@@ -23,8 +29,9 @@ export interface FeedDeliveryPort {
   version(): Promise<number>;
   /** A batch of the stream's events from `from` (at most `max` of them, up to `to`). */
   read(from: number, to: number, max: number): Promise<RecordedEvent[]>;
-  /** The last version the feed acknowledged (0 before any). */
+  /** The acknowledged version as stored (0 before any): where delivery starts after a restart. */
   delivered(): Promise<number>;
+  /** Stores the acknowledged version (from the alarm, see above). */
   setDelivered(version: number): Promise<void>;
   /** Sends events to the feed; resolves with the version of the stream the feed holds after. */
   send(events: RecordedEvent[]): Promise<number>;
@@ -49,6 +56,10 @@ export class FeedDelivery {
   #failures = 0;
   /** The alarm is armed (in this object's life) and has not fired since. */
   #armed = false;
+  /** The version the feed acknowledged last (undefined until read from storage). */
+  #delivered: number | undefined;
+  /** The acknowledged version as stored (`setDelivered`). */
+  #stored: number | undefined;
 
   constructor(port: FeedDeliveryPort) {
     this.#port = port;
@@ -96,19 +107,39 @@ export class FeedDelivery {
   /** The alarm: delivers, and re-arms with backoff while the feed does not take it. */
   async alarm(): Promise<void> {
     this.#armed = false;
-    if (await this.run()) return;
+    const caughtUp = await this.run();
+    await this.#store();
+    if (caughtUp) return;
     const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** Math.min(this.#failures, 16));
     this.#armed = true;
     await this.#port.arm(this.#port.now() + delay);
   }
 
+  /** Stores the acknowledged version if it moved since it was last stored. */
+  async #store(): Promise<void> {
+    const delivered = this.#delivered;
+    if (delivered === undefined || delivered === this.#stored) return;
+    try {
+      await this.#port.setDelivered(delivered);
+      this.#stored = delivered;
+    } catch (error) {
+      // Stored by a later alarm; meanwhile a restart delivers again what the feed holds.
+      this.#port.failed(error);
+    }
+  }
+
   async #catchUp(): Promise<boolean> {
     const port = this.#port;
     try {
-      let delivered = await port.delivered();
-      for (;;) {
-        const version = await port.version();
-        if (delivered >= version) return true;
+      if (this.#delivered === undefined) {
+        this.#delivered = await port.delivered();
+        this.#stored = this.#delivered;
+      }
+      let delivered = this.#delivered;
+      // Read once: an append made meanwhile calls `run` again (`#again`), so reading the
+      // version again after catching up would only cost a storage read per append.
+      const version = await port.version();
+      while (delivered < version) {
         const events = await port.read(delivered + 1, version, FEED_BATCH);
         if (events.length === 0) return true;
         const held = await port.send(events);
@@ -122,8 +153,9 @@ export class FeedDelivery {
         }
         this.#failures = 0;
         delivered = held;
-        await port.setDelivered(held);
+        this.#delivered = held;
       }
+      return true;
     } catch (error) {
       this.#failures += 1;
       port.failed(error);

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_WAIT_MS } from '../src/long-poll.js';
-import { type ApiResponse, api, call, errorOf, freshDatabase, sendDatabaseRouted } from './helpers';
+import {
+  type ApiResponse,
+  api,
+  call,
+  errorOf,
+  freshDatabase,
+  send,
+  sendDatabaseRouted,
+} from './helpers';
 
 const S = '/streams/Account/42';
 const deposit = (amount: number) => ({ type: 'Deposited', data: { amount } });
@@ -19,7 +27,7 @@ const events = (res: ApiResponse | undefined) =>
 
 // Both routings: the default one (one object per stream, the log from the feed) and 'database'.
 const ROUTINGS = [
-  ['stream', undefined],
+  ['stream', send],
   ['database', sendDatabaseRouted],
 ] as const;
 

@@ -82,7 +82,22 @@ const workerd = await startWorkerd(
   { storageRoot: STORAGE },
 );
 const client = httpClient(CONCURRENCY);
-const send = client.send;
+/** The longest the bench waits for an answer before it gives up on the run. */
+const ANSWER_TIMEOUT_MS = 60_000;
+/** `client.send`, failing the run when workerd does not answer within `ANSWER_TIMEOUT_MS`. */
+const send: typeof client.send = (url, method, headers, body) => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    client.send(url, method, headers, body),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(new Error(`no answer to ${method} ${url.pathname} in ${ANSWER_TIMEOUT_MS} ms`)),
+        ANSWER_TIMEOUT_MS,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
+};
 const authorization = `Bearer ${await mintLocalToken(DATABASE, { secret: SECRET, subject: 'bench' })}`;
 const postHeaders = { authorization, 'content-type': 'application/json' };
 

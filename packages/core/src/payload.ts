@@ -1,3 +1,4 @@
+import { charBytes } from './char-bytes.js';
 import { InvalidArgumentError } from './errors.js';
 
 /**
@@ -67,10 +68,8 @@ export const isBinary = (value: object): value is ArrayBuffer | ArrayBufferView 
   return proto === ArrayBuffer.prototype || VIEW_PROTOTYPES.has(proto);
 };
 
-const WIDE = /[\u0100-\uffff]/;
-
 /** A string's size: one unit a character when all fit in Latin-1 (stored one byte wide), else two. */
-const stringSize = (s: string): number => 2 + (WIDE.test(s) ? 2 * s.length : s.length);
+const stringSize = (s: string): number => 2 + charBytes(s);
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
@@ -330,8 +329,55 @@ const tooLarge = (
  * value as stored, wherever the append came from. Throws like `preparePayload` for a value
  * outside the contract.
  */
-export const payloadSize = (value: unknown): number =>
-  preparePayload(value, 'value', false, Number.POSITIVE_INFINITY, '').size;
+export const payloadSize = (value: unknown): number => {
+  plainVisits = 0;
+  const size = plainSize(value, 1);
+  return Number.isNaN(size)
+    ? preparePayload(value, 'value', false, Number.POSITIVE_INFINITY, '').size
+    : size;
+};
+
+/**
+ * Containers the plain walk enters before it leaves the value to `preparePayload`: a value
+ * shared at many places is walked at each by the plain walk (`preparePayload` walks it once),
+ * so the count bounds its work on a value that expands exponentially.
+ */
+const PLAIN_VISITS = 100_000;
+let plainVisits = 0;
+
+/**
+ * `payloadSize` of primitives, and dense arrays and plain objects of them, by the same rules
+ * in one allocation-free walk; NaN for anything else (a Date, a Map, binary data, a function,
+ * a symbol key, a reserved name, a hole, nesting past `MAX_PAYLOAD_DEPTH`, more than
+ * `PLAIN_VISITS` containers...), which `preparePayload` then measures or refuses. Events are
+ * nearly always made of these values, and the general walk, which checks the whole contract
+ * and keeps track of shared and cyclic values, cost a Worker weighing a page of events about
+ * as much CPU as writing the page.
+ */
+const plainSize = (v: unknown, depth: number): number => {
+  if (v === null || typeof v !== 'object') return isPrimitive(v) ? primitiveSize(v) : Number.NaN;
+  if (depth > MAX_PAYLOAD_DEPTH || ++plainVisits > PLAIN_VISITS) return Number.NaN;
+  const proto = Object.getPrototypeOf(v);
+  let size = 2;
+  if (proto === Array.prototype) {
+    const items = v as unknown[];
+    for (let i = 0; i < items.length; i++) {
+      if (!(i in items)) return Number.NaN;
+      size += plainSize(items[i], depth + 1);
+    }
+    if (Object.keys(items).length !== items.length) return Number.NaN;
+  } else if (proto === Object.prototype || proto === null) {
+    const source = v as Record<string, unknown>;
+    for (const key in source) {
+      if (!Object.hasOwn(source, key)) continue;
+      if (RESERVED_KEYS.has(key)) return Number.NaN;
+      size += stringSize(key) + plainSize(source[key], depth + 1);
+    }
+  } else {
+    return Number.NaN;
+  }
+  return Object.getOwnPropertySymbols(v).length > 0 ? Number.NaN : size;
+};
 
 /**
  * A fresh, unfrozen deep copy of a value `preparePayload` accepted. Used to hand out

@@ -2,8 +2,10 @@
  * `@eventkv/core/kv`: for authors of storage adapters and their tests. The contract's
  * types, the helpers adapters share (check evaluation, range resolution), and reads and
  * writes through any adapter exactly as the store makes them (`kvGet`, `kvScan`,
- * `kvCommit`, `readThen`, `writeThen`: index keys emulated where the adapter keeps none).
+ * `kvCommit`, `readThen`, `writeThen`: index keys emulated where the adapter keeps none), and
+ * `charBytes`, how V8 stores a string's characters, for adapters that bound an entry's size.
  */
+export { charBytes } from '../char-bytes.js';
 export { KvConditionError } from '../errors.js';
 export { kvCommit, kvGet, kvScan, readThen, writeThen } from './access.js';
 export { emulatedIndexKey } from './emulated-indexes.js';

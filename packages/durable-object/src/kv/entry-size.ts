@@ -1,3 +1,5 @@
+import { charBytes } from '@eventkv/core/kv';
+
 /**
  * An upper bound on the bytes a value takes once the runtime serializes it (V8's
  * structured serialization, which is what SQLite-backed Durable Object storage stores).
@@ -56,10 +58,9 @@ export const estimateSerializedBytes = (value: unknown): number => {
   return 2 + walk(value);
 };
 
-// Anything above U+00FF makes V8 store the whole string two bytes per character.
-const WIDE = /[\u0100-\uffff]/;
-
-const stringBytes = (s: string): number => 6 + (WIDE.test(s) ? s.length * 2 : s.length);
+// A tag and a length, then the characters as V8 keeps them (core's rule, shared with its
+// payload sizes).
+const stringBytes = (s: string): number => 6 + charBytes(s);
 
 const encoder = new TextEncoder();
 const NON_ASCII = /[\u0080-\uffff]/;

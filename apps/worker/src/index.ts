@@ -1,4 +1,4 @@
-import { type EventStore, InvalidArgumentError } from '@eventkv/core';
+import type { EventStore } from '@eventkv/core';
 import {
   EventStoreObject as BaseStoreObject,
   createDurableObjectEventStore,
@@ -26,8 +26,8 @@ export type { ApiSettings, AuthSettings } from './settings.js';
 export { settingsFromEnv } from './settings.js';
 
 /**
- * `ROUTING`: `database` (one object per database, which also serves sync); anything else is
- * the default, `stream` (one object per stream; queries and the log from the database's feed).
+ * `ROUTING`: `database` (one object per database); anything else is the default, `stream`
+ * (one object per stream; queries, the log and sync pulls from the database's feed).
  */
 export const routingOf = (env: Env): Routing =>
   env.ROUTING === 'database' ? 'database' : 'stream';
@@ -54,16 +54,7 @@ export default createApp({
     byRouting[routing] ??= createDurableObjectEventStore(namespace, { routing });
     return byRouting[routing];
   },
-  // The sync edge lives in the database's object, which holds the streams only under
-  // 'database' routing; under 'stream' routing it would see none of them.
-  syncFor: (database, env) => {
-    if (routingOf(env) !== 'database') {
-      throw new InvalidArgumentError(
-        'routing',
-        "sync needs ROUTING=database (the database's Durable Object holds its streams and " +
-          'serves the sync edge); this Worker runs with ROUTING=stream',
-      );
-    }
-    return syncObject(env.EVENT_STORE, database);
-  },
+  // The sync edge lives in the database's object under either routing: under 'stream' it
+  // is the database's feed, and pushes append in the stream objects (see syncObject).
+  syncFor: (database, env) => syncObject(env.EVENT_STORE, database, { routing: routingOf(env) }),
 });

@@ -49,7 +49,8 @@ export const send = (request: Request): Promise<Response> => worker.fetch(reques
 const databaseRouted = createApp({
   storeFor: (_database, bindings) =>
     createDurableObjectEventStore(bindings.EVENT_STORE, { routing: 'database' }),
-  syncFor: (database, bindings) => syncObject(bindings.EVENT_STORE, database),
+  syncFor: (database, bindings) =>
+    syncObject(bindings.EVENT_STORE, database, { routing: 'database' }),
 });
 export const sendDatabaseRouted = async (request: Request): Promise<Response> =>
   databaseRouted.fetch(request, env as unknown as Env);

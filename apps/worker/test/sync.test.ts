@@ -26,13 +26,15 @@ type Ledger =
 
 const account = { type: 'Account', id: '42' };
 
-/** A replica on its own memory storage, syncing with the Worker as `user`. */
-const replica = async (db: string, user = 'ann') =>
+type Send = (request: Request) => Promise<Response>;
+
+/** A replica on its own memory storage, syncing with the Worker (`via`) as `user`. */
+const replicaVia = async (via: Send, db: string, user = 'ann') =>
   createSyncedStore<Ledger>({
     kv: createMemoryKv(),
     remote: createHttpSyncRemote(ORIGIN, {
       token: await tokenFor(db, { sub: user }),
-      fetch: sendDatabaseRouted,
+      fetch: via,
     }),
   });
 
@@ -87,7 +89,16 @@ const pushOf = (seq: number, overrides: Partial<PushRequest> = {}): PushRequest 
 
 const code = (res: Raw) => errorOf({ ...res, headers: new Headers() });
 
-describe('the sync routes (ROUTING=database)', () => {
+// The Worker as deployed (ROUTING=stream, the default: a Durable Object per stream, and the
+// database's object is their feed) and the same API with ROUTING=database.
+describe.each([
+  { routing: 'stream', via: send },
+  { routing: 'database', via: sendDatabaseRouted },
+])('the sync routes (ROUTING=$routing)', ({ via }) => {
+  const replica = (db: string, user?: string) => replicaVia(via, db, user);
+  const syncVia: typeof syncCall = (db, kind, body, options = {}) =>
+    syncCall(db, kind, body, { via, ...options });
+
   it('a replica pushes its appends, and another replica pulls them', async () => {
     const db = freshDatabase();
     const a = await replica(db);
@@ -111,11 +122,49 @@ describe('the sync routes (ROUTING=database)', () => {
     );
 
     // The same events the HTTP API reads from the database's object.
-    const read = await api(db, 'GET', '/streams/Account/42/events', { via: sendDatabaseRouted });
+    const read = await api(db, 'GET', '/streams/Account/42/events', { via });
     expect((read.body as { events: { type: string }[] }).events.map((e) => e.type)).toEqual([
       'Opened',
       'Deposited',
     ]);
+  });
+
+  it("an append through the HTTP API reaches replicas, and the log's answer is the pulls'", async () => {
+    const db = freshDatabase();
+    const a = await replica(db);
+    const reader = createHttpSyncRemote(ORIGIN, {
+      token: await tokenFor(db, { sub: 'bob' }),
+      fetch: via,
+    });
+    await a.stream(account).append({ type: 'Deposited', data: { amount: 1 } });
+    await a.sync.syncNow();
+    const first = await reader.pull({ protocol: SYNC_PROTOCOL });
+    if ('reset' in first) throw new Error('a fresh reader was answered a reset');
+    // Another writer's append through the ordinary route: under ROUTING=stream the feed
+    // takes it after its stream object's delivery, and the long-poll says when.
+    await api(db, 'POST', '/streams/Account/42/events', {
+      body: { events: [{ type: 'Deposited', data: { amount: 2 } }], expectedVersion: 1 },
+      via,
+    });
+    const waited = await reader.wait?.({
+      protocol: SYNC_PROTOCOL,
+      cursor: first.cursor,
+      timeoutMs: 20_000,
+    });
+    expect(waited?.changed).toBe(true);
+    await a.sync.syncNow();
+    expect((await a.stream(account).read()).map((e) => [e.version, e.data])).toEqual([
+      [1, { amount: 1 }],
+      [2, { amount: 2 }],
+    ]);
+
+    const pulled = await reader.pull({ protocol: SYNC_PROTOCOL });
+    const log = await api(db, 'GET', '/log', { via });
+    const page = log.body as { events: { position: number; metadata: { messageId: string } }[] };
+    expect(
+      'events' in pulled && pulled.events.map((e) => [e.position, e.metadata.messageId]),
+    ).toEqual(page.events.map((e) => [e.position, e.metadata.messageId]));
+    expect(page.events).toHaveLength(2);
   });
 
   it("a conflict reaches the second replica's inbox with the edge's events", async () => {
@@ -146,8 +195,8 @@ describe('the sync routes (ROUTING=database)', () => {
   it('the same push twice answers the same results and writes once', async () => {
     const db = freshDatabase();
     const body = toWire(pushOf(1));
-    const first = await syncCall(db, 'push', body);
-    const second = await syncCall(db, 'push', body);
+    const first = await syncVia(db, 'push', body);
+    const second = await syncVia(db, 'push', body);
     expect(first.status).toBe(200);
     expect(second.status).toBe(200);
     const one = first.body as Extract<PushResponse, { outcome: 'applied' }>;
@@ -160,24 +209,24 @@ describe('the sync routes (ROUTING=database)', () => {
     ]);
     expect(two.results).toEqual(one.results);
     expect(one.results[0]).toMatchObject({ status: 'accepted' });
-    const read = await api(db, 'GET', '/streams/Account/42/events', { via: sendDatabaseRouted });
+    const read = await api(db, 'GET', '/streams/Account/42/events', { via });
     expect((read.body as { events: unknown[] }).events).toHaveLength(1);
   });
 
   it('authenticates: no token 401, another database 403, no user 401, and binds a client id to its user', async () => {
     const db = freshDatabase();
     const body = toWire({ protocol: SYNC_PROTOCOL });
-    const anonymous = await syncCall(db, 'pull', body, { token: false });
+    const anonymous = await syncVia(db, 'pull', body, { token: false });
     expect([anonymous.status, code(anonymous).code]).toEqual([401, 'UNAUTHORIZED']);
-    const elsewhere = await syncCall(db, 'pull', body, { tokenDb: freshDatabase() });
+    const elsewhere = await syncVia(db, 'pull', body, { tokenDb: freshDatabase() });
     expect([elsewhere.status, code(elsewhere).code]).toEqual([403, 'FORBIDDEN']);
-    const nobody = await syncCall(db, 'push', toWire(pushOf(1)), { claims: { sub: undefined } });
+    const nobody = await syncVia(db, 'push', toWire(pushOf(1)), { claims: { sub: undefined } });
     expect([nobody.status, code(nobody).code]).toEqual([401, 'UNAUTHORIZED']);
     expect(code(nobody).message).toMatch(/sub claim/);
 
     const push = pushOf(1);
-    expect((await syncCall(db, 'push', toWire(push))).status).toBe(200);
-    const stolen = await syncCall(db, 'push', toWire({ ...push, seq: 2 }), {
+    expect((await syncVia(db, 'push', toWire(push))).status).toBe(200);
+    const stolen = await syncVia(db, 'push', toWire({ ...push, seq: 2 }), {
       claims: { sub: 'mallory' },
     });
     expect(stolen.status).toBe(400);
@@ -191,7 +240,7 @@ describe('the sync routes (ROUTING=database)', () => {
       kv: createMemoryKv(),
       remote: createHttpSyncRemote(ORIGIN, {
         token: await tokenFor(db),
-        fetch: sendDatabaseRouted,
+        fetch: via,
       }),
     });
     await local.stream(account).append({ type: 'Deposited', data: { amount: 1 } });
@@ -212,25 +261,10 @@ describe('the sync routes (ROUTING=database)', () => {
       [toWire({ ...pushOf(1), clientId: '' }), 'INVALID_ARGUMENT', 'clientId'],
     ];
     for (const [body, expected, field] of cases) {
-      const res = await syncCall(db, 'push', body);
+      const res = await syncVia(db, 'push', body);
       expect([res.status, code(res).code, code(res).field]).toEqual([400, expected, field]);
     }
-    const pull = await syncCall(db, 'pull', toWire({ protocol: SYNC_PROTOCOL, limit: 5000 }));
+    const pull = await syncVia(db, 'pull', toWire({ protocol: SYNC_PROTOCOL, limit: 5000 }));
     expect([pull.status, code(pull).field]).toEqual([400, 'limit']);
-  });
-});
-
-describe('the sync routes under ROUTING=stream (the default)', () => {
-  it('answer 400 INVALID_ARGUMENT saying sync needs ROUTING=database', async () => {
-    const db = freshDatabase();
-    for (const [kind, body] of [
-      ['pull', toWire({ protocol: SYNC_PROTOCOL })],
-      ['push', toWire(pushOf(1))],
-    ] as const) {
-      const res = await syncCall(db, kind, body, { via: send });
-      expect(res.status).toBe(400);
-      expect(code(res)).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'routing' });
-      expect(code(res).message).toContain('sync needs ROUTING=database');
-    }
   });
 });

@@ -8,7 +8,7 @@ export type {
 export { eventStoreObjectRpc } from './client/object-caller.js';
 export type { PushSockets } from './client/push-sockets.js';
 export { pushSockets } from './client/push-sockets.js';
-export type { SyncObject } from './client/sync-object.js';
+export type { SyncObject, SyncObjectOptions } from './client/sync-object.js';
 export { syncObject } from './client/sync-object.js';
 export type { DurableObjectKvOptions } from './kv/durable-object-kv.js';
 export { createDurableObjectKv, DURABLE_OBJECT_MAX_ENTRY_BYTES } from './kv/durable-object-kv.js';

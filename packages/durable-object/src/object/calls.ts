@@ -12,6 +12,7 @@ import type {
   StreamRef,
 } from '@eventkv/core';
 import type { SyncPrincipal } from '@eventkv/sync/edge';
+import type { Routing } from '../routing/object-names.js';
 
 /** Names the stream a call is about and, for a call inside a session, the session. */
 export interface StreamCall {
@@ -92,13 +93,19 @@ export interface PageLimits {
 }
 
 /**
- * A sync message for the database's object (`syncPush`, `syncPull`): the principal the
- * caller verified (from the token, never from the message) and the message as received
- * (a `PushRequest` or `PullRequest` of `@eventkv/sync`), which the edge checks.
+ * A sync message for the database's object (`syncPush`, `syncPull`, `syncWait`): the
+ * principal the caller verified (from the token, never from the message) and the message
+ * as received (a `PushRequest`, `PullRequest` or `WaitRequest` of `@eventkv/sync`), which
+ * the edge checks.
  */
 export interface SyncCall {
   readonly principal: SyncPrincipal;
   readonly request: unknown;
+  /**
+   * Where the database's streams live (default `'database'`: in this object). Under
+   * `'stream'` this object is the database's feed: pushes append in the stream objects.
+   */
+  readonly routing?: Routing;
 }
 
 /**

@@ -20,11 +20,9 @@ import {
 } from '@eventkv/core';
 import { createReplica, type Replica } from '@eventkv/core/replica';
 import {
-  createSyncEdge,
   type EdgeChange,
   LIVE_CLOSE_TOKEN_EXPIRED,
   LIVE_SUBPROTOCOL,
-  type LocalSyncEdge,
   PING,
   POKE,
   PONG,
@@ -60,9 +58,10 @@ import {
 } from './calls.js';
 import { FeedDelivery } from './feed-delivery.js';
 import { LIVE_PRINCIPAL_HEADER, type LivePrincipal } from './live.js';
-import { checkWait, type WaitLogCall, type WaitStreamCall, Waits } from './waits.js';
 import { isPushState, LivePush, PUSH_HEADER, parseSubscription } from './live-push.js';
 
+import { checkPrincipal, SyncEdges } from './sync-edges.js';
+import { checkWait, type WaitLogCall, type WaitStreamCall, Waits } from './waits.js';
 /** Where a stream object keeps the last version its database's feed acknowledged. */
 const DELIVERED_KEY = '#feed/delivered';
 
@@ -180,7 +179,18 @@ export const loadPage = async <E extends EventShape, S>(
  */
 export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
   #replica: Replica | undefined;
-  #syncEdge: LocalSyncEdge | undefined;
+  /** The sync edges of a database's object (one per routing its callers use). */
+  readonly #syncEdges = new SyncEdges({
+    name: this.ctx.id.name,
+    replica: () => this.#hosted(),
+    feedNamespace: () => this.feedNamespace(),
+    changed: (change) => {
+      this.#schedulePoke(change);
+      // A push under 'stream' routing copies its events into the feed: reads waiting for
+      // them look again.
+      for (const wake of this.#feedWaiters) wake();
+    },
+  });
   /** The sockets' poke, when one is due: changes in one turn of the event loop share it. */
   #poke: { timer: ReturnType<typeof setTimeout>; only: string | null } | undefined;
   /** A stream object's delivery to its feed (under 'stream' routing with a feed). */
@@ -451,30 +461,6 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
   }
 
   /**
-   * The sync edge, for a principal of the database this object holds: sync appends to
-   * and pulls the log of one database, so it is served by the database's object only.
-   */
-  #edge(principal: SyncCall['principal'] | undefined): LocalSyncEdge {
-    const { database, user } = (principal ?? {}) as { database?: unknown; user?: unknown };
-    checkName('principal.database', database);
-    checkName('principal.user', user);
-    const name = this.ctx.id.name;
-    const wanted = databaseObjectName(database as string);
-    if (name !== undefined && name !== wanted) {
-      throw new InvalidArgumentError(
-        'routing',
-        `sync of database '${String(database)}' needs the database's object '${wanted}' ` +
-          `('database' routing: ROUTING=database in the Worker), not '${name}'`,
-      );
-    }
-    if (this.#syncEdge === undefined) {
-      this.#syncEdge = createSyncEdge({ replica: this.#hosted() });
-      this.#syncEdge.onChange((change) => this.#schedulePoke(change));
-    }
-    return this.#syncEdge;
-  }
-
-  /**
    * A long-poll on the stream (`WaitStreamCall`): answers its version as soon as it is past
    * `after`, or at `timeoutMs` (at most `MAX_WAIT_MS`). See `./waits.ts`.
    */
@@ -502,8 +488,7 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
 
   /** The log grew outside a push: long-polls look again, live sockets are poked. */
   #changed(change: EdgeChange): void {
-    if (this.#syncEdge) this.#syncEdge.notify(change);
-    else this.#schedulePoke(change);
+    if (!this.#syncEdges.notify(change)) this.#schedulePoke(change);
   }
 
   /**
@@ -556,7 +541,7 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
     }
     const principal = JSON.parse(raw) as LivePrincipal;
     try {
-      this.#edge(principal);
+      checkPrincipal(this.ctx.id.name, principal);
     } catch (error) {
       return new Response((error as Error).message, { status: 400 });
     }
@@ -704,8 +689,8 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
    */
   syncPush(call: SyncCall): Promise<RpcResult<PushResponse>> {
     return settle('syncPush', async () => {
-      const { principal, request } = (call ?? {}) as Partial<SyncCall>;
-      return this.#edge(principal).push(principal as SyncCall['principal'], request);
+      const { principal, request, routing } = (call ?? {}) as Partial<SyncCall>;
+      return this.#syncEdges.edge(principal, routing).push(principal as SyncPrincipal, request);
     });
   }
 
@@ -715,16 +700,16 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
    */
   syncWait(call: SyncCall): Promise<RpcResult<WaitResponse>> {
     return settle('syncWait', async () => {
-      const { principal, request } = (call ?? {}) as Partial<SyncCall>;
-      return this.#edge(principal).wait(principal as SyncPrincipal, request);
+      const { principal, request, routing } = (call ?? {}) as Partial<SyncCall>;
+      return this.#syncEdges.edge(principal, routing).wait(principal as SyncPrincipal, request);
     });
   }
 
   /** Answers a sync pull (`PullRequest`): a page of the database's log after the cursor. */
   syncPull(call: SyncCall): Promise<RpcResult<PullResponse>> {
     return settle('syncPull', async () => {
-      const { principal, request } = (call ?? {}) as Partial<SyncCall>;
-      return this.#edge(principal).pull(principal as SyncCall['principal'], request);
+      const { principal, request, routing } = (call ?? {}) as Partial<SyncCall>;
+      return this.#syncEdges.edge(principal, routing).pull(principal as SyncPrincipal, request);
     });
   }
 }

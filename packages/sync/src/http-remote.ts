@@ -56,7 +56,7 @@ const nonEmpty = (field: string, value: unknown): string => {
 
 /**
  * A sync remote over the eventkv Worker's sync routes (`POST /v1/{database}/sync/push` and
- * `/sync/pull`, served with `ROUTING=database`): messages travel as wire JSON, store
+ * `/sync/pull`, under either of its routings): messages travel as wire JSON, store
  * failures arrive as core's error classes, HTTP ones as `HttpError` (a 401 is surfaced,
  * never retried, and the replica's outbox stays as it was).
  * @example

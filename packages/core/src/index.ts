@@ -45,18 +45,8 @@ export {
 } from './errors.js';
 export type { IdGenerator } from './ids.js';
 export { defaultIdGenerator } from './ids.js';
-export type {
-  Kv,
-  KvCapabilities,
-  KvChangeListener,
-  KvCheck,
-  KvCommit,
-  KvEntry,
-  KvPut,
-  KvRead,
-  KvScan,
-  KvValue,
-} from './kv/types.js';
+// The storage contract's types, all of them (`@eventkv/core/kv` exports the same).
+export type * from './kv/types.js';
 export type { Logger, LogLevel } from './logger.js';
 export type { MemoryKvOptions } from './memory/memory-kv.js';
 export { createMemoryKv } from './memory/memory-kv.js';

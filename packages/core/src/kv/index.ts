@@ -11,15 +11,5 @@ export { kvCommit, kvGet, kvScan, readThen, writeThen } from './access.js';
 export { emulatedIndexKey } from './emulated-indexes.js';
 export { checkHolds, failedChecks, kvValuesEqual } from './equal.js';
 export { prefixEnd, resolveRange } from './range.js';
-export type {
-  Kv,
-  KvCapabilities,
-  KvChangeListener,
-  KvCheck,
-  KvCommit,
-  KvEntry,
-  KvPut,
-  KvRead,
-  KvScan,
-  KvValue,
-} from './types.js';
+// Every type of the contract (the main entry exports the same).
+export type * from './types.js';

@@ -179,7 +179,7 @@ describe('createHttpEventStore', () => {
     expect(log.position).toBe(3);
   });
 
-  it('tails a stream by polling', async () => {
+  it('tails a stream by long-polling', async () => {
     const store = await storeFor(freshDatabase());
     const stream = store.stream({ type: 'Account', id: '1' });
     await stream.append(opened('ada'));

@@ -226,7 +226,7 @@ describe('sessions through the object', () => {
     expect(await store.stream(ref).version()).toBe(2);
   });
 
-  it('subscribe polls the object and delivers every event once, in order', async () => {
+  it('subscribe long-polls the object and delivers every event once, in order', async () => {
     const ref = uniqueRef();
     const stream = store.stream(ref);
     await stream.append(deposit(1));

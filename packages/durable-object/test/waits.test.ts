@@ -16,9 +16,8 @@ import {
 } from '../src/index.js';
 import { deposit, failure, uniqueRef } from './helpers.js';
 
-type Waiting = Pick<EventStoreObject, 'waitStream' | 'waitLog'>;
 const objectNamed = (name: string) => env.STORE.get(env.STORE.idFromName(name));
-const waitsOf = (name: string) => objectNamed(name) as unknown as Waiting;
+const waitsOf = (name: string) => eventStoreObjectRpc(objectNamed(name));
 const waitStream = (name: string, call: WaitStreamCall) =>
   waitsOf(name)
     .waitStream(call)

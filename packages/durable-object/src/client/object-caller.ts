@@ -27,6 +27,8 @@ export type EventStoreObjectRpc = Pick<
   | 'syncWait'
   | 'feedDeliver'
   | 'feedWait'
+  | 'waitStream'
+  | 'waitLog'
 >;
 
 /** The stub type the caller side talks to. */

@@ -1,11 +1,11 @@
 import type { TailTrigger } from '@eventkv/core';
-import type { EventStoreObject } from '../object/event-store-object.js';
 import { MAX_WAIT_MS } from '../object/waits.js';
 import type { RpcResult } from '../rpc/result.js';
-import { callObject, type EventStoreObjectNamespace } from './object-caller.js';
-
-/** The long-poll methods of `EventStoreObject` (see `../object/waits.ts`). */
-type WaitRpc = Pick<EventStoreObject, 'waitStream' | 'waitLog'>;
+import {
+  callObject,
+  type EventStoreObjectNamespace,
+  type EventStoreObjectRpc,
+} from './object-caller.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -20,10 +20,10 @@ const waitOn = (
   namespace: EventStoreObjectNamespace,
   objectName: string,
   operation: 'waitStream' | 'waitLog',
-  invoke: (rpc: WaitRpc) => Promise<RpcResult<unknown>>,
+  invoke: (rpc: EventStoreObjectRpc) => Promise<RpcResult<unknown>>,
 ): Promise<number> =>
   // Not retried here: a failed wait is reported to the tail, which backs off and waits again.
-  callObject<number>(namespace, objectName, operation, (rpc) => invoke(rpc as unknown as WaitRpc));
+  callObject<number>(namespace, objectName, operation, invoke);
 
 /**
  * The trigger of a remote stream's tail: a long-poll on the stream's object (`waitStream`),

@@ -18,6 +18,7 @@ import {
   type StreamId,
   type StreamRef,
 } from '@eventkv/core';
+import { charBytes } from '@eventkv/core/kv';
 import { createReplica, type Replica } from '@eventkv/core/replica';
 import {
   type EdgeChange,
@@ -86,8 +87,6 @@ export const READ_PAGE_LIMITS: PageLimits = Object.freeze({
   maxBytes: 8 * 1024 * 1024,
 });
 
-const WIDE = /[\u0100-\uffff]/;
-
 /**
  * About the bytes a value weighs in an RPC result, in the units of core's `payloadSize`,
  * for any value the hosted store hands out (the instances a superjson codec rebuilds
@@ -99,7 +98,7 @@ export const approximateSize = (root: unknown): number => {
   const size = (value: unknown): number => {
     switch (typeof value) {
       case 'string':
-        return 2 + (WIDE.test(value) ? 2 * value.length : value.length);
+        return 2 + charBytes(value);
       case 'number':
       case 'bigint':
         return 9 + (typeof value === 'bigint' ? Math.ceil(value.toString(16).length / 2) : 0);

@@ -16,4 +16,6 @@ runStoreConformanceSuite({
   // Each call is an HTTP request into the Worker and an RPC call into the object: the
   // default 100 model runs take about 20 s, most of the file's minute.
   propertyRunScale: 1,
+  // Sessions that tests wait out live a second: each call is a request into the Worker.
+  shortLeaseMs: 1_000,
 });

@@ -13,6 +13,8 @@ runStoreConformanceSuite({
     }),
   // Twice the property runs (200 model histories): under a minute on a busy two-core machine.
   propertyRunScale: 2,
+  // Sessions that tests wait out live a second: each call is a request into an object.
+  shortLeaseMs: 1_000,
 });
 
 // One object per stream, each delivering its events to the database's object (the feed),
@@ -27,4 +29,5 @@ runStoreConformanceSuite({
   // A quarter of the property runs: every call is an RPC to a stream object or the feed,
   // and the 'database' routing run above covers the store's own logic with the full count.
   propertyRunScale: 0.25,
+  shortLeaseMs: 1_000,
 });

@@ -19,6 +19,13 @@ export interface StoreConformanceOptions {
   readonly disposeStore?: (store: EventStore<BankEvent>) => void | Promise<void>;
   /** Multiplies property-test runs (default 1). */
   readonly propertyRunScale?: number;
+  /**
+   * The lease of the sessions that tests wait out (default `SHORT_LEASE_MS`, 300 ms). A
+   * test uses such a session for a few calls before it expires: a store whose calls are
+   * requests into Durable Objects sets more, so that a loaded machine does not expire it
+   * early.
+   */
+  readonly shortLeaseMs?: number;
 }
 
 /** What every group of the suite gets besides the options. */
@@ -30,6 +37,8 @@ export interface StoreHarness {
   readonly capabilities: StoreCapabilities;
   /** Multiplies property-test runs (the option, default 1). */
   readonly propertyRunScale: number;
+  /** The lease of the sessions that tests wait out (the option, default `SHORT_LEASE_MS`). */
+  readonly shortLeaseMs: number;
   /**
    * A fresh store whose default database is empty, disposed after the current test.
    * Checks that it declares the same capabilities as the store they were read from.
@@ -105,6 +114,7 @@ export const useStoreHarness = (
   return {
     capabilities,
     propertyRunScale: options.propertyRunScale ?? 1,
+    shortLeaseMs: options.shortLeaseMs ?? SHORT_LEASE_MS,
     async store() {
       const store = await options.createStore();
       live.push(store);

@@ -18,7 +18,6 @@ import {
   deposit,
   pause,
   REF,
-  SHORT_LEASE_MS,
   type StoreConformanceOptions,
   type StoreHarness,
 } from './harness.js';
@@ -111,7 +110,7 @@ export const resumeTests = (_options: StoreConformanceOptions, h: StoreHarness):
 
     it('an expired session cannot be resumed', async () => {
       const store = await h.store();
-      const session = await store.open(REF, { sessionTimeoutMs: SHORT_LEASE_MS });
+      const session = await store.open(REF, { sessionTimeoutMs: h.shortLeaseMs });
       await outlive(session);
       const error = await caught<SessionExpiredError>(
         store.resume(REF, session.sessionId),

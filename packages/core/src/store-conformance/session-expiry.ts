@@ -13,7 +13,6 @@ import {
   deposit,
   pause,
   REF,
-  SHORT_LEASE_MS,
   type StoreConformanceOptions,
   type StoreHarness,
 } from './harness.js';
@@ -31,7 +30,7 @@ export const sessionExpiryTests = (_options: StoreConformanceOptions, h: StoreHa
   describe('session expiry and takeover', () => {
     it('every operation of an expired session is SESSION_EXPIRED, and nothing is written', async () => {
       const store = await h.store();
-      const session = await store.open(REF, { sessionTimeoutMs: SHORT_LEASE_MS });
+      const session = await store.open(REF, { sessionTimeoutMs: h.shortLeaseMs });
       await fill(session);
       await outlive(session);
       for (const [name, run] of SESSION_OPERATIONS) {
@@ -48,7 +47,7 @@ export const sessionExpiryTests = (_options: StoreConformanceOptions, h: StoreHa
 
     it('once a session expired, a session-less handle writes and the session still cannot', async () => {
       const store = await h.store();
-      const session = await store.open(REF, { sessionTimeoutMs: SHORT_LEASE_MS });
+      const session = await store.open(REF, { sessionTimeoutMs: h.shortLeaseMs });
       await session.append(deposit(1));
       await caught(store.stream(REF).append(deposit(2)), isStreamLockedError);
       await outlive(session);
@@ -59,7 +58,7 @@ export const sessionExpiryTests = (_options: StoreConformanceOptions, h: StoreHa
 
     it('the next open takes an expired lease over at once; the expired session stays SESSION_EXPIRED', async () => {
       const store = await h.store();
-      const old = await store.open(REF, { sessionTimeoutMs: SHORT_LEASE_MS });
+      const old = await store.open(REF, { sessionTimeoutMs: h.shortLeaseMs });
       await old.append(deposit(1));
       await outlive(old);
       const next = await store.open(REF, { openTimeoutMs: 0 });
@@ -81,7 +80,7 @@ export const sessionExpiryTests = (_options: StoreConformanceOptions, h: StoreHa
 
     it("closing a superseded session does not release its successor's lease", async () => {
       const store = await h.store();
-      const old = await store.open(REF, { sessionTimeoutMs: SHORT_LEASE_MS });
+      const old = await store.open(REF, { sessionTimeoutMs: h.shortLeaseMs });
       await outlive(old);
       const next = await store.open(REF);
       try {
@@ -97,7 +96,7 @@ export const sessionExpiryTests = (_options: StoreConformanceOptions, h: StoreHa
 
     it('a superseded session cannot write even after its successor closed', async () => {
       const store = await h.store();
-      const old = await store.open(REF, { sessionTimeoutMs: SHORT_LEASE_MS });
+      const old = await store.open(REF, { sessionTimeoutMs: h.shortLeaseMs });
       await outlive(old);
       const next = await store.open(REF);
       await next.append(deposit(1));
@@ -109,7 +108,7 @@ export const sessionExpiryTests = (_options: StoreConformanceOptions, h: StoreHa
 
     it('closing an expired session succeeds and frees the stream', async () => {
       const store = await h.store();
-      const session = await store.open(REF, { sessionTimeoutMs: SHORT_LEASE_MS });
+      const session = await store.open(REF, { sessionTimeoutMs: h.shortLeaseMs });
       await outlive(session);
       await session.close();
       expect(session.closed).toBe(true);
@@ -119,7 +118,7 @@ export const sessionExpiryTests = (_options: StoreConformanceOptions, h: StoreHa
 
     it('open with an open timeout takes the lease over when the holder expires within it', async () => {
       const store = await h.store();
-      const holder = await store.open(REF, { sessionTimeoutMs: SHORT_LEASE_MS });
+      const holder = await store.open(REF, { sessionTimeoutMs: h.shortLeaseMs });
       await holder.append(deposit(1));
       const next = await store.open(REF, { openTimeoutMs: 5_000 });
       try {

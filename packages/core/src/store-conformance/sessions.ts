@@ -18,7 +18,6 @@ import {
   deposit,
   pause,
   REF,
-  SHORT_LEASE_MS,
   type StoreConformanceOptions,
   type StoreHarness,
 } from './harness.js';

@@ -69,7 +69,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const demoOrigin = new URL(demoUrl).origin;
 
     const worker = await startLocalWorker({
-      vars: { AUTH_SECRET: LOCAL_DEV_SECRET, ROUTING: 'database', CORS_ORIGINS: demoOrigin },
+      // The routing of apps/worker/wrangler.jsonc, as deployed ('stream').
+      vars: { AUTH_SECRET: LOCAL_DEV_SECRET, CORS_ORIGINS: demoOrigin },
     });
     disposers.push(() => worker.dispose());
     const workerUrl = worker.url.origin;

@@ -66,7 +66,7 @@ export const freePort = () =>
 
 /**
  * Starts a Worker of the test file's own in local workerd, as the global setup does (the
- * demo's origin allowed, one Durable Object for the database), on `port` and with its
+ * demo's origin allowed, the deployed routing: an object per stream), on `port` and with its
  * storage in `persist` when given: one started again on both finds its data. The token's
  * user is `alice`, the demo's default.
  */
@@ -76,7 +76,6 @@ export const startWorker = async (
   const worker = await startLocalWorker({
     vars: {
       AUTH_SECRET: LOCAL_DEV_SECRET,
-      ROUTING: 'database',
       CORS_ORIGINS: new URL(inject('demoUrl')).origin,
     },
     ...options,

@@ -9,8 +9,9 @@
 //   EVENTKV_DEMO_OUT_DIR                   where the demo is built (default apps/demo/dist)
 //   WRANGLER_LOG (warn)                    the Worker's log level (info shows each request)
 //
-// The Worker runs with ROUTING=database (one Durable Object per database), so the demo's
-// account list and audit view can query it; CORS admits the demo's origins; the bearer
+// The Worker runs as wrangler.jsonc configures it (ROUTING=stream: one Durable Object per
+// stream, the database's object their feed, which serves sync, queries and the log); CORS
+// admits the demo's origins; the bearer
 // token is minted with the local development secret and handed to the demo in the
 // address's fragment, which browsers never send to a server.
 import { spawn } from 'node:child_process';
@@ -76,8 +77,6 @@ const startWorker = () => {
     process.env.WRANGLER_LOG ?? 'warn',
     '--var',
     `AUTH_SECRET:${LOCAL_DEV_SECRET}`,
-    '--var',
-    'ROUTING:database',
     '--var',
     `CORS_ORIGINS:http://localhost:${demoPort},http://127.0.0.1:${demoPort}`,
     ...(process.env.EVENTKV_PERSIST_DIR ? ['--persist-to', process.env.EVENTKV_PERSIST_DIR] : []),

@@ -182,6 +182,42 @@ describe('the edge over streams and a feed (a Durable Object per stream)', () =>
     expect(amounts(await logOf(feed))).toEqual([1, 2]);
   });
 
+  it("a push one of whose streams' appends fails is answered with the failure, unrecorded; its retry lands each stream once", async () => {
+    let failAppends = 1;
+    const authorityOf: { store?: EventStore } = {};
+    // The stream 7's object fails the first append it is sent (unreachable); 42's lands.
+    const flaky: Pick<EventStore, 'stream'> = {
+      stream: (r) => {
+        const stream = (authorityOf.store as EventStore).stream(r);
+        return new Proxy(stream, {
+          get(target, property) {
+            if (property === 'append' && r.id === savings.id && failAppends > 0) {
+              failAppends--;
+              return () => Promise.reject(new StorageError('append', { detail: 'unreachable' }));
+            }
+            const value = Reflect.get(target, property) as unknown;
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        }) as EventStream;
+      },
+    };
+    const { authority, feed, edge } = splitEdge(flaky);
+    authorityOf.store = authority.store;
+    const a = replicaOf(createEdgeRemote(edge, principal));
+    await a.stream(account).append(deposit(1));
+    await a.stream(savings).append(deposit(2));
+    await expect(a.sync.syncNow()).rejects.toThrow(/unreachable/);
+    expect(await a.sync.status()).toMatchObject({ pending: 2 });
+    expect(await authority.store.stream(ref(account)).version()).toBe(1);
+    expect(await authority.store.stream(ref(savings)).version()).toBe(0);
+
+    await expect(a.sync.syncNow()).resolves.toEqual({ pushed: 2, pulled: 0 });
+    expect(await a.sync.status()).toMatchObject({ pending: 0, conflicts: 0 });
+    expect(await authority.store.stream(ref(account)).version()).toBe(1);
+    expect(await authority.store.stream(ref(savings)).version()).toBe(1);
+    expect(amounts(await logOf(feed)).sort()).toEqual([1, 2]);
+  });
+
   it('answers a repeated push from its record, the log unchanged', async () => {
     const { feed, edge } = splitEdge();
     const push = {

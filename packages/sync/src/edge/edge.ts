@@ -240,8 +240,19 @@ export const createSyncEdge = (options: SyncEdgeOptions): LocalSyncEdge => {
       const stored: StoredResult[] = [];
       let copied = false;
       try {
-        for (const entry of request.entries) stored.push(await apply(database, entry));
-        if (options.streams) copied = await copyToLog(database, stored);
+        if (options.streams) {
+          // Each entry is a call to its own stream's store (another object): they go out
+          // together, and the push fails, unrecorded, if any of them failed.
+          const settled = await Promise.allSettled(
+            request.entries.map((entry) => apply(database, entry)),
+          );
+          for (const one of settled) if (one.status === 'fulfilled') stored.push(one.value);
+          const failed = settled.find((one) => one.status === 'rejected');
+          if (failed) throw failed.reason;
+          copied = await copyToLog(database, stored);
+        } else {
+          for (const entry of request.entries) stored.push(await apply(database, entry));
+        }
       } finally {
         if (copied || stored.some((r) => r.status === 'accepted')) {
           notify({ clientId: request.clientId });

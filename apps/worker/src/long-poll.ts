@@ -18,9 +18,10 @@ export const parseWait = (raw: string | undefined): number | undefined => {
 };
 
 /**
- * Waits until a subscription delivers anything, `ms` pass, the request is aborted, or the
- * subscription reports an error (the read then answers what there is, and the client
- * waits again). Built on the store's own live tails (`stream.subscribe`,
+ * Waits until a subscription delivers anything, `ms` pass or the request is aborted.
+ * Rejects with the first error the subscription reports (an object refusing more waits,
+ * a failed read): the request answers it, and the client backs off instead of asking
+ * again at once. Built on the store's own live tails (`stream.subscribe`,
  * `store.subscribeLog`), so a wait is served however the store learns of changes: the
  * Durable Object store long-polls its objects, a local store follows its change feed. What
  * was delivered is dropped: the route reads its page afterwards, with its usual limits.
@@ -30,19 +31,21 @@ export const firstDelivery = (
   ms: number,
   signal: AbortSignal | undefined,
 ): Promise<void> =>
-  new Promise<void>((resolve) => {
+  new Promise<void>((resolve, reject) => {
     let stop: Unsubscribe | undefined;
     let settled = false;
-    const done = () => {
+    const settle = (error?: unknown) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', done);
       stop?.();
-      resolve();
+      if (error === undefined) resolve();
+      else reject(error);
     };
+    const done = () => settle();
     const timer = setTimeout(done, ms);
     signal?.addEventListener('abort', done);
-    stop = subscribe(done, done);
+    stop = subscribe(done, (error) => settle(error ?? new Error('the wait failed')));
     if (settled) stop();
   });

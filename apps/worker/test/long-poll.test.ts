@@ -1,4 +1,8 @@
+import { env } from 'cloudflare:workers';
+import { type EventStore, type ReadOptions, StorageError } from '@eventkv/core';
+import { createDurableObjectEventStore } from '@eventkv/durable-object';
 import { describe, expect, it } from 'vitest';
+import { createApp, type Env } from '../src/index';
 import { MAX_WAIT_MS } from '../src/long-poll.js';
 import {
   type ApiResponse,
@@ -86,6 +90,44 @@ describe('long-polls: GET .../events?wait= and GET .../log?wait=', () => {
       expect(errorOf(res).code, path).toBe('INVALID_ARGUMENT');
     }
     expect(errorOf(await api(db, 'GET', `${S}/events?wait=soon`)).field).toBe('wait');
+  });
+
+  it("answers the error a wait's tail reports (an object refusing more waits): 503, not an empty page", async () => {
+    // A store whose tails report at once what an object at MAX_WAITS answers.
+    const refusing = createApp({
+      storeFor: (_database, bindings) => {
+        const store = createDurableObjectEventStore(bindings.EVENT_STORE);
+        const refused = new StorageError('waitStream', {
+          detail: 'the object already holds 1000 waits',
+        });
+        return {
+          ...store,
+          stream: (ref) => {
+            const stream = store.stream(ref);
+            // What the route uses of a stream: its reads, and a tail that fails.
+            return {
+              read: (options: ReadOptions) => stream.read(options),
+              version: () => stream.version(),
+              subscribe: (_listener: unknown, options: { onError?: (e: unknown) => void }) => {
+                queueMicrotask(() => options.onError?.(refused));
+                return () => {};
+              },
+            };
+          },
+          subscribeLog: (_listener, options) => {
+            queueMicrotask(() => options?.onError?.(refused));
+            return () => {};
+          },
+        } as EventStore;
+      },
+    });
+    const via = async (request: Request) => refusing.fetch(request, env as unknown as Env);
+    const db = freshDatabase();
+    for (const path of [`${S}/events?wait=${MAX_WAIT_MS}`, `/log?wait=${MAX_WAIT_MS}`]) {
+      const res = await api(db, 'GET', path, { via });
+      expect(res.status, path).toBe(503);
+      expect(errorOf(res).code, path).toBe('STORAGE_FAILURE');
+    }
   });
 
   it('is authenticated and authorized as the read itself', async () => {

@@ -1,5 +1,11 @@
 export type { HttpErrorCode } from './http-error.js';
 export { HttpError, isHttpError, isHttpErrorCode } from './http-error.js';
+export type {
+  PushSocket,
+  PushSocketConstructor,
+  PushSocketEvent,
+} from './live-socket.js';
+export type { LivePushSettings } from './live-tail.js';
 export type { HttpEventStoreOptions } from './store.js';
 export { createHttpEventStore } from './store.js';
 export { claimedDatabase } from './token.js';

@@ -8,6 +8,7 @@ import {
   type IndexName,
   InvalidArgumentError,
   type LogPage,
+  type LogTailSource,
   type OpenOptions,
   type QueryOptions,
   type QueryPage,
@@ -17,6 +18,9 @@ import {
   type StreamId,
   type StreamRef,
 } from '@eventkv/core';
+import type { PushSocketConstructor } from './live-socket.js';
+import { createLivePush, subscribeLive } from './live-subscribe.js';
+import type { LivePushSettings } from './live-tail.js';
 import { logLongPoll } from './long-poll.js';
 import { openHttpSession, resumeHttpSession } from './session.js';
 import { checkInteger, checkOptions, checkTime, HttpStream } from './stream.js';
@@ -48,6 +52,13 @@ export interface HttpEventStoreOptions {
   readonly retry?: RetryPolicy | false;
   /** The time retries wait and measure with (default the system clock). */
   readonly clock?: Clock;
+  /**
+   * Opens the push sockets `subscribe` and `subscribeLog` try first (default: the global
+   * `WebSocket`, when `fetch` is not given). `false`: none, the subscriptions long-poll.
+   */
+  readonly WebSocket?: PushSocketConstructor | false;
+  /** Settings of the push sockets (buffer, backoff, heartbeat, fallback; see the README). */
+  readonly live?: LivePushSettings;
 }
 
 /** The largest page `query` and `readLog` answer, as in a local store. */
@@ -84,6 +95,9 @@ export const createHttpEventStore = <E extends EventShape = EventShape>(
     retry: options.retry,
     clock: options.clock,
   });
+  // The push sockets the stream handles and `subscribeLog` try first (none: long-polls).
+  const pushes = createLivePush(String(url), options.token, options);
+  const live = pushes === undefined ? {} : { live: pushes };
   const defaultDatabase = options.database ?? claimedDatabase(options.token);
 
   const databaseOf = (named: string | undefined, field: string): string => {
@@ -120,7 +134,7 @@ export const createHttpEventStore = <E extends EventShape = EventShape>(
 
   return {
     capabilities,
-    stream: (ref) => new HttpStream<E>({ transport, ref: resolve(ref) }),
+    stream: (ref) => new HttpStream<E>({ transport, ref: resolve(ref), ...live }),
     // Async, so bad input is a rejection, as in a local store.
     open: async (ref, openOptions: OpenOptions = {}) =>
       openHttpSession<E>(transport, resolve(ref), openOptions),
@@ -169,24 +183,29 @@ export const createHttpEventStore = <E extends EventShape = EventShape>(
     subscribeLog(listener, logOptions = {}) {
       refuseWithoutLog('subscribeLog');
       const path = dbPath(checkSubscribeLog(listener, logOptions));
-      return followLog<E>(
-        {
-          readLog: async (page) =>
-            (await transport.request({
-              method: 'GET',
-              path: `${path}/log`,
-              query: page,
-            })) as LogPage<E>,
-          logPosition: async () =>
-            (
-              (await transport.request({ method: 'GET', path: `${path}/log/position` })) as {
-                position: number;
-              }
-            ).position,
-        },
+      const source: LogTailSource<E> = {
+        readLog: async (page) =>
+          (await transport.request({
+            method: 'GET',
+            path: `${path}/log`,
+            query: page,
+          })) as LogPage<E>,
+        logPosition: async () =>
+          (
+            (await transport.request({ method: 'GET', path: `${path}/log/position` })) as {
+              position: number;
+            }
+          ).position,
+      };
+      // A push socket first, when the store has them; the long-poll where none opens.
+      return subscribeLive(
+        live.live,
+        { path: `${path}/log/live`, point: 'position' },
         listener,
         logOptions,
-        logLongPoll(transport, path),
+        (deliver, tailOptions) =>
+          followLog<E>(source, deliver, tailOptions, logLongPoll(transport, path)),
+        () => source.logPosition(),
       );
     },
   };

@@ -19,6 +19,7 @@ import {
   type Unsubscribe,
 } from '@eventkv/core';
 import { HttpError } from './http-error.js';
+import { type LivePush, subscribeLive } from './live-subscribe.js';
 import { streamLongPoll } from './long-poll.js';
 import type { RequestSpec, Transport } from './transport.js';
 import { encodeSegment, segmentName, streamPath } from './wire.js';
@@ -29,6 +30,8 @@ export interface StreamTarget {
   readonly ref: StreamId;
   /** Checked before each call (a closed session fails without a round trip). */
   readonly sessionId?: () => string;
+  /** The store's push sockets, tried before the long-poll by `subscribe` (absent: none). */
+  readonly live?: LivePush;
 }
 
 /**
@@ -215,11 +218,21 @@ export class HttpStream<E extends EventShape> implements EventStream<E> {
     // Reads without the session header, so closing a session does not end its tail.
     const reader = new HttpStream<E>({ transport: this.#target.transport, ref: this.ref });
     // Long-polls: each wait answers as soon as the stream is past the last version delivered.
-    return followStream(
-      reader,
+    const longPoll = (deliver: typeof listener, tailOptions: SubscribeOptions) =>
+      followStream(
+        reader,
+        deliver,
+        tailOptions,
+        streamLongPoll(this.#target.transport, this.#path),
+      );
+    // A push socket first, when the store has them; the long-poll where none opens.
+    return subscribeLive(
+      this.#target.live,
+      { path: `${this.#path}/live`, point: 'version' },
       listener,
       options,
-      streamLongPoll(this.#target.transport, this.#path),
+      longPoll,
+      () => reader.version(),
     );
   }
 }

@@ -3,6 +3,8 @@
  * floors (async put/list, sync kv in transactionSync, an SQL event table with the same
  * indexes), in local workerd.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLocalWorker } from '../../../apps/worker/scripts/local-dev.mjs';
 import { median, type Run } from '../../src/measure.js';
@@ -10,6 +12,7 @@ import { header, machine, parseCli, wranglerLogLevel, writeJson } from '../share
 import { adapterRatios, checkTargets, renderAdapter } from '../shared/report.js';
 import { runAdapterBench } from '../shared/run.js';
 import type { AdapterSubject } from '../shared/subject.js';
+import { defaultStorageRoot } from '../shared/workerd.js';
 import { type AdapterWorkload, adapterWorkloads, type Sizes } from '../shared/workloads.js';
 
 /**
@@ -54,7 +57,10 @@ const started = new Date();
 const load = machine().load;
 // Resolved from the bundled runner in bench/dist/.
 const config = fileURLToPath(new URL('../adapters/durable-object/wrangler.jsonc', import.meta.url));
-const worker = await startLocalWorker({ config, logLevel: wranglerLogLevel() });
+// Storage in memory (/dev/shm where there is one), as in the HTTP bench: on the disk of this
+// shared machine, commits wait on the other jobs' I/O, and the bench timed the disk.
+const storage = mkdtempSync(join(defaultStorageRoot(), 'eventkv-bench-do-'));
+const worker = await startLocalWorker({ config, logLevel: wranglerLogLevel(), persist: storage });
 
 const call = async (path: string, params: Record<string, string | number>): Promise<number> => {
   const query = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]));
@@ -162,4 +168,5 @@ try {
   }
 } finally {
   await worker.dispose();
+  rmSync(storage, { recursive: true, force: true });
 }

@@ -10,6 +10,7 @@ import {
   isInvalidSessionError,
   isNotOpenError,
   isSessionExpiredError,
+  isVersionMismatchError,
   type LogPage,
   type QueryPage,
   type ReadOptions,
@@ -60,9 +61,9 @@ import {
 import { FeedDelivery } from './feed-delivery.js';
 import { LIVE_PRINCIPAL_HEADER, type LivePrincipal } from './live.js';
 import { isPushState, LivePush, PUSH_HEADER, parseSubscription } from './live-push.js';
-
 import { checkPrincipal, SyncEdges } from './sync-edges.js';
 import { checkWait, type WaitLogCall, type WaitStreamCall, Waits } from './waits.js';
+
 /** Where a stream object keeps the last version its database's feed acknowledged. */
 const DELIVERED_KEY = '#feed/delivered';
 
@@ -336,7 +337,7 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
         this.#changed({});
         // Arms the alarm with this append (so the events reach the feed whatever happens
         // next), then delivers without holding up the answer.
-        void this.#feedDelivery()?.appended();
+        void this.#feedDelivery()?.appended(result.version);
       }
       return result;
     });
@@ -629,13 +630,21 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
       const stream = toStreamId(ref as StreamRef);
       this.#checkRouting(undefined, stream.database);
       const replica = this.#hosted();
-      const { version: held } = await replica.head(stream);
       const first = events?.[0]?.version;
-      if (!Array.isArray(events) || first === undefined || first > held + 1) {
-        return { version: held };
+      if (!Array.isArray(events) || first === undefined) {
+        return { version: (await replica.head(stream)).version };
       }
-      if ((events.at(-1) as { version: number }).version <= held) return { version: held };
-      const { version } = await replica.replicate(stream, events);
+      // No head read of its own (a storage call per delivery): `replicate` reads it, skips
+      // the events held, and reports a gap before them as a mismatch naming the version held.
+      let version: number;
+      try {
+        ({ version } = await replica.replicate(stream, events));
+      } catch (error) {
+        if (isVersionMismatchError(error) && error.actual < first - 1) {
+          return { version: error.actual };
+        }
+        throw error;
+      }
       this.#changed({});
       for (const wake of this.#feedWaiters) wake();
       return { version };

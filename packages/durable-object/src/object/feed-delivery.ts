@@ -60,17 +60,20 @@ export class FeedDelivery {
   #delivered: number | undefined;
   /** The acknowledged version as stored (`setDelivered`). */
   #stored: number | undefined;
+  /** The last version an append told of (`appended`): the stream holds at least that. */
+  #appended = 0;
 
   constructor(port: FeedDeliveryPort) {
     this.#port = port;
   }
 
   /**
-   * After an append: arms the alarm (once, until it fires), so the events reach the feed
-   * even if this object stops now, then delivers. Call it before answering the append, so
-   * the alarm is stored with it.
+   * After an append that brought the stream to `version`: arms the alarm (once, until it
+   * fires), so the events reach the feed even if this object stops now, then delivers.
+   * Call it before answering the append, so the alarm is stored with it.
    */
-  appended(): Promise<boolean> {
+  appended(version: number): Promise<boolean> {
+    this.#appended = Math.max(this.#appended, version);
     if (!this.#armed) {
       this.#armed = true;
       void this.#port.arm(this.#port.now() + SAFETY_NET_MS);
@@ -107,6 +110,8 @@ export class FeedDelivery {
   /** The alarm: delivers, and re-arms with backoff while the feed does not take it. */
   async alarm(): Promise<void> {
     this.#armed = false;
+    // Its round reads the stream's version, for writes not told of by `appended`.
+    this.#appended = 0;
     const caughtUp = await this.run();
     await this.#store();
     if (caughtUp) return;
@@ -136,9 +141,10 @@ export class FeedDelivery {
         this.#stored = this.#delivered;
       }
       let delivered = this.#delivered;
-      // Read once: an append made meanwhile calls `run` again (`#again`), so reading the
-      // version again after catching up would only cost a storage read per append.
-      const version = await port.version();
+      // Read once, and not at all right after an append (which told its version): an
+      // append made meanwhile calls `run` again (`#again`). Writes made otherwise (not
+      // through `appended`) go with the next alarm's round, which reads the version.
+      const version = this.#appended > delivered ? this.#appended : await port.version();
       while (delivered < version) {
         const events = await port.read(delivered + 1, version, FEED_BATCH);
         if (events.length === 0) return true;

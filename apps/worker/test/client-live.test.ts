@@ -1,11 +1,6 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import {
-  createHttpEventStore,
-  type PushSocket,
-  type PushSocketEvent,
-  toWire,
-} from '@eventkv/client';
+import { createHttpEventStore, toWire } from '@eventkv/client';
 import { PUSH_CLOSE_SLOW_CONSUMER, type RecordedEvent } from '@eventkv/core';
 import {
   createDurableObjectEventStore,
@@ -15,6 +10,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { createApp, type Env } from '../src/index';
 import { freshDatabase, ORIGIN, send, tokenFor } from './helpers';
+import { type SocketLog, socketsVia, type WorkerSocket } from './push-socket';
 
 // `@eventkv/client`'s subscriptions against the Worker: pushed over its live sockets, in
 // order and once each across drops, restarted objects and slow-consumer closes, and by
@@ -34,71 +30,6 @@ const noSockets = createApp({
 });
 const sendNoSockets = async (request: Request) => noSockets.fetch(request, env as unknown as Env);
 
-/** What the sockets of a test did. */
-interface SocketLog {
-  readonly urls: string[];
-  readonly closes: number[];
-  readonly open: WorkerSocket[];
-}
-
-/** A WebSocket that reaches the Worker under test (through `via`) instead of the network. */
-class WorkerSocket implements PushSocket {
-  readyState = 0;
-  #socket: WebSocket | undefined;
-  readonly #listeners = new Map<string, ((event: PushSocketEvent) => void)[]>();
-
-  constructor(
-    url: string,
-    protocols: string[],
-    via: (request: Request) => Promise<Response>,
-    readonly log: SocketLog,
-  ) {
-    log.urls.push(url);
-    const request = new Request(url.replace(/^ws/, 'http'), {
-      headers: { Upgrade: 'websocket', 'Sec-WebSocket-Protocol': protocols.join(', ') },
-    });
-    void via(request).then(async (res) => {
-      const socket = res.webSocket;
-      if (socket === null) {
-        await res.text();
-        this.#closed(1006, `HTTP ${res.status}`);
-        return;
-      }
-      socket.accept();
-      this.#socket = socket;
-      socket.addEventListener('message', (event) => this.#emit('message', { data: event.data }));
-      socket.addEventListener('close', (event) => this.#closed(event.code, event.reason));
-      this.readyState = 1;
-      log.open.push(this);
-      this.#emit('open', {});
-    });
-  }
-  #emit(type: string, event: PushSocketEvent) {
-    for (const listener of this.#listeners.get(type) ?? []) listener(event);
-  }
-  #closed(code: number, reason: string) {
-    if (this.readyState === 3) return;
-    this.readyState = 3;
-    this.log.closes.push(code);
-    this.#emit('close', { code, reason });
-  }
-  addEventListener(type: string, listener: (event: PushSocketEvent) => void) {
-    this.#listeners.set(type, [...(this.#listeners.get(type) ?? []), listener]);
-  }
-  send(data: string) {
-    this.#socket?.send(data);
-  }
-  close(code?: number, reason?: string) {
-    this.readyState = 3;
-    this.#socket?.close(code, reason);
-  }
-  /** The connection drops (as a network would): the client hears 1006. */
-  kill() {
-    this.#socket?.close(1000, 'gone');
-    this.#closed(1006, '');
-  }
-}
-
 const clientOf = async (
   db: string,
   via: (request: Request) => Promise<Response>,
@@ -108,11 +39,7 @@ const clientOf = async (
   const store = createHttpEventStore(ORIGIN, {
     token: await tokenFor(db),
     fetch: via,
-    WebSocket: class extends WorkerSocket {
-      constructor(url: string, protocols: string[]) {
-        super(url, protocols, via, log);
-      }
-    },
+    WebSocket: socketsVia(via, log),
     live: { backoff: { baseDelayMs: 10, maxDelayMs: 50 }, ...live },
   });
   return { store, log };

@@ -21,7 +21,7 @@ import {
   type SyncPrincipal,
   type WaitResponse,
 } from '../protocol.js';
-import { copyUpTo } from './feed-copy.js';
+import { copyUpTo, STREAM_CALLS_AT_ONCE, settleInTurns } from './feed-copy.js';
 import {
   type ClientRecord,
   clientKey,
@@ -170,18 +170,20 @@ export const createSyncEdge = (options: SyncEdgeOptions): LocalSyncEdge => {
    * and copies again.
    */
   const copyToLog = async (database: string, stored: readonly StoredResult[]): Promise<boolean> => {
-    const copied = await Promise.all(
-      stored.map((result) => {
-        const version =
-          result.status === 'accepted' || result.status === 'duplicate'
-            ? result.version
-            : result.status === 'conflict'
-              ? result.actual
-              : 0;
-        return version > 0 ? copyUpTo(replica, streams, refOf(database, result), version) : false;
-      }),
-    );
-    return copied.includes(true);
+    const copied = await settleInTurns(stored, STREAM_CALLS_AT_ONCE, (result) => {
+      const version =
+        result.status === 'accepted' || result.status === 'duplicate'
+          ? result.version
+          : result.status === 'conflict'
+            ? result.actual
+            : 0;
+      return version > 0
+        ? copyUpTo(replica, streams, refOf(database, result), version)
+        : Promise.resolve(false);
+    });
+    const failed = copied.find((one) => one.status === 'rejected');
+    if (failed) throw failed.reason;
+    return copied.some((one) => one.status === 'fulfilled' && one.value);
   };
 
   /** A stored result with the events it refers to, read now. */
@@ -242,9 +244,9 @@ export const createSyncEdge = (options: SyncEdgeOptions): LocalSyncEdge => {
       try {
         if (options.streams) {
           // Each entry is a call to its own stream's store (another object): they go out
-          // together, and the push fails, unrecorded, if any of them failed.
-          const settled = await Promise.allSettled(
-            request.entries.map((entry) => apply(database, entry)),
+          // a few at a time, and the push fails, unrecorded, if any of them failed.
+          const settled = await settleInTurns(request.entries, STREAM_CALLS_AT_ONCE, (entry) =>
+            apply(database, entry),
           );
           for (const one of settled) if (one.status === 'fulfilled') stored.push(one.value);
           const failed = settled.find((one) => one.status === 'rejected');

@@ -559,9 +559,10 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
   }
 
   /**
-   * A live socket's client sends nothing but pings, which the runtime answers without
-   * waking the object: anything else is a client that does not speak the protocol (or one
-   * that would keep the object awake), closed with 1003.
+   * A push socket's acks go to `live-push.ts`. A live sync socket's client sends nothing
+   * but pings, which the runtime answers without waking the object: anything else is a
+   * client that does not speak the protocol (or one that would keep the object awake),
+   * closed with 1003.
    */
   override webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): void {
     if (isPushState(socket.deserializeAttachment())) {

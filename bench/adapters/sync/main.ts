@@ -2,7 +2,8 @@
  * `pnpm bench:sync`: the sync engine against floors measured in the same run.
  *
  * - push: a replica holding pending events syncs once over HTTP to apps/worker in local
- *   workerd (`ROUTING=database`), against plain batched appends through the same Worker;
+ *   workerd (`--routing`: `database` by default, or `stream`, the Worker's own default),
+ *   against plain batched appends through the same Worker;
  * - pull: a fresh replica on IndexedDB (headless Chromium; `--env node`: fake-indexeddb)
  *   pulls an edge's log, against paged `readLog` reads and plain IndexedDB puts.
  *
@@ -32,8 +33,13 @@ const { values } = parseArgs({
     'pull-streams': { type: 'string', default: '1000' },
     'pull-append': { type: 'string', default: '100' },
     'pull-lean': { type: 'boolean', default: false },
+    routing: { type: 'string', default: 'database' },
   },
 });
+const routing = values.routing;
+if (routing !== 'database' && routing !== 'stream') {
+  throw new Error("--routing must be 'database' or 'stream'");
+}
 const positive = positiveInt;
 const reps = positive('reps', values.reps);
 const pullReps = positive('pull-reps', values['pull-reps'] ?? '3');
@@ -65,11 +71,11 @@ let push: PushResult | undefined;
 let pull: (PullResult & { browser: string }) | undefined;
 
 if (only.includes('push')) {
-  log('push: starting apps/worker in local workerd (ROUTING=database)');
+  log(`push: starting apps/worker in local workerd (ROUTING=${routing})`);
   const worker = await startLocalWorker({
     // Resolved from the bundled runner in bench/dist/ (the default is relative to the module).
     config: fileURLToPath(new URL('../../apps/worker/wrangler.jsonc', import.meta.url)),
-    vars: { AUTH_SECRET: SECRET, RATE_LIMIT_PER_MINUTE: '0', ROUTING: 'database' },
+    vars: { AUTH_SECRET: SECRET, RATE_LIMIT_PER_MINUTE: '0', ROUTING: routing },
     logLevel: wranglerLogLevel(),
   });
   try {
@@ -119,7 +125,7 @@ if (push) {
   const { streams, perStream, appendSize } = pushSizes;
   console.log(
     [
-      'push: HTTP to apps/worker in local workerd (ROUTING=database); the replica on a memory KV in Node',
+      `push: HTTP to apps/worker in local workerd (ROUTING=${routing}); the replica on a memory KV in Node`,
       `      ${push.eventkv.ms.length} rounds after a warm-up; offline appends of ${appendSize} event(s); ` +
         `syncNow sent ${push.requests.push} push and ${push.requests.pull} pull requests`,
       `      floor: ${streams} POST .../streams/{type}/{id}/events of ${perStream} events, one after the other`,
@@ -166,7 +172,16 @@ if (values.json !== undefined) {
     machine: machine(),
     loadBefore: load,
     seconds,
-    settings: { reps, pullReps, env, durability, pushSizes, pullSizes, pullPage: PULL_PAGE },
+    settings: {
+      reps,
+      pullReps,
+      env,
+      durability,
+      routing,
+      pushSizes,
+      pullSizes,
+      pullPage: PULL_PAGE,
+    },
     push: push && {
       syncNow: report(push.eventkv, push.floor),
       pushPart: report(push.eventkvPush, push.floor),

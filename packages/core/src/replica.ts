@@ -161,6 +161,49 @@ export const createReplica = <E extends EventShape = EventShape>(
     return { rest: events.slice(present.length), head };
   };
 
+  /**
+   * The common case (a copy that is up to date, as a feed is): the stream ends right before
+   * `events`, and one transaction reads its head and writes them, with no read of the head
+   * ahead of it (a storage call per delivery). The version written, or undefined when the
+   * stream is elsewhere, a check lost a race, or an event is not one `prepare` takes: the
+   * general path decides those.
+   */
+  const continueStream = async (
+    slot: StreamSlot,
+    events: readonly RecordedEvent[],
+    extra: KvCommit | undefined,
+    extraChecks: ReadonlySet<string>,
+  ): Promise<number | undefined> => {
+    const first = (events[0] as RecordedEvent).version;
+    let prepared: PreparedEvent[];
+    try {
+      prepared = events.map((e, i) => prepare(slot.stream, e, i));
+    } catch {
+      return undefined;
+    }
+    const t = target(slot);
+    const idKeys = prepared.map((e) => slot.keys.idempotency(e.messageId));
+    let planned: Planned | undefined;
+    try {
+      await kvUpdate(ctx, t.readKeys, (values) => {
+        planned = planAppend(t, prepared, first - 1, idKeys, values);
+        return 'commit' in planned ? merge(planned.commit, extra) : undefined;
+      });
+    } catch (error) {
+      if (!isKvConditionError(error)) throw error;
+      if (error.keys.some((key) => extraChecks.has(key))) {
+        throw new KvConditionError(error.keys.filter((key) => extraChecks.has(key)));
+      }
+      // The stream held none of these versions: a message id held already is divergence.
+      if (error.keys.some((key) => idKeys.includes(key))) {
+        throw new VersionMismatchError(slot.stream, first - 1, first - 1);
+      }
+      return undefined;
+    }
+    const outcome = planned as Planned | undefined;
+    return outcome !== undefined && 'commit' in outcome ? outcome.result.version : undefined;
+  };
+
   return {
     store,
     async head(ref) {
@@ -185,6 +228,8 @@ export const createReplica = <E extends EventShape = EventShape>(
       });
       if (extra) ownKeys(extra);
       const extraChecks = new Set((extra?.checks ?? []).map((c) => c.key));
+      const applied = await continueStream(slot, events, extra, extraChecks);
+      if (applied !== undefined) return { version: applied };
       for (let attempt = 1; ; attempt++) {
         const { rest, head } = await missing(slot, events);
         if (rest.length === 0) {

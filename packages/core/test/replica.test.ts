@@ -70,6 +70,15 @@ describe('replica', () => {
     expect(await replica.store.stream(ref).version()).toBe(1);
   });
 
+  it('refuses events that continue the stream when one of their message ids names another version here', async () => {
+    const theirs = await recordedElsewhere(2);
+    const replica = createReplica({ kv: createMemoryKv() });
+    await replica.store.stream(ref).append({ type: 'Local', metadata: { messageId: 'm-2' } });
+    const diverged = await replica.replicate(ref, theirs.slice(1)).catch((e) => e);
+    expect(diverged).toMatchObject({ code: 'VERSION_MISMATCH', expected: 1, actual: 1 });
+    expect(await replica.store.stream(ref).version()).toBe(1);
+  });
+
   it("commits the owner's records with the events, or neither", async () => {
     const theirs = await recordedElsewhere(2);
     const replica = createReplica({ kv: createMemoryKv() });

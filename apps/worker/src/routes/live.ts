@@ -6,6 +6,7 @@ import type { Env } from '../env.js';
 import { fail } from '../failures.js';
 import { parseInteger, queryParams } from '../params.js';
 import { refOf } from '../respond.js';
+import { requireUpgrade, upgraded } from '../upgrade.js';
 
 /** Where a database's push sockets go (`AppOptions.liveFor`); `undefined`: no live routes. */
 export type LiveFor = (database: string, env: Env) => PushSockets | undefined;
@@ -47,31 +48,10 @@ const required = (field: string, raw: string | undefined, min: number): number =
  */
 export const liveRoutes = (liveFor: LiveFor) => {
   const open = async (c: Context<ApiEnv>, subscription: PushSubscription): Promise<Response> => {
-    if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket') {
-      throw new InvalidArgumentError(
-        'Upgrade',
-        'the live route is a WebSocket (Upgrade: websocket)',
-      );
-    }
-    const offered = (c.req.header('Sec-WebSocket-Protocol') ?? '').split(',');
-    if (!offered.some((p) => p.trim() === PUSH_SUBPROTOCOL)) {
-      throw new InvalidArgumentError(
-        'Sec-WebSocket-Protocol',
-        `must offer the subprotocol ${PUSH_SUBPROTOCOL}`,
-      );
-    }
+    requireUpgrade(c, PUSH_SUBPROTOCOL);
     const sockets = liveFor(c.get('principal').database, c.env);
     if (sockets === undefined) return fail('ROUTE_NOT_FOUND', 'This server has no live push.');
-    const answer = await sockets.open(subscription, c.req.raw);
-    if (answer.status !== 101) {
-      throw new InvalidArgumentError('live', (await answer.text()) || 'the socket was refused');
-    }
-    // A response of its own: the middleware may add headers (CORS) to it.
-    return new Response(null, {
-      status: 101,
-      webSocket: answer.webSocket,
-      headers: answer.headers,
-    });
+    return upgraded(await sockets.open(subscription, c.req.raw));
   };
   return new Hono<ApiEnv>()
     .get('/streams/:type/:id/live', (c) => {

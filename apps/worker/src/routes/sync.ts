@@ -1,4 +1,3 @@
-import { InvalidArgumentError } from '@eventkv/core';
 import type { LivePrincipal } from '@eventkv/durable-object';
 import { LIVE_SUBPROTOCOL, type SyncEdge } from '@eventkv/sync/edge';
 import { type Context, Hono } from 'hono';
@@ -7,6 +6,7 @@ import type { ApiEnv } from '../context.js';
 import type { Env } from '../env.js';
 import { fail } from '../failures.js';
 import { wire } from '../respond.js';
+import { requireUpgrade, upgraded } from '../upgrade.js';
 
 /** The sync edge of a database, and where its live sockets go (absent: no live route). */
 export interface SyncService extends SyncEdge {
@@ -48,36 +48,14 @@ export const syncRoutes = (syncFor: SyncFor | undefined) => {
     .post('/wait', serve('wait'))
     .get('/live', async (c) => {
       const principal = principalOf(c);
-      if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket') {
-        throw new InvalidArgumentError(
-          'Upgrade',
-          'the live route is a WebSocket (Upgrade: websocket)',
-        );
-      }
-      const offered = (c.req.header('Sec-WebSocket-Protocol') ?? '').split(',');
-      if (!offered.some((p) => p.trim() === LIVE_SUBPROTOCOL)) {
-        throw new InvalidArgumentError(
-          'Sec-WebSocket-Protocol',
-          `must offer the subprotocol ${LIVE_SUBPROTOCOL}`,
-        );
-      }
+      requireUpgrade(c, LIVE_SUBPROTOCOL);
       const service = serviceOf(c);
       if (service.live === undefined) {
         return fail('ROUTE_NOT_FOUND', 'This server has no live sync sockets.');
       }
       const clientId = c.req.query('clientId');
-      const answer = await service.live(
-        { ...principal, ...(clientId ? { clientId } : {}) },
-        c.req.raw,
+      return upgraded(
+        await service.live({ ...principal, ...(clientId ? { clientId } : {}) }, c.req.raw),
       );
-      if (answer.status !== 101) {
-        throw new InvalidArgumentError('live', (await answer.text()) || 'the socket was refused');
-      }
-      // A response of its own: the middleware may add headers (CORS) to it.
-      return new Response(null, {
-        status: 101,
-        webSocket: answer.webSocket,
-        headers: answer.headers,
-      });
     });
 };

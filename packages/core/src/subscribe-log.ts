@@ -2,7 +2,7 @@ import { InvalidArgumentError } from './errors.js';
 import { databaseKeys } from './keys.js';
 import type { Context } from './options.js';
 import { type LogPage, readGlobalLog, readLogPosition } from './queries.js';
-import { pollInterval, type Unsubscribe } from './subscribe.js';
+import { localTrigger, pollInterval, type Unsubscribe } from './subscribe.js';
 import { followCursor, type TailTrigger } from './subscribe-cursor.js';
 import type { EventShape, ReadLogOptions, RecordedEvent } from './types.js';
 import { validateInteger, validateName, validateObject } from './validate.js';
@@ -120,8 +120,6 @@ export const subscribeLog = <E extends EventShape>(
   }
   const database = checkSubscribeLog(listener, options) ?? 'default';
   const headKey = databaseKeys(database).logHead;
-  const { kv } = ctx;
-  const watch = kv.watch?.bind(kv);
   return followLog<E>(
     {
       readLog: (page) => readGlobalLog<E>(ctx, { ...page, database }),
@@ -129,16 +127,6 @@ export const subscribeLog = <E extends EventShape>(
     },
     listener,
     options,
-    {
-      sleep: (ms) => ctx.clock.sleep(ms),
-      ...(watch
-        ? {
-            changes: (notify: () => void) =>
-              watch((keys) => {
-                if (keys.includes(headKey)) notify();
-              }),
-          }
-        : {}),
-    },
+    localTrigger(ctx, headKey),
   );
 };

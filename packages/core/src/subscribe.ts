@@ -82,17 +82,15 @@ export const followStream = <E extends EventShape>(
 export const pollInterval = (value: number | undefined): number =>
   value === undefined ? 1000 : validateInteger('options.pollIntervalMs', value, 1);
 
-/** `stream.subscribe` on a local store: follows the KV's change feed, or polls on its clock. */
-export const subscribe = <E extends EventShape>(
-  ctx: Context,
-  headKey: string,
-  source: TailSource<E>,
-  listener: (events: RecordedEvent<E>[]) => void,
-  options: SubscribeOptions = {},
-): Unsubscribe => {
+/**
+ * What wakes a local store's tail: the KV's change feed, when it has one, filtered to the
+ * head record the tail follows (a stream's head, a database's log head); without one the
+ * tail polls on the store's clock. `subscribe` and `subscribeLog` share it.
+ */
+export const localTrigger = (ctx: Context, headKey: string): TailTrigger => {
   const { kv } = ctx;
   const watch = kv.watch?.bind(kv);
-  return followStream(source, listener, options, {
+  return {
     sleep: (ms) => ctx.clock.sleep(ms),
     ...(watch
       ? {
@@ -102,5 +100,14 @@ export const subscribe = <E extends EventShape>(
             }),
         }
       : {}),
-  });
+  };
 };
+
+/** `stream.subscribe` on a local store: follows the KV's change feed, or polls on its clock. */
+export const subscribe = <E extends EventShape>(
+  ctx: Context,
+  headKey: string,
+  source: TailSource<E>,
+  listener: (events: RecordedEvent<E>[]) => void,
+  options: SubscribeOptions = {},
+): Unsubscribe => followStream(source, listener, options, localTrigger(ctx, headKey));

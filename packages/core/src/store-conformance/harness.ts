@@ -55,6 +55,9 @@ export const SHORT_LEASE_MS = 300;
 /** How often remote stores' subscriptions poll in the suite. */
 export const POLL_MS = 20;
 
+/** Long enough for a subscription to look for news (poll, wait) several times. */
+export const QUIET_MS = POLL_MS * 10;
+
 const timers = globalThis as unknown as { setTimeout(f: () => void, ms: number): unknown };
 
 /** A real pause (remote stores run on real time; there is no clock to advance). */
@@ -81,6 +84,24 @@ export const amounts = (events: readonly { type: string; data?: unknown }[]) =>
   events.map((e) => (e.type === 'Deposited' ? (e.data as { amount: number }).amount : undefined));
 
 export const versions = (events: readonly { version: number }[]) => events.map((e) => e.version);
+
+/**
+ * Collects what a subscription (`stream.subscribe`, `store.subscribeLog`) delivers, batch by
+ * batch, with the views the tests compare.
+ */
+export const collector = () => {
+  const batches: RecordedEvent<BankEvent>[][] = [];
+  return {
+    batches,
+    listener: (events: RecordedEvent<BankEvent>[]) => {
+      batches.push(events);
+    },
+    events: () => batches.flat(),
+    versions: () => batches.flat().map((e) => e.version),
+    positions: () => batches.flat().map((e) => e.position as number),
+    amounts: () => amounts(batches.flat()),
+  };
+};
 
 /** Reads the capabilities a store declares, from a store created (and disposed) for it. */
 export const probeCapabilities = async (

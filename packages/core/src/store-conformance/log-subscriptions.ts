@@ -4,36 +4,20 @@ import type { EventStore } from '../store.js';
 import type { SubscribeLogOptions } from '../subscribe-log.js';
 import type { RecordedEvent } from '../types.js';
 import {
-  amounts,
   type BankEvent,
   caught,
+  collector,
   deposit,
   eventually,
   POLL_MS,
   pause,
+  QUIET_MS,
   REF,
   type StoreConformanceOptions,
   type StoreHarness,
 } from './harness.js';
 
 const OTHER = { type: 'Card', id: '7' } as const;
-
-/** Long enough for a subscription to look for news several times. */
-const QUIET_MS = POLL_MS * 10;
-
-/** Collects what a log subscription delivers. */
-const collector = () => {
-  const batches: RecordedEvent<BankEvent>[][] = [];
-  return {
-    batches,
-    listener: (events: RecordedEvent<BankEvent>[]) => {
-      batches.push(events);
-    },
-    events: () => batches.flat(),
-    positions: () => batches.flat().map((e) => e.position as number),
-    amounts: () => amounts(batches.flat()),
-  };
-};
 
 /** The whole log, every page. */
 const wholeLog = async (store: EventStore<BankEvent>): Promise<RecordedEvent<BankEvent>[]> => {

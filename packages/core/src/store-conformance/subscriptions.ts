@@ -1,34 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { isInvalidArgumentError } from '../errors.js';
-import type { RecordedEvent } from '../types.js';
 import {
-  amounts,
-  type BankEvent,
   caught,
+  collector,
   deposit,
   eventually,
   POLL_MS,
   pause,
+  QUIET_MS,
   REF,
   type StoreConformanceOptions,
   type StoreHarness,
 } from './harness.js';
-
-/** Collects what a subscription delivers. */
-const collector = () => {
-  const batches: RecordedEvent<BankEvent>[][] = [];
-  return {
-    batches,
-    listener: (events: RecordedEvent<BankEvent>[]) => {
-      batches.push(events);
-    },
-    versions: () => batches.flat().map((e) => e.version),
-    amounts: () => amounts(batches.flat()),
-  };
-};
-
-/** Long enough for a subscription to poll several times. */
-const QUIET_MS = POLL_MS * 10;
 
 /** `stream.subscribe`: a live tail that delivers each event once, in order, whoever wrote it. */
 export const subscriptionTests = (_options: StoreConformanceOptions, h: StoreHarness): void => {

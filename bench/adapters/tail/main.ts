@@ -38,6 +38,8 @@ const summary = (ms: readonly number[]) => {
 };
 
 type Deposit = { type: 'Deposited'; data: { amount: number } };
+type Store = ReturnType<typeof createHttpEventStore<Deposit>>;
+type Stream = ReturnType<Store['stream']>;
 type Tail = (listener: (events: RecordedEvent<Deposit>[]) => void) => Unsubscribe;
 
 /**
@@ -91,6 +93,19 @@ const main = async () => {
   const rows: string[][] = [];
   const report: Record<string, unknown> = { started: started.toISOString(), samples: SAMPLES };
   try {
+    /** A subject over a fresh HTTP store: appends to one stream, and `tail` follows it. */
+    const subject =
+      (tail: (store: Store, stream: Stream, listener: Parameters<Tail>[0]) => Unsubscribe) =>
+      async (db: string) => {
+        const store = createHttpEventStore<Deposit>(url, {
+          token: await mintLocalToken(db, { secret: SECRET }),
+        });
+        const stream = store.stream({ type: 'Account', id: '1' });
+        return {
+          append: (n: number) => stream.append({ type: 'Deposited', data: { amount: n } }),
+          tail: (listener: Parameters<Tail>[0]) => tail(store, stream, listener),
+        };
+      };
     // Name, appends, the spread of the pauses between them (ms), and the subject.
     const subjects: [
       string,
@@ -102,46 +117,19 @@ const main = async () => {
         'stream.subscribe (long-poll)',
         SAMPLES,
         50,
-        async (db) => {
-          const store = createHttpEventStore<Deposit>(url, {
-            token: await mintLocalToken(db, { secret: SECRET }),
-          });
-          const stream = store.stream({ type: 'Account', id: '1' });
-          return {
-            append: (n) => stream.append({ type: 'Deposited', data: { amount: n } }),
-            tail: (listener) => stream.subscribe(listener),
-          };
-        },
+        subject((_store, stream, listener) => stream.subscribe(listener)),
       ],
       [
         'store.subscribeLog (long-poll)',
         SAMPLES,
         50,
-        async (db) => {
-          const store = createHttpEventStore<Deposit>(url, {
-            token: await mintLocalToken(db, { secret: SECRET }),
-          });
-          const stream = store.stream({ type: 'Account', id: '1' });
-          return {
-            append: (n) => stream.append({ type: 'Deposited', data: { amount: n } }),
-            tail: (listener) => store.subscribeLog(listener),
-          };
-        },
+        subject((store, _stream, listener) => store.subscribeLog(listener)),
       ],
       [
         'stream tail polling every 1000 ms (before)',
         POLL_SAMPLES,
         1000,
-        async (db) => {
-          const store = createHttpEventStore<Deposit>(url, {
-            token: await mintLocalToken(db, { secret: SECRET }),
-          });
-          const stream = store.stream({ type: 'Account', id: '1' });
-          return {
-            append: (n) => stream.append({ type: 'Deposited', data: { amount: n } }),
-            tail: (listener) => followStream(stream, listener, {}, { sleep: pause }),
-          };
-        },
+        subject((_store, stream, listener) => followStream(stream, listener, {}, { sleep: pause })),
       ],
     ];
     for (const [name, samples, spreadMs, make] of subjects) {

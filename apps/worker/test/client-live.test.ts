@@ -2,27 +2,16 @@ import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { createHttpEventStore, toWire } from '@eventkv/client';
 import { PUSH_CLOSE_SLOW_CONSUMER, type RecordedEvent } from '@eventkv/core';
-import {
-  createDurableObjectEventStore,
-  pushSockets,
-  streamObjectName,
-} from '@eventkv/durable-object';
+import { createDurableObjectEventStore, streamObjectName } from '@eventkv/durable-object';
 import { describe, expect, it } from 'vitest';
 import { createApp, type Env } from '../src/index';
-import { freshDatabase, ORIGIN, send, tokenFor } from './helpers';
+import { freshDatabase, ORIGIN, send, sendDatabaseRouted, tokenFor } from './helpers';
 import { type SocketLog, socketsVia, type WorkerSocket } from './push-socket';
 
 // `@eventkv/client`'s subscriptions against the Worker: pushed over its live sockets, in
 // order and once each across drops, restarted objects and slow-consumer closes, and by
 // long-poll where no socket opens.
 
-const databaseRouted = createApp({
-  storeFor: (_database, bindings) =>
-    createDurableObjectEventStore(bindings.EVENT_STORE, { routing: 'database' }),
-  liveFor: (_database, bindings) => pushSockets(bindings.EVENT_STORE, 'database'),
-});
-const sendDatabaseRouted = async (request: Request) =>
-  databaseRouted.fetch(request, env as unknown as Env);
 const noSockets = createApp({
   storeFor: (_database, bindings) =>
     createDurableObjectEventStore(bindings.EVENT_STORE, { routing: 'stream' }),

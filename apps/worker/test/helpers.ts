@@ -1,6 +1,6 @@
 import { env, exports } from 'cloudflare:workers';
 import { fromWire, toWire } from '@eventkv/client';
-import { createDurableObjectEventStore, syncObject } from '@eventkv/durable-object';
+import { createDurableObjectEventStore, pushSockets, syncObject } from '@eventkv/durable-object';
 import { sign } from 'hono/jwt';
 import { createApp, type Env } from '../src/index';
 
@@ -43,14 +43,15 @@ export const send = (request: Request): Promise<Response> => worker.fetch(reques
 
 /**
  * The same API with `'database'` routing (one object per database) over the same
- * namespace: the configuration that serves queries, the global log and sync. Tests give
- * it databases of its own, so the two routings never share data.
+ * namespace: the configuration that serves queries, the global log, sync and the push
+ * sockets. Tests give it databases of their own, so the two routings never share data.
  */
 const databaseRouted = createApp({
   storeFor: (_database, bindings) =>
     createDurableObjectEventStore(bindings.EVENT_STORE, { routing: 'database' }),
   syncFor: (database, bindings) =>
     syncObject(bindings.EVENT_STORE, database, { routing: 'database' }),
+  liveFor: (_database, bindings) => pushSockets(bindings.EVENT_STORE, 'database'),
 });
 export const sendDatabaseRouted = async (request: Request): Promise<Response> =>
   databaseRouted.fetch(request, env as unknown as Env);

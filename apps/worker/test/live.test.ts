@@ -11,6 +11,7 @@ import {
   type WaitResponse,
 } from '@eventkv/sync';
 import { describe, expect, it } from 'vitest';
+import { acceptSocket } from './accepted-socket';
 import {
   api,
   freshDatabase,
@@ -60,33 +61,19 @@ const openSocket = async (
     }),
   );
   const messages: string[] = [];
-  const waiters: { count: number; resolve: () => void }[] = [];
   const socket = res.webSocket;
-  let closed: Promise<{ code: number; reason: string }> = new Promise(() => {});
-  if (socket) {
-    socket.accept();
-    closed = new Promise((resolve) =>
-      socket.addEventListener('close', (event) =>
-        resolve({ code: event.code, reason: event.reason }),
-      ),
-    );
-    socket.addEventListener('message', (event) => {
-      messages.push(String(event.data));
-      for (const waiter of waiters.filter((w) => messages.length >= w.count)) waiter.resolve();
-    });
-  } else {
-    await res.text();
-  }
+  const accepted = acceptSocket(
+    socket,
+    () => messages.length,
+    (data) => messages.push(data),
+  );
+  if (!socket) await res.text();
   return {
     status: res.status,
     protocol: res.headers.get('Sec-WebSocket-Protocol'),
     socket,
     messages,
-    closed,
-    received: (count) =>
-      messages.length >= count
-        ? Promise.resolve()
-        : new Promise((resolve) => waiters.push({ count, resolve })),
+    ...accepted,
   };
 };
 

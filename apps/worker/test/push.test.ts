@@ -6,22 +6,22 @@ import {
   PUSH_SUBPROTOCOL,
   type RecordedEvent,
 } from '@eventkv/core';
-import { createDurableObjectEventStore, pushSockets } from '@eventkv/durable-object';
+import { createDurableObjectEventStore } from '@eventkv/durable-object';
 import { describe, expect, it } from 'vitest';
 import { createApp, type Env } from '../src/index';
-import { api, freshDatabase, ORIGIN, send, type TokenClaims, tokenFor } from './helpers';
+import { acceptSocket } from './accepted-socket';
+import {
+  api,
+  freshDatabase,
+  ORIGIN,
+  send,
+  sendDatabaseRouted,
+  type TokenClaims,
+  tokenFor,
+} from './helpers';
 
 // The live push routes (`GET .../streams/{type}/{id}/live`, `GET .../log/live`): sockets
 // authenticated as the reads are, pushing events from the objects under both routings.
-
-/** The API with 'database' routing, its push sockets included. */
-const databaseRouted = createApp({
-  storeFor: (_database, bindings) =>
-    createDurableObjectEventStore(bindings.EVENT_STORE, { routing: 'database' }),
-  liveFor: (_database, bindings) => pushSockets(bindings.EVENT_STORE, 'database'),
-});
-const sendDatabaseRouted = async (request: Request) =>
-  databaseRouted.fetch(request, env as unknown as Env);
 
 const ROUTINGS = [
   ['stream', send],
@@ -64,38 +64,25 @@ const open = async (
     }),
   );
   const events: RecordedEvent[] = [];
-  const waiters: { count: number; resolve: () => void }[] = [];
   const socket = res.webSocket;
-  let closed: Promise<{ code: number; reason: string }> = new Promise(() => {});
-  let body: unknown;
-  if (socket) {
-    socket.accept();
-    closed = new Promise((resolve) =>
-      socket.addEventListener('close', (event) =>
-        resolve({ code: event.code, reason: event.reason }),
-      ),
-    );
-    socket.addEventListener('message', (event) => {
-      const batch = (fromWire(String(event.data)) as { events: RecordedEvent[] }).events;
+  const accepted = acceptSocket(
+    socket,
+    () => events.length,
+    (data, ws) => {
+      const batch = (fromWire(data) as { events: RecordedEvent[] }).events;
       events.push(...batch);
       const to = batch.at(-1)?.[options.point ?? 'version'];
-      if (options.ack !== false) socket.send(JSON.stringify({ type: 'ack', to }));
-      for (const waiter of waiters.filter((w) => events.length >= w.count)) waiter.resolve();
-    });
-  } else {
-    body = await res.json();
-  }
+      if (options.ack !== false) ws.send(JSON.stringify({ type: 'ack', to }));
+    },
+  );
+  const body: unknown = socket ? undefined : await res.json();
   return {
     status: res.status,
     protocol: res.headers.get('Sec-WebSocket-Protocol'),
     socket,
     events,
     body,
-    closed,
-    received: (count) =>
-      events.length >= count
-        ? Promise.resolve()
-        : new Promise((resolve) => waiters.push({ count, resolve })),
+    ...accepted,
   };
 };
 

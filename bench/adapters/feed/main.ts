@@ -12,8 +12,9 @@ import { mintLocalToken } from '../../../apps/worker/scripts/local-dev.mjs';
 import { formatRate } from '../../src/format.js';
 import { median } from '../../src/measure.js';
 import { makeDeposits } from '../../src/subject.js';
-import { type Answer, httpClient } from '../http/client.js';
-import { header, machine, parseCli, positiveInt, writeJson } from '../shared/cli.js';
+import { httpClient } from '../http/client.js';
+import { finishRun, httpRunSettings, percentile, spread, wrong, x } from '../http/common.js';
+import { header, machine, parseCli, positiveInt } from '../shared/cli.js';
 import { benchWorker, defaultStorageRoot, startWorkerd } from '../shared/workerd.js';
 import { table } from '../sync/stats.js';
 import type { Delivery } from './delivery.js';
@@ -25,11 +26,12 @@ const cli = parseCli({ reps: 5, warmup: 1, minMs: 2000 }, [
   'calls',
   'storage',
 ]);
-const REPS = positiveInt('reps', String(cli.plain.reps));
-const WARMUP = cli.plain.warmup;
-if (!Number.isInteger(WARMUP) || WARMUP < 0) throw new Error('--warmup must be 0 or more');
-const MIN_MS = positiveInt('min-ms', String(cli.plain.minMs));
-const CONCURRENCY = positiveInt('concurrency', cli.extra.concurrency ?? '16');
+const {
+  reps: REPS,
+  warmup: WARMUP,
+  minMs: MIN_MS,
+  concurrency: CONCURRENCY,
+} = httpRunSettings(cli);
 const list = (name: string, value: string): number[] =>
   value.split(',').map((v) => positiveInt(name, v));
 /** Streams the appends spread over, one case each. */
@@ -101,15 +103,8 @@ const send: typeof client.send = (url, method, headers, body) => {
 const authorization = `Bearer ${await mintLocalToken(DATABASE, { secret: SECRET, subject: 'bench' })}`;
 const postHeaders = { authorization, 'content-type': 'application/json' };
 
-const wrong = (what: string, answer: Answer): never => {
-  throw new Error(`${what}: ${answer.status} ${answer.text.slice(0, 200)}`);
-};
-
 /** Wall-clock now in ms, sub-millisecond: comparable with workerd's `Date.now()`. */
 const now = () => performance.timeOrigin + performance.now();
-
-const percentile = (sorted: readonly number[], p: number): number =>
-  sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 
 // ---------------------------------------------------------------------------------------------
 // Appends over S streams.
@@ -377,10 +372,6 @@ const ms = (value: number): string =>
     : Math.abs(value) >= 10
       ? value.toFixed(1)
       : value.toFixed(2);
-const x = (value: number): string => `${value.toFixed(2)}x`;
-/** `median [lowest, highest]`. */
-const spread = (values: readonly number[], format: (v: number) => string): string =>
-  `${format(median(values))} [${format(Math.min(...values))}, ${format(Math.max(...values))}]`;
 const cpuOf = (samples: readonly { workerdUs: number | undefined }[]): string => {
   const known = samples.flatMap((s) => (s.workerdUs === undefined ? [] : [s.workerdUs]));
   return known.length === 0 ? 'n/a' : median(known).toFixed(0);
@@ -569,28 +560,24 @@ try {
       ),
     );
   }
-  const seconds = (Date.now() - started.getTime()) / 1000;
-  console.log();
-  console.log(`Total ${seconds.toFixed(0)} s`);
-  if (cli.json !== undefined) {
-    writeJson(cli.json, {
-      date: started.toISOString(),
-      machine: machine(),
-      settings: {
-        reps: REPS,
-        warmup: WARMUP,
-        minMs: MIN_MS,
-        concurrency: CONCURRENCY,
-        streams: CASES,
-        batches: BATCHES,
-        calls: CALLS,
-        storage: STORAGE,
-      },
-      seconds,
+  finishRun(
+    cli.json,
+    started,
+    {
+      reps: REPS,
+      warmup: WARMUP,
+      minMs: MIN_MS,
+      concurrency: CONCURRENCY,
+      streams: CASES,
+      batches: BATCHES,
+      calls: CALLS,
+      storage: STORAGE,
+    },
+    {
       cells: cells.map((c, i) => ({ name: c.name, phase: c.phase, samples: samples[i] })),
       ratios,
-    });
-  }
+    },
+  );
 } finally {
   client.destroy();
   await workerd.dispose();

@@ -8,9 +8,10 @@ import { mintLocalToken } from '../../../apps/worker/scripts/local-dev.mjs';
 import { formatRate } from '../../src/format.js';
 import { median } from '../../src/measure.js';
 import { makeDeposits } from '../../src/subject.js';
-import { header, machine, parseCli, positiveInt, writeJson } from '../shared/cli.js';
+import { header, machine, parseCli, positiveInt } from '../shared/cli.js';
 import { table } from '../sync/stats.js';
-import { type Answer, httpClient } from './client.js';
+import { httpClient } from './client.js';
+import { finishRun, httpRunSettings, percentile, spread, wrong, x } from './common.js';
 import { defaultStorageRoot, startRuntime } from './workerd.js';
 
 const cli = parseCli({ reps: 7, warmup: 1, minMs: 1500 }, [
@@ -19,11 +20,12 @@ const cli = parseCli({ reps: 7, warmup: 1, minMs: 1500 }, [
   'events',
   'storage',
 ]);
-const REPS = positiveInt('reps', String(cli.plain.reps));
-const WARMUP = cli.plain.warmup;
-if (!Number.isInteger(WARMUP) || WARMUP < 0) throw new Error('--warmup must be 0 or more');
-const MIN_MS = positiveInt('min-ms', String(cli.plain.minMs));
-const CONCURRENCY = positiveInt('concurrency', cli.extra.concurrency ?? '16');
+const {
+  reps: REPS,
+  warmup: WARMUP,
+  minMs: MIN_MS,
+  concurrency: CONCURRENCY,
+} = httpRunSettings(cli);
 const STREAMS = positiveInt('streams', cli.extra.streams ?? '100');
 /** Events in each stream the read phase reads (whole). */
 const EVENTS = positiveInt('events', cli.extra.events ?? '10');
@@ -39,10 +41,6 @@ const log = cli.settings.log;
 
 const client = httpClient(CONCURRENCY);
 const send = client.send;
-
-const wrong = (what: string, answer: Answer): never => {
-  throw new Error(`${what}: ${answer.status} ${answer.text.slice(0, 200)}`);
-};
 
 // ---------------------------------------------------------------------------------------------
 // Subjects: each sends the same request shape in its phase and checks every answer.
@@ -163,9 +161,6 @@ interface Sample {
   readonly p99: number;
 }
 
-const percentile = (sorted: readonly number[], p: number): number =>
-  sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-
 /**
  * One sample: `CONCURRENCY` loops, each sending one request at a time (its streams in
  * turn), until `MIN_MS` have passed; the requests answered over the time until the last
@@ -225,10 +220,6 @@ const seed = async () => {
 
 const ms = (value: number): string =>
   value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
-const x = (value: number): string => `${value.toFixed(2)}x`;
-/** `median [lowest, highest]`. */
-const spread = (values: readonly number[], format: (v: number) => string): string =>
-  `${format(median(values))} [${format(Math.min(...values))}, ${format(Math.max(...values))}]`;
 
 try {
   const t0 = performance.now();
@@ -327,28 +318,24 @@ try {
       `${t.ratio >= t.goal ? 'PASS' : 'MISS'}  ${t.name}: ${x(t.ratio)} (target >= ${t.goal}x)`,
     );
   }
-  const seconds = (Date.now() - started.getTime()) / 1000;
-  console.log();
-  console.log(`Total ${seconds.toFixed(0)} s`);
-  if (cli.json !== undefined) {
-    writeJson(cli.json, {
-      date: started.toISOString(),
-      machine: machine(),
-      settings: {
-        reps: REPS,
-        warmup: WARMUP,
-        minMs: MIN_MS,
-        concurrency: CONCURRENCY,
-        streams: STREAMS,
-        events: EVENTS,
-        storage: STORAGE,
-      },
-      seconds,
+  finishRun(
+    cli.json,
+    started,
+    {
+      reps: REPS,
+      warmup: WARMUP,
+      minMs: MIN_MS,
+      concurrency: CONCURRENCY,
+      streams: STREAMS,
+      events: EVENTS,
+      storage: STORAGE,
+    },
+    {
       subjects: subjects.map((s, i) => ({ name: s.name, phase: s.phase, samples: samples[i] })),
       ratios,
       targets,
-    });
-  }
+    },
+  );
 } finally {
   client.destroy();
   await runtime.dispose();

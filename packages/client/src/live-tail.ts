@@ -15,6 +15,11 @@
  * fallback to our long-poll and back), those libraries reconnect to a fixed URL and would
  * add to the bundle of a client with a size budget, and their timers could not be driven by
  * tests. The backoff is core's (`backoffDelay`: exponential, full jitter).
+ *
+ * The sync package's live connection (`packages/sync/src/live.ts`) keeps its socket by the
+ * same rules in a loop of its own: one loop for both cost this package's bundle past its
+ * size budget (the README's "Live subscriptions" says by how much). A change to one is
+ * made in both.
  */
 import {
   backoffDelay,

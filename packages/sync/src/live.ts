@@ -11,6 +11,10 @@
  * answered without waking a hibernated object), its close code for an expired token
  * (reconnect at once, with a fresh token), the fallback to our long-poll and the way back.
  * The backoff is core's (`backoffDelay`: exponential, full jitter).
+ *
+ * The HTTP client's push tails (`packages/client/src/live-tail.ts`) keep their sockets by
+ * the same rules in a loop of their own: one loop for both cost the client's bundle past
+ * its size budget (the client's README says by how much). A change to one is made in both.
  */
 import { backoffDelay, resolveRetryPolicy } from '@eventkv/core';
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { api, errorOf, freshDatabase, sendDatabaseRouted } from './helpers';
+import { api, freshDatabase, sendDatabaseRouted } from './helpers';
 
 const S = '/streams/Account/42';
 

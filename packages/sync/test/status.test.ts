@@ -1,5 +1,5 @@
-import { createMemoryKv, type Kv, type KvScan } from '@eventkv/core';
-import { kvCommit, kvGet, kvScan } from '@eventkv/core/kv';
+import { createMemoryKv, type Kv } from '@eventkv/core';
+import { kvCommit, kvGet } from '@eventkv/core/kv';
 import { createReplica } from '@eventkv/core/replica';
 import { createManualClock } from '@eventkv/core/testing';
 import { describe, expect, it } from 'vitest';

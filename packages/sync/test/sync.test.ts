@@ -1,5 +1,5 @@
 import { createMemoryKv, isVersionMismatchError, type Kv } from '@eventkv/core';
-import { kvCommit, kvGet, kvScan } from '@eventkv/core/kv';
+import { kvCommit, kvScan } from '@eventkv/core/kv';
 import { createReplica } from '@eventkv/core/replica';
 import { createIndexedDbKv } from '@eventkv/indexeddb';
 import { describe, expect, it } from 'vitest';

@@ -10,7 +10,7 @@ import {
 import type { Guard } from './guard.js';
 import { kvCommit, kvGet, kvGetThenScan, kvScan, kvUpdate } from './io.js';
 import { databaseKeys, type StreamSlot } from './keys.js';
-import type { KvCheck, KvCommit, KvEntry, KvScan, KvValue } from './kv/types.js';
+import type { KvCheck, KvCommit, KvEntry, KvPut, KvScan, KvValue } from './kv/types.js';
 import { type EventStoreOptions, resolveOptions } from './options.js';
 import { asEvent, asHead } from './records.js';
 import { type EventStore, resolveSlot, storeOver } from './store.js';
@@ -46,6 +46,15 @@ export interface Replica<E extends EventShape = EventShape> {
     events: readonly RecordedEvent[],
     extra?: KvCommit,
   ): Promise<{ readonly version: number }>;
+  /**
+   * `replicate` for several streams at once, each delivery as `replicate` would write it
+   * without `extra`: the deliveries that continue their stream (the common case of a
+   * feed) are written by one commit that reads each head and the log head once; the rest
+   * (events held already, a gap, a stream named twice, another database) go one by one
+   * after it. One outcome per delivery, in order: the version the stream holds after it,
+   * or the error `replicate` would have thrown for it.
+   */
+  replicateMany(deliveries: readonly Delivery[]): Promise<DeliveryOutcome[]>;
   /** The streams of a database that hold events here, in key order. */
   streams(database?: string): Promise<StreamId[]>;
   /** One atomic commit of the owner's records (puts and deletes of `#` keys only). */
@@ -53,6 +62,15 @@ export interface Replica<E extends EventShape = EventShape> {
   get(keys: readonly string[]): Promise<(KvValue | undefined)[]>;
   scan(range: KvScan): Promise<KvEntry[]>;
 }
+
+/** One stream's events for `replicateMany`. */
+export interface Delivery {
+  readonly ref: StreamRef;
+  readonly events: readonly RecordedEvent[];
+}
+
+/** What `replicateMany` did with one delivery. */
+export type DeliveryOutcome = { readonly version: number } | { readonly error: unknown };
 
 /** Replicated events are the edge's: a local lease never stands in their way. */
 const replicaGuard: Guard = {
@@ -80,6 +98,18 @@ const merge = (commit: KvCommit, extra: KvCommit | undefined): KvCommit =>
         deletes: [...(commit.deletes ?? []), ...(extra.deletes ?? [])],
       };
 
+const checkEvents = (events: readonly RecordedEvent[]): void => {
+  if (!Array.isArray(events) || events.length === 0) {
+    throw new InvalidArgumentError('events', 'must be a non-empty array of recorded events');
+  }
+  events.forEach((e, i) => {
+    validateInteger(`events[${i}].version`, e?.version, 1);
+    if (e.version !== (events[0] as RecordedEvent).version + i) {
+      throw new InvalidArgumentError(`events[${i}].version`, 'versions must be contiguous');
+    }
+  });
+};
+
 /**
  * A store with replication, over `options` (the same as `createEventStore`'s). The backend
  * must be atomic: replicated events and the owner's records land in one commit.
@@ -96,14 +126,44 @@ export const createReplica = <E extends EventShape = EventShape>(
   }
   const store = storeOver<E>(ctx);
 
+  // No lease is read or checked: replicated events never wait for a local session, and the
+  // head check orders them against a local append anyway (a `kv.get` and a check less per
+  // delivery in a feed).
   const target = (slot: StreamSlot): AppendTarget => ({
     ctx,
     stream: slot.stream,
     keys: slot.keys,
     dbKeys: slot.dbKeys,
     guard: replicaGuard,
-    readKeys: ctx.globalLog ? slot.appendReadsWithLog : slot.appendReads,
+    readKeys: ctx.globalLog ? [slot.keys.head, slot.dbKeys.logHead] : [slot.keys.head],
   });
+
+  /**
+   * `planAppend` over the values of `target`'s reads (the head, and the log head with a
+   * global log), with no lease: `logHead` stands in for the log head read (a batch chains
+   * its streams' positions through it).
+   */
+  const plan = (
+    t: AppendTarget,
+    prepared: readonly PreparedEvent[],
+    after: number,
+    idKeys: readonly string[],
+    head: KvValue | undefined,
+    logHead: KvValue | undefined,
+  ): Planned => {
+    const planned = planAppend(t, prepared, after, idKeys, [head, undefined, logHead]);
+    if (!('commit' in planned)) return planned;
+    const lease = t.keys.lease;
+    const checks = (planned.commit.checks ?? []).filter((check) => check.key !== lease);
+    return { ...planned, commit: { ...planned.commit, checks } };
+  };
+  const planValues = (
+    t: AppendTarget,
+    prepared: readonly PreparedEvent[],
+    after: number,
+    idKeys: readonly string[],
+    values: (KvValue | undefined)[],
+  ): Planned => plan(t, prepared, after, idKeys, values[0], values[1]);
 
   const prepare = (stream: StreamId, recorded: RecordedEvent, i: number): PreparedEvent => {
     const at = (path: string) => `events[${i}]${path}`;
@@ -186,7 +246,7 @@ export const createReplica = <E extends EventShape = EventShape>(
     let planned: Planned | undefined;
     try {
       await kvUpdate(ctx, t.readKeys, (values) => {
-        planned = planAppend(t, prepared, first - 1, idKeys, values);
+        planned = planValues(t, prepared, first - 1, idKeys, values);
         return 'commit' in planned ? merge(planned.commit, extra) : undefined;
       });
     } catch (error) {
@@ -204,7 +264,79 @@ export const createReplica = <E extends EventShape = EventShape>(
     return outcome !== undefined && 'commit' in outcome ? outcome.result.version : undefined;
   };
 
-  return {
+  const replicate = (
+    ref: StreamRef,
+    events: readonly RecordedEvent[],
+    extra?: KvCommit,
+  ): Promise<{ readonly version: number }> => replica.replicate(ref, events, extra);
+
+  /**
+   * The deliveries of `replicateMany` that continue their stream, written by one commit
+   * (one `transactionSync` in a Durable Object): each stream's head and the log head read
+   * once, positions assigned in the order of the deliveries. Answers the version written
+   * by each delivery it wrote; the others (not continuing their stream, or refused by
+   * `prepare` or `planAppend`) are left to `replicate`, as is every one of them if the
+   * commit fails its checks.
+   */
+  const writeContinuing = async (
+    batch: readonly {
+      readonly i: number;
+      readonly slot: StreamSlot;
+      readonly events: readonly RecordedEvent[];
+    }[],
+  ): Promise<Map<number, number>> => {
+    const logKey = ctx.globalLog
+      ? (batch[0] as { slot: StreamSlot }).slot.dbKeys.logHead
+      : undefined;
+    const keys = batch.map(({ slot }) => slot.keys.head);
+    if (logKey !== undefined) keys.push(logKey);
+    let written = new Map<number, number>();
+    try {
+      await kvUpdate(ctx, keys, (values) => {
+        written = new Map();
+        let logHead = logKey === undefined ? undefined : values[batch.length];
+        let logCheck: KvCheck | undefined;
+        let logPut: KvPut | undefined;
+        const checks: KvCheck[] = [];
+        const puts: KvPut[] = [];
+        batch.forEach(({ i, slot, events }, j) => {
+          let planned: Planned;
+          try {
+            const t = target(slot);
+            const prepared = events.map((e, n) => prepare(slot.stream, e, n));
+            const idKeys = prepared.map((e) => slot.keys.idempotency(e.messageId));
+            const first = (events[0] as RecordedEvent).version;
+            planned = plan(t, prepared, first - 1, idKeys, values[j], logHead);
+          } catch {
+            return; // `replicate` reports it
+          }
+          if (!('commit' in planned)) return; // the stream is elsewhere: `replicate` decides
+          for (const check of planned.commit.checks ?? []) {
+            if (check.key === logKey) logCheck ??= check;
+            else checks.push(check);
+          }
+          for (const put of planned.commit.puts ?? []) {
+            if (put.key !== logKey) puts.push(put);
+            else {
+              logPut = put;
+              logHead = put.value;
+            }
+          }
+          written.set(i, planned.result.version);
+        });
+        if (written.size === 0) return undefined;
+        if (logCheck) checks.push(logCheck);
+        if (logPut) puts.push(logPut);
+        return { checks, puts };
+      });
+    } catch (error) {
+      if (!isKvConditionError(error)) throw error;
+      return new Map(); // a message id held elsewhere, or a lost race: one by one
+    }
+    return written;
+  };
+
+  const replica: Replica<E> = {
     store,
     async head(ref) {
       const slot = resolveSlot(ctx, ref);
@@ -217,15 +349,7 @@ export const createReplica = <E extends EventShape = EventShape>(
     },
     async replicate(ref, events, extra) {
       const slot = resolveSlot(ctx, ref);
-      if (!Array.isArray(events) || events.length === 0) {
-        throw new InvalidArgumentError('events', 'must be a non-empty array of recorded events');
-      }
-      events.forEach((e, i) => {
-        validateInteger(`events[${i}].version`, e?.version, 1);
-        if (e.version !== (events[0] as RecordedEvent).version + i) {
-          throw new InvalidArgumentError(`events[${i}].version`, 'versions must be contiguous');
-        }
-      });
+      checkEvents(events);
       if (extra) ownKeys(extra);
       const extraChecks = new Set((extra?.checks ?? []).map((c) => c.key));
       const applied = await continueStream(slot, events, extra, extraChecks);
@@ -242,7 +366,7 @@ export const createReplica = <E extends EventShape = EventShape>(
         let planned: Planned | undefined;
         try {
           await kvUpdate(ctx, t.readKeys, (values) => {
-            planned = planAppend(t, prepared, head, idKeys, values);
+            planned = planValues(t, prepared, head, idKeys, values);
             return 'commit' in planned ? merge(planned.commit, extra) : undefined;
           });
         } catch (error) {
@@ -262,6 +386,49 @@ export const createReplica = <E extends EventShape = EventShape>(
         giveUpAfter('replicate', attempt); // the head moved since it was read: look again
       }
     },
+    async replicateMany(deliveries) {
+      if (!Array.isArray(deliveries)) {
+        throw new InvalidArgumentError('deliveries', 'must be an array of { ref, events }');
+      }
+      const outcomes: DeliveryOutcome[] = new Array(deliveries.length);
+      const batch: { i: number; slot: StreamSlot; events: readonly RecordedEvent[] }[] = [];
+      const oneByOne: number[] = [];
+      const seen = new Set<string>();
+      // A backend with a limit of keys per commit takes them one by one (the sum may not fit).
+      const batching = ctx.kv.capabilities.maxCommitKeys === undefined;
+      let database: string | undefined;
+      deliveries.forEach((delivery, i) => {
+        try {
+          const slot = resolveSlot(ctx, (delivery as Delivery | undefined)?.ref as StreamRef);
+          checkEvents(delivery.events);
+          // A stream named again, or another database's, waits for the one commit: in
+          // order after it.
+          const again = seen.has(slot.keys.head);
+          seen.add(slot.keys.head);
+          database ??= slot.stream.database;
+          if (!batching || again || slot.stream.database !== database) oneByOne.push(i);
+          else batch.push({ i, slot, events: delivery.events });
+        } catch (error) {
+          outcomes[i] = { error };
+        }
+      });
+      const written = batch.length === 0 ? new Map<number, number>() : await writeContinuing(batch);
+      for (const { i } of batch) {
+        const version = written.get(i);
+        if (version === undefined) oneByOne.push(i);
+        else outcomes[i] = { version };
+      }
+      oneByOne.sort((a, b) => a - b);
+      for (const i of oneByOne) {
+        const { ref, events } = deliveries[i] as Delivery;
+        try {
+          outcomes[i] = await replicate(ref, events);
+        } catch (error) {
+          outcomes[i] = { error };
+        }
+      }
+      return outcomes;
+    },
     async streams(database = 'default') {
       const prefix = `${databaseKeys(validateName('database', database)).logPrefix.slice(0, -2)}h/`;
       const heads = await kvScan(ctx, { prefix });
@@ -277,4 +444,5 @@ export const createReplica = <E extends EventShape = EventShape>(
     get: (keys) => kvGet(ctx, keys),
     scan: (range) => kvScan(ctx, range),
   };
+  return replica;
 };

@@ -7,6 +7,7 @@ import {
   isVersionMismatchError,
   type RecordedEvent,
 } from '../src/index.js';
+import type { Kv } from '../src/kv/types.js';
 import { createReplica } from '../src/replica.js';
 import { createManualClock, createNonAtomicKv } from '../src/testing/index.js';
 
@@ -143,5 +144,124 @@ describe('replica streams', () => {
     await replica.store.stream({ database: 'other', type: 'A', id: '2' }).append({ type: 'T' });
     expect(await replica.streams()).toEqual([{ database: 'default', type: 'A/b', id: 'é 1' }]);
     expect(await replica.streams('other')).toEqual([{ database: 'other', type: 'A', id: '2' }]);
+  });
+});
+
+describe('replica replicateMany', () => {
+  /** Events another store recorded in the stream `id` (message ids `{id}-{n}`). */
+  const recordedIn = async (id: string, count: number): Promise<RecordedEvent[]> => {
+    const edge = createEventStore({ kv: createMemoryKv(), clock: createManualClock(5_000) });
+    const stream = edge.stream({ type: 'Account', id });
+    for (let i = 1; i <= count; i++) {
+      await stream.append({
+        type: 'Deposited',
+        data: { i },
+        metadata: { messageId: `${id}-${i}` },
+      });
+    }
+    return stream.read();
+  };
+  /** A memory KV that counts its writes and records the keys it is asked to read. */
+  const counting = () => {
+    const kv = createMemoryKv();
+    const seen = { writes: 0, reads: [] as string[] };
+    const wrapped: Kv = {
+      capabilities: kv.capabilities,
+      read: (keys, then) => {
+        seen.reads.push(...keys);
+        return kv.read(keys, then);
+      },
+      write: (keys, plan) => {
+        seen.writes += 1;
+        seen.reads.push(...keys);
+        return kv.write(keys, plan);
+      },
+    };
+    return { kv: wrapped, seen };
+  };
+  const a = { type: 'Account', id: 'a' };
+  const b = { type: 'Account', id: 'b' };
+  const c = { type: 'Account', id: 'c' };
+
+  it('writes the deliveries that continue their streams in one commit, positions in delivery order, no lease read', async () => {
+    const [ea, eb, ec] = await Promise.all([
+      recordedIn('a', 2),
+      recordedIn('b', 1),
+      recordedIn('c', 3),
+    ]);
+    const { kv, seen } = counting();
+    const replica = createReplica({ kv });
+    const outcomes = await replica.replicateMany([
+      { ref: b, events: eb },
+      { ref: a, events: ea },
+      { ref: c, events: ec },
+    ]);
+    expect(outcomes).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    expect(seen.writes).toBe(1);
+    expect(seen.reads.filter((key) => key.includes('/l/') || key.endsWith('/lease'))).toEqual([]);
+    const log = await replica.store.readLog();
+    expect(log.events.map((e) => [e.metadata.aggregateId, e.version, e.position])).toEqual([
+      ['b', 1, 1],
+      ['a', 1, 2],
+      ['a', 2, 3],
+      ['c', 1, 4],
+      ['c', 2, 5],
+      ['c', 3, 6],
+    ]);
+    expect(withoutPosition(await replica.store.stream(a).read())).toEqual(withoutPosition(ea));
+    // The indexes hold them too.
+    expect((await replica.store.query('eventType', 'Deposited')).events).toHaveLength(6);
+  });
+
+  it('answers each delivery as replicate would: held events skipped, a gap or divergence refused, a stream named twice in order, bad input refused', async () => {
+    const [ea, eb, ec] = await Promise.all([
+      recordedIn('a', 4),
+      recordedIn('b', 2),
+      recordedIn('c', 1),
+    ]);
+    const replica = createReplica({ kv: createMemoryKv() });
+    await replica.replicate(a, ea.slice(0, 2));
+    await replica.store.stream(c).append({ type: 'Local', metadata: { messageId: 'local' } });
+    const outcomes = await replica.replicateMany([
+      { ref: a, events: ea.slice(1, 3) }, // overlaps what is held
+      { ref: b, events: eb.slice(1) }, // a gap
+      { ref: b, events: eb.slice(0, 1) }, // b again: after the first, in order
+      { ref: c, events: ec }, // diverged
+      { ref: a, events: ea.slice(3) }, // a again, continuing the first
+      { ref: { type: 'Account', id: 'd' }, events: [] }, // bad input
+    ]);
+    expect(outcomes[0]).toEqual({ version: 3 });
+    expect((outcomes[1] as { error: unknown }).error).toMatchObject({
+      code: 'VERSION_MISMATCH',
+      actual: 0,
+    });
+    expect(outcomes[2]).toEqual({ version: 1 });
+    expect(isVersionMismatchError((outcomes[3] as { error: unknown }).error)).toBe(true);
+    expect(outcomes[4]).toEqual({ version: 4 });
+    expect((outcomes[5] as { error: unknown }).error).toMatchObject({ field: 'events' });
+    expect(withoutPosition(await replica.store.stream(a).read())).toEqual(withoutPosition(ea));
+    expect(await replica.store.stream(b).version()).toBe(1);
+    expect(await replica.store.stream(c).version()).toBe(1);
+    const log = await replica.store.readLog();
+    expect(log.events.map((e) => e.position)).toEqual(log.events.map((_, i) => i + 1));
+    await expect(replica.replicateMany('no' as never)).rejects.toMatchObject({
+      field: 'deliveries',
+    });
+  });
+
+  it('writes events while a local session holds the stream, and takes deliveries of another database one by one', async () => {
+    const [ea, eb] = await Promise.all([recordedIn('a', 1), recordedIn('b', 1)]);
+    const replica = createReplica({ kv: createMemoryKv() });
+    const session = await replica.store.open(a);
+    const other = { database: 'other', ...b };
+    const moved = eb.map((e) => ({ ...e, metadata: { ...e.metadata, database: 'other' } }));
+    expect(
+      await replica.replicateMany([
+        { ref: a, events: ea },
+        { ref: other, events: moved },
+      ]),
+    ).toEqual([{ version: 1 }, { version: 1 }]);
+    expect((await replica.store.readLog({ database: 'other' })).events).toHaveLength(1);
+    await session.close();
   });
 });

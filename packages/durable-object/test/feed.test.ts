@@ -148,7 +148,7 @@ describe("the database feed ('stream' routing)", () => {
     await expectFeedIsUnion(database, [ref]);
   });
 
-  it('over random runs of appends, outages, restarts, duplicates and double alarms, the feed ends equal to the union of the streams', async () => {
+  it('over random runs of appends (one stream, or all at once), outages, restarts, duplicates and double alarms, the feed ends equal to the union of the streams', async () => {
     for (let run = 0; run < 5; run++) {
       const random = seededRandom(1000 + run);
       const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
@@ -167,6 +167,7 @@ describe("the database feed ('stream' routing)", () => {
           'restart',
           'duplicate',
           'alarms',
+          'burst',
         ]);
         switch (action) {
           case 'append': {
@@ -197,6 +198,11 @@ describe("the database feed ('stream' routing)", () => {
           }
           case 'alarms':
             await Promise.allSettled([fireAlarm(ref), fireAlarm(ref)]);
+            break;
+          case 'burst':
+            // Appends to every stream at once: their deliveries reach the feed together
+            // and are applied in batches.
+            await Promise.all(refs.map((each) => store.stream(each).append(deposit(++amount))));
             break;
         }
       }

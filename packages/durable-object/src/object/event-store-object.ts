@@ -58,6 +58,7 @@ import {
   type SyncCall,
   type VersionOfCall,
 } from './calls.js';
+import { FeedApply } from './feed-apply.js';
 import { FeedDelivery } from './feed-delivery.js';
 import { LIVE_PRINCIPAL_HEADER, type LivePrincipal } from './live.js';
 import { isPushState, LivePush, PUSH_HEADER, parseSubscription } from './live-push.js';
@@ -196,6 +197,8 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
   /** A stream object's delivery to its feed (under 'stream' routing with a feed). */
   #delivery: FeedDelivery | undefined | null;
   /** Database-wide reads waiting for the feed to hold their caller's appends. */
+  /** The feed's batches of deliveries (made on the first one). */
+  #feedApply: FeedApply | undefined;
   readonly #feedWaiters = new Set<() => void>();
   /** Long-polls (`waitStream`, `waitLog`) waiting for this object's next change. */
   readonly #waits = new Waits();
@@ -635,20 +638,22 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
       if (!Array.isArray(events) || first === undefined) {
         return { version: (await replica.head(stream)).version };
       }
-      // No head read of its own (a storage call per delivery): `replicate` reads it, skips
-      // the events held, and reports a gap before them as a mismatch naming the version held.
-      let version: number;
-      try {
-        ({ version } = await replica.replicate(stream, events));
-      } catch (error) {
-        if (isVersionMismatchError(error) && error.actual < first - 1) {
-          return { version: error.actual };
-        }
-        throw error;
-      }
-      this.#changed({});
-      for (const wake of this.#feedWaiters) wake();
-      return { version };
+      // Applied with the deliveries of this turn in one commit (`feed-apply.ts`), with no
+      // head read of its own: a gap before the events is a mismatch naming the version held.
+      this.#feedApply ??= new FeedApply({
+        replicateMany: (deliveries) => replica.replicateMany(deliveries),
+        applied: () => {
+          this.#changed({});
+          for (const wake of this.#feedWaiters) wake();
+        },
+        later: (apply) => setTimeout(apply, 0),
+      });
+      const outcome = await this.#feedApply.deliver({ ref: stream, events });
+      if ('version' in outcome) return { version: outcome.version };
+      const { error } = outcome;
+      if (isVersionMismatchError(error) && error.actual < first - 1)
+        return { version: error.actual };
+      throw error;
     });
   }
 

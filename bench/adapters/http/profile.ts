@@ -85,6 +85,7 @@ interface Profile {
   readonly nodes: {
     readonly id: number;
     readonly callFrame: { functionName: string; url: string; lineNumber: number };
+    readonly children?: number[];
   }[];
   readonly samples: number[];
   readonly timeDeltas: number[];
@@ -163,6 +164,89 @@ const summarize = (profile: Profile, requests: number) => {
   console.log(table(['self time by file', 'µs/req', 'of busy'], rows(byFile)));
   console.log();
   console.log(table(['self time by function', 'µs/req', 'of busy'], rows(byFunction)));
+  if (PHASE === 'append') {
+    console.log();
+    console.log(
+      table(
+        ['append: samples by part', 'µs/req', 'of busy'],
+        byPart(profile, fileAt, requests, busy),
+      ),
+    );
+  }
+};
+
+/**
+ * The append's parts: each sample goes to the first part (in this order) with a frame on
+ * its stack, so the storage adapter's time counts for the object whose call made it.
+ */
+const APPEND_PARTS: readonly (readonly [string, (file: string, name: string) => boolean])[] = [
+  [
+    "database's object applying deliveries (feedDeliver, feed-apply, replica)",
+    (file, name) =>
+      name === 'feedDeliver' || /object\/feed-apply\.ts$|core\/src\/replica\.ts$/.test(file),
+  ],
+  [
+    'stream object delivering (feed-delivery, its port)',
+    (file, name) =>
+      /object\/feed-delivery\.ts$/.test(file) ||
+      (/object\/event-store-object\.ts$/.test(file) && ['send', 'read', 'version'].includes(name)),
+  ],
+  [
+    'stream object appending (its RPC method, core, the adapter)',
+    (file, name) =>
+      (/object\/event-store-object\.ts$/.test(file) && name === 'append') ||
+      /core\/src\/(append|stream|store)\.ts$|durable-object\/src\/kv\//.test(file),
+  ],
+  [
+    "the Worker's RPC call (remote-stream, object-caller)",
+    (file) => /client\/(remote-stream|object-caller)\.ts$/.test(file),
+  ],
+  ["the Worker's HTTP handling (apps/worker, Hono)", (file) => /apps\/worker\/|hono\//.test(file)],
+];
+
+const byPart = (
+  profile: Profile,
+  fileAt: (line: number) => string,
+  requests: number,
+  busy: number,
+): string[][] => {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes)
+    for (const child of node.children ?? []) parent.set(child, node.id);
+  const partOf = new Map<number, string>();
+  const part = (id: number): string => {
+    const known = partOf.get(id);
+    if (known !== undefined) return known;
+    const frames: { file: string; name: string }[] = [];
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const { functionName, url, lineNumber } = (byId.get(at) as Profile['nodes'][number])
+        .callFrame;
+      const inBundle = url !== '' && !url.startsWith('node:');
+      frames.push({ file: inBundle ? fileAt(lineNumber) : '', name: functionName });
+    }
+    const leaf = frames[0]?.name ?? '';
+    const found =
+      leaf === '(idle)'
+        ? 'idle'
+        : (APPEND_PARTS.find(([, match]) => frames.some((f) => match(f.file, f.name)))?.[0] ??
+          'native time not attributed to JavaScript (RPC, HTTP), GC, the rest');
+    partOf.set(id, found);
+    return found;
+  };
+  const totals = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const key = part(id);
+    totals.set(key, (totals.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
+  const order = [
+    ...APPEND_PARTS.map(([name]) => name),
+    'native time not attributed to JavaScript (RPC, HTTP), GC, the rest',
+  ];
+  return order.map((name) => {
+    const us = totals.get(name) ?? 0;
+    return [name, (us / requests).toFixed(1), `${((100 * us) / busy).toFixed(1)}%`];
+  });
 };
 
 try {

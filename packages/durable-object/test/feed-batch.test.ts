@@ -109,4 +109,21 @@ describe('the feed applies deliveries in batches', () => {
       [b.id, 3],
     ]);
   });
+
+  it('a read of the feed sees the deliveries it received before the read, applied or not yet', async () => {
+    const database = `batch-${crypto.randomUUID()}`;
+    const { refs, events } = await recorded(database, 2, 1);
+    const seen = await runInDurableObject(feedOf(database), async (feed: FlakyFeedObject) => {
+      // Not awaited: the batch is due later in this turn, and the reads come first.
+      const delivered = refs.map((ref) => feed.feedDeliver({ ref, events: events.get(ref) ?? [] }));
+      const log = unwrapResult(await feed.readLog({ options: { database } })).events.length;
+      const query = unwrapResult(
+        await feed.query({ index: 'aggregateType', value: 'Account', options: { database } }),
+      ).events.length;
+      const position = unwrapResult(await feed.waitLog({ database, after: 0, timeoutMs: 0 }));
+      await Promise.all(delivered);
+      return { log, query, position };
+    });
+    expect(seen).toEqual({ log: 2, query: 2, position: 2 });
+  });
 });

@@ -196,9 +196,9 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
   #poke: { timer: ReturnType<typeof setTimeout>; only: string | null } | undefined;
   /** A stream object's delivery to its feed (under 'stream' routing with a feed). */
   #delivery: FeedDelivery | undefined | null;
-  /** Database-wide reads waiting for the feed to hold their caller's appends. */
   /** The feed's batches of deliveries (made on the first one). */
   #feedApply: FeedApply | undefined;
+  /** Database-wide reads waiting for the feed to hold their caller's appends. */
   readonly #feedWaiters = new Set<() => void>();
   /** Long-polls (`waitStream`, `waitLog`) waiting for this object's next change. */
   readonly #waits = new Waits();
@@ -256,6 +256,7 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
       return undefined;
     }
     let delivered: number | undefined;
+    let feed: ReturnType<EventStoreObjectNamespace['get']> | undefined;
     this.#delivery = new FeedDelivery({
       ref,
       version: () => this.store.stream(ref).version(),
@@ -279,9 +280,16 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
         delivered = version;
       },
       send: async (events) => {
-        const feed = namespace.get(namespace.idFromName(databaseObjectName(ref.database)));
-        const result = await (feed as unknown as EventStoreObject).feedDeliver({ ref, events });
-        return unwrapResult(result as RpcResult<FeedDeliverResult>).version;
+        // One stub for the object's life (an id from a name is a hash to compute), made
+        // again after a failed call, which may have broken it.
+        feed ??= namespace.get(namespace.idFromName(databaseObjectName(ref.database)));
+        try {
+          const result = await (feed as unknown as EventStoreObject).feedDeliver({ ref, events });
+          return unwrapResult(result as RpcResult<FeedDeliverResult>).version;
+        } catch (error) {
+          feed = undefined;
+          throw error;
+        }
       },
       arm: (at) => this.ctx.storage.setAlarm(at),
       now: () => Date.now(),
@@ -451,6 +459,7 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
   query(call: QueryCall): Promise<RpcResult<QueryPage<EventShape>>> {
     return settle('query', async () => {
       this.#checkRouting(undefined, call.options?.database);
+      await this.#feedApply?.flush(); // deliveries received before it (`feed-apply.ts`)
       return this.store.query(call.index, call.value, call.options);
     });
   }
@@ -459,6 +468,7 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
   readLog(call: ReadLogCall = {}): Promise<RpcResult<LogPage<EventShape>>> {
     return settle('readLog', async () => {
       this.#checkRouting(undefined, call.options?.database);
+      await this.#feedApply?.flush();
       return this.store.readLog(call.options);
     });
   }
@@ -484,6 +494,7 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
     return settle('waitLog', async () => {
       const { after, timeoutMs } = checkWait(call ?? {});
       this.#checkRouting(undefined, call.database);
+      await this.#feedApply?.flush();
       const database = call.database === undefined ? {} : { database: call.database };
       return this.#waits.until('waitLog', after, timeoutMs, () => this.store.logPosition(database));
     });
@@ -715,6 +726,7 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
   syncWait(call: SyncCall): Promise<RpcResult<WaitResponse>> {
     return settle('syncWait', async () => {
       const { principal, request, routing } = (call ?? {}) as Partial<SyncCall>;
+      await this.#feedApply?.flush();
       return this.#syncEdges.edge(principal, routing).wait(principal as SyncPrincipal, request);
     });
   }
@@ -723,6 +735,7 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
   syncPull(call: SyncCall): Promise<RpcResult<PullResponse>> {
     return settle('syncPull', async () => {
       const { principal, request, routing } = (call ?? {}) as Partial<SyncCall>;
+      await this.#feedApply?.flush();
       return this.#syncEdges.edge(principal, routing).pull(principal as SyncPrincipal, request);
     });
   }

@@ -38,8 +38,9 @@ export const FEED_APPLY_BATCH = 100;
 export class FeedApply {
   readonly #port: FeedApplyPort;
   #queue: Pending[] = [];
-  /** A batch is due or being applied: new deliveries join the next one. */
-  #busy = false;
+  /** A batch is due (`later`) or being applied: new deliveries join the next one. */
+  #due = false;
+  #draining: Promise<void> | undefined;
 
   constructor(port: FeedApplyPort) {
     this.#port = port;
@@ -49,30 +50,41 @@ export class FeedApply {
   deliver(delivery: Delivery): Promise<DeliveryOutcome> {
     return new Promise<DeliveryOutcome>((resolve, reject) => {
       this.#queue.push({ delivery, resolve, reject });
-      if (this.#busy) return;
-      this.#busy = true;
-      this.#port.later(() => void this.#drain());
+      if (this.#due || this.#draining) return;
+      this.#due = true;
+      this.#port.later(() => void this.flush());
     });
   }
 
+  /**
+   * Applies what has come in, now: a read of the feed calls it first, so a delivery the
+   * feed received before the read is in what the read sees (as when each was applied on
+   * arrival).
+   */
+  flush(): Promise<void> {
+    this.#due = false;
+    if (this.#draining) return this.#draining;
+    if (this.#queue.length === 0) return Promise.resolve();
+    this.#draining = this.#drain().finally(() => {
+      this.#draining = undefined;
+    });
+    return this.#draining;
+  }
+
   async #drain(): Promise<void> {
-    try {
-      while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0, FEED_APPLY_BATCH);
-        let outcomes: DeliveryOutcome[];
-        try {
-          outcomes = await this.#port.replicateMany(batch.map((pending) => pending.delivery));
-        } catch (error) {
-          for (const pending of batch) pending.reject(error);
-          continue;
-        }
-        if (outcomes.some((outcome) => 'version' in outcome)) this.#port.applied();
-        batch.forEach((pending, i) => {
-          pending.resolve(outcomes[i] as DeliveryOutcome);
-        });
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, FEED_APPLY_BATCH);
+      let outcomes: DeliveryOutcome[];
+      try {
+        outcomes = await this.#port.replicateMany(batch.map((pending) => pending.delivery));
+      } catch (error) {
+        for (const pending of batch) pending.reject(error);
+        continue;
       }
-    } finally {
-      this.#busy = false;
+      if (outcomes.some((outcome) => 'version' in outcome)) this.#port.applied();
+      batch.forEach((pending, i) => {
+        pending.resolve(outcomes[i] as DeliveryOutcome);
+      });
     }
   }
 }

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@eventkv/core';
+import { InvalidArgumentError, StorageError } from '@eventkv/core';
 import type { Context } from 'hono';
 import type { ApiEnv } from './context.js';
 
@@ -22,10 +22,14 @@ export const requireUpgrade = (c: Context<ApiEnv>, subprotocol: string): void =>
 
 /**
  * The Worker's answer to an upgrade the object behind it answered: its socket in a response
- * of the Worker's own, so the middleware may add headers (CORS) to it; a refusal (anything
- * but 101) is the client's mistake, with the object's reason.
+ * of the Worker's own, so the middleware may add headers (CORS) to it. A `503` (an object
+ * already holding its most push sockets) is `STORAGE_FAILURE`, retryable: the client backs
+ * off. Any other refusal (anything but 101) is the client's mistake, with the object's reason.
  */
 export const upgraded = async (answer: Response): Promise<Response> => {
+  if (answer.status === 503) {
+    throw new StorageError('live', { detail: (await answer.text()) || 'the object is busy' });
+  }
   if (answer.status !== 101) {
     throw new InvalidArgumentError('live', (await answer.text()) || 'the socket was refused');
   }

@@ -188,6 +188,15 @@ describe.each(ROUTINGS)('the live socket (ROUTING=$routing)', ({ routing, via })
     expect((await live.closed).code).toBe(LIVE_CLOSE_TOKEN_EXPIRED);
   });
 
+  it("closes an idle socket at its token's expiry, without waiting for a poke", async () => {
+    const db = freshDatabase();
+    // Two seconds (a token's exp is in seconds): room to open the socket on a loaded machine.
+    const live = await open(db, { claims: { exp: Math.floor(Date.now() / 1000) + 2 } });
+    await live.received(1);
+    // Nothing is written from here on: the object's alarm closes the socket.
+    expect((await live.closed).code).toBe(LIVE_CLOSE_TOKEN_EXPIRED);
+  });
+
   it('is refused without a token, for another database, without the subprotocol or the upgrade', async () => {
     const db = freshDatabase();
     const noToken = await open(db, { protocols: () => [LIVE_SUBPROTOCOL] });

@@ -7,6 +7,7 @@ import {
   type RecordedEvent,
 } from '@eventkv/core';
 import { createDurableObjectEventStore } from '@eventkv/durable-object';
+import { LIVE_SUBPROTOCOL } from '@eventkv/sync';
 import { describe, expect, it } from 'vitest';
 import { createApp, type Env } from '../src/index';
 import { acceptSocket } from './accepted-socket';
@@ -46,6 +47,7 @@ const open = async (
     protocols?: (token: string) => string[];
     via?: (request: Request) => Promise<Response>;
     upgrade?: boolean;
+    headers?: Record<string, string>;
     ack?: boolean;
     point?: 'version' | 'position';
   } = {},
@@ -60,6 +62,7 @@ const open = async (
           ? { Authorization: `Bearer ${token}` }
           : { Upgrade: 'websocket' }),
         'Sec-WebSocket-Protocol': protocols.join(', '),
+        ...options.headers,
       },
     }),
   );
@@ -92,6 +95,7 @@ const appendTo = (db: string, id: string, amounts: number[], via = send) =>
     body: { events: amounts.map(deposit) },
     via,
   });
+const code = (o: Opened) => (o.body as { error: { code: string } }).error.code;
 const amounts = (events: RecordedEvent[]) =>
   events.map((e) => (e.data as { amount: number }).amount);
 
@@ -156,10 +160,63 @@ describe('the live push routes', () => {
     expect(live.events).toEqual([]);
   });
 
+  it('close an idle socket at its token expiry, without waiting for an event', async () => {
+    const db = freshDatabase();
+    await appendTo(db, 'a', [1]);
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const live = await open(db, '/streams/Account/a/live?from=1', { claims: { exp } });
+    await live.received(1);
+    // Nothing is appended from here on: the object's alarm closes the socket.
+    expect((await live.closed).code).toBe(PUSH_CLOSE_TOKEN_EXPIRED);
+    expect(amounts(live.events)).toEqual([1]);
+  });
+
+  it("trust no subscription or principal of the client's own: only what the Worker verified reaches the object", async () => {
+    const db = freshDatabase();
+    await appendTo(db, 'a', [1]);
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    // A push subscription that would outlive the token, sent to the push route...
+    const forged = {
+      'X-EventKV-Push': JSON.stringify({
+        kind: 'stream',
+        ref: { database: db, type: 'Account', id: 'a' },
+        from: 1,
+        expiresAt: Date.now() + 3_600_000,
+      }),
+    };
+    const pushed = await open(db, '/streams/Account/a/live?from=1', {
+      claims: { exp },
+      headers: forged,
+    });
+    await pushed.received(1);
+    expect((await pushed.closed).code).toBe(PUSH_CLOSE_TOKEN_EXPIRED);
+    // ...and to the sync route, whose object would take it for a push socket.
+    const token = await tokenFor(db, { sub: 'ann' });
+    const res = await send(
+      new Request(`${ORIGIN}/v1/${db}/sync/live`, {
+        headers: {
+          Upgrade: 'websocket',
+          'Sec-WebSocket-Protocol': `${LIVE_SUBPROTOCOL}, bearer.${token}`,
+          ...forged,
+        },
+      }),
+    );
+    expect(res.status).toBe(101);
+    expect(res.headers.get('Sec-WebSocket-Protocol')).toBe(LIVE_SUBPROTOCOL);
+    const messages: string[] = [];
+    const sync = acceptSocket(
+      res.webSocket,
+      () => messages.length,
+      (data) => messages.push(data),
+    );
+    await sync.received(1);
+    expect(messages[0]).toBe('{"type":"poke"}');
+    res.webSocket?.close(1000, 'done');
+  });
+
   it('refuse a missing, foreign or expired token, a missing subprotocol, a plain GET and bad points', async () => {
     const db = freshDatabase();
     const path = '/streams/Account/a/live?from=1';
-    const code = (o: Opened) => (o.body as { error: { code: string } }).error.code;
 
     const noToken = await open(db, path, { protocols: () => [PUSH_SUBPROTOCOL] });
     expect([noToken.status, code(noToken)]).toEqual([401, 'UNAUTHORIZED']);
@@ -171,18 +228,63 @@ describe('the live push routes', () => {
     expect(noProtocol.status).toBe(400);
     const plain = await open(db, path, { upgrade: false });
     expect(plain.status).toBe(400);
+    const otherUpgrade = await open(db, path, { upgrade: false, headers: { Upgrade: 'h2c' } });
+    expect([otherUpgrade.status, code(otherUpgrade)]).toEqual([400, 'INVALID_ARGUMENT']);
     for (const bad of [
       '/streams/Account/a/live',
       '/streams/Account/a/live?from=0',
+      '/streams/Account/a/live?from=',
+      '/streams/Account/a/live?from=-1',
+      '/streams/Account/a/live?from=1.5',
+      '/streams/Account/a/live?from=1e3',
+      '/streams/Account/a/live?from=0x10',
+      '/streams/Account/a/live?from=one',
+      '/streams/Account/a/live?from=%201',
+      `/streams/Account/a/live?from=${2 ** 53}`,
+      '/streams/Account/a/live?from=99999999999999999999',
+      '/streams/Account/a/live?from=1&from=2',
       '/streams/Account/a/live?from=1&buffer=0',
+      '/streams/Account/a/live?from=1&buffer=2.5',
       '/streams/Account/a/live?from=1&buffer=1001',
       '/streams/Account/a/live?from=1&after=2',
       '/log/live',
       '/log/live?after=-1',
+      '/log/live?after=1.5',
+      `/log/live?after=${2 ** 53}`,
+      '/log/live?after=0&from=1',
     ]) {
       const refused = await open(db, bad);
       expect([bad, refused.status, code(refused)]).toEqual([bad, 400, 'INVALID_ARGUMENT']);
     }
+  });
+
+  it('accept the largest points there are: the socket waits for the stream or the log to get there', async () => {
+    const db = freshDatabase();
+    for (const path of [
+      `/streams/Account/a/live?from=${Number.MAX_SAFE_INTEGER}`,
+      `/log/live?after=${Number.MAX_SAFE_INTEGER}`,
+    ]) {
+      const live = await open(db, path);
+      expect(live.status, path).toBe(101);
+      live.socket?.close(1000, 'done');
+    }
+  });
+
+  it('answer 503 STORAGE_FAILURE (retryable) when the object holds its most push sockets', async () => {
+    const db = freshDatabase();
+    const busy = createApp({
+      storeFor: (_database, bindings) =>
+        createDurableObjectEventStore(bindings.EVENT_STORE, { routing: 'database' }),
+      // As an object at MAX_PUSH_SOCKETS answers (test/live-push.test.ts in durable-object).
+      liveFor: () => ({
+        open: async () =>
+          new Response('the object already holds 1000 push sockets', { status: 503 }),
+      }),
+    });
+    const refused = await open(db, '/log/live?after=0', {
+      via: async (request) => busy.fetch(request, env as unknown as Env),
+    });
+    expect([refused.status, code(refused)]).toEqual([503, 'STORAGE_FAILURE']);
   });
 
   it('answer 404 where the app has no push sockets', async () => {

@@ -37,7 +37,7 @@ export type { EventStoreObjectOptions } from './object/event-store-object.js';
 export { EventStoreObject } from './object/event-store-object.js';
 export type { LivePrincipal } from './object/live.js';
 export type { PushSubscription } from './object/live-push.js';
-export { PUSH_HEADER } from './object/live-push.js';
+export { MAX_PUSH_SOCKETS, PUSH_HEADER } from './object/live-push.js';
 export type { WaitLogCall, WaitStreamCall } from './object/waits.js';
 export { MAX_WAIT_MS, MAX_WAITS } from './object/waits.js';
 export type { Routing } from './routing/object-names.js';

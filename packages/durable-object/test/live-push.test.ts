@@ -1,4 +1,4 @@
-import { runInDurableObject } from 'cloudflare:test';
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import {
   fromWireJson,
@@ -13,13 +13,15 @@ import { describe, expect, it } from 'vitest';
 import {
   createDurableObjectEventStore,
   databaseObjectName,
+  type EventStoreObjectNamespace,
+  MAX_PUSH_SOCKETS,
   type PushSubscription,
   pushSockets,
   type Routing,
   streamObjectName,
 } from '../src/index.js';
 import { type BankEvent, deposit } from './helpers.js';
-import { TestStoreObject } from './worker.js';
+import { type FlakyFeedObject, TestStoreObject } from './worker.js';
 
 // Live push from the objects (the protocol: push-protocol.ts in core): sockets accepted with
 // the hibernation API, pushing a stream from its object and the log from the database's
@@ -49,9 +51,9 @@ interface Subscriber {
 const subscribe = async (
   routing: Routing,
   subscription: PushSubscription,
-  options: { ack?: boolean } = {},
+  options: { ack?: boolean; namespace?: EventStoreObjectNamespace } = {},
 ): Promise<Subscriber> => {
-  const res = await pushSockets(env.STORE, routing).open(
+  const res = await pushSockets(options.namespace ?? env.STORE, routing).open(
     subscription,
     new Request('https://eventkv.test/live', { headers: { Upgrade: 'websocket' } }),
   );
@@ -142,6 +144,23 @@ describe.each(['stream', 'database'] as const)("live push, '%s' routing", (routi
       2, 3, 4,
     ]);
     live.socket.close(1000, 'done');
+  });
+
+  it('closes an idle socket when its token expires, without waiting for an event', async () => {
+    const ref = fresh();
+    // Under 'stream' routing the append arms the feed delivery's safety net on the same alarm.
+    await storeOf(ref.database, routing).stream(ref).append(deposit(1));
+    // Two seconds: room to open the socket and push the first event on a loaded machine.
+    const live = await subscribe(routing, {
+      kind: 'stream',
+      ref,
+      from: 1,
+      expiresAt: Date.now() + 2_000,
+    });
+    await live.received(1);
+    // Nothing is appended from here on: the object's alarm closes the socket at its expiry.
+    expect((await live.closed).code).toBe(PUSH_CLOSE_TOKEN_EXPIRED);
+    expect(live.points()).toEqual([1]);
   });
 });
 
@@ -311,5 +330,134 @@ describe('a push socket', () => {
       }),
     );
     expect(malformed.status).toBe(400);
+  });
+});
+
+describe('the expiry of push sockets', () => {
+  it("shares the object's alarm with the feed delivery: neither delays the other", async () => {
+    const database = `push-${crypto.randomUUID()}`;
+    const ref: StreamId = { database, type: 'Account', id: 'a' };
+    const store = createDurableObjectEventStore<BankEvent>(env.FLAKY, {
+      routing: 'stream',
+      database,
+    });
+    const object = env.FLAKY.get(env.FLAKY.idFromName(streamObjectName(ref)));
+    const feed = env.FLAKY.get(env.FLAKY.idFromName(databaseObjectName(database)));
+    const setDown = (down: boolean) =>
+      runInDurableObject(feed, (instance: FlakyFeedObject) => {
+        instance.down = down;
+      });
+    const alarm = () => runInDurableObject(object, (_instance, state) => state.storage.getAlarm());
+    // The scheduled alarm, run now as the runtime runs it (cleared, then the handler).
+    const fireAlarm = async () => expect(await runDurableObjectAlarm(object)).toBe(true);
+
+    await setDown(true);
+    await store.stream(ref).append(deposit(1)); // not delivered: the alarm retries it
+    const expiresAt = Date.now() + HOUR;
+    const live = await subscribe(
+      'stream',
+      { kind: 'stream', ref, from: 1, expiresAt },
+      { namespace: env.FLAKY },
+    );
+    await live.received(1);
+    // The socket's later expiry leaves the delivery's retry where it was.
+    expect(await alarm()).toBeLessThan(expiresAt);
+    await fireAlarm(); // the feed is still down: the delivery re-arms its backoff
+    expect(await alarm()).toBeLessThan(expiresAt);
+    await setDown(false);
+    await fireAlarm(); // delivered: nothing is owed, and the alarm is the socket's expiry again
+    expect(await alarm()).toBe(expiresAt);
+    expect((await store.readLog()).events.map((e) => e.version)).toEqual([1]);
+    live.socket.close(1000, 'done');
+  });
+});
+
+describe('what a client may send on a push socket', () => {
+  it('closes with 1003 on acks that are not points, go backwards or past what was sent, and on binary, unknown or oversized frames', async () => {
+    const ref = fresh();
+    const store = storeOf(ref.database, 'stream');
+    await store.stream(ref).append([deposit(1), deposit(2), deposit(3)]);
+    const open = async () => {
+      const live = await subscribe(
+        'stream',
+        { kind: 'stream', ref, from: 1, expiresAt: Date.now() + HOUR },
+        { ack: false },
+      );
+      await live.received(3);
+      return live;
+    };
+    const ack = (to: unknown) => JSON.stringify({ type: 'ack', to });
+    const bad: [string, (string | ArrayBuffer)[]][] = [
+      ['a string', [ack('3')]],
+      ['a fraction', [ack(1.5)]],
+      ['a negative', [ack(-1)]],
+      ['no point', ['{"type":"ack"}']],
+      ['past what was sent', [ack(4)]],
+      ['backwards', [ack(2), ack(1)]],
+      ['a huge point', [ack(2 ** 60)]],
+      ['binary', [new Uint8Array([123, 125]).buffer as ArrayBuffer]],
+      ['another type', ['{"type":"subscribe","to":3}']],
+      ['not JSON', ['hello']],
+      ['JSON null', ['null']],
+      // A valid ack, padded past any ack's length: refused without being parsed.
+      ['oversized', [`{"type":"ack","to":3,"pad":"${'x'.repeat(100_000)}"}`]],
+    ];
+    for (const [what, messages] of bad) {
+      const live = await open();
+      for (const message of messages) live.socket.send(message);
+      expect((await live.closed).code, what).toBe(PUSH_CLOSE_PROTOCOL);
+    }
+    // What is allowed: the same ack twice, then a later one, then pings.
+    const live = await open();
+    live.socket.send(ack(2));
+    live.socket.send(ack(2));
+    live.socket.send(ack(3));
+    live.socket.send('ping');
+    await store.stream(ref).append(deposit(4));
+    await live.received(4);
+    expect(live.points()).toEqual([1, 2, 3, 4]);
+    live.socket.close(1000, 'done');
+  });
+});
+
+describe('the push sockets of one object', () => {
+  it(`are at most MAX_PUSH_SOCKETS (${MAX_PUSH_SOCKETS}): the next is refused with 503, and one closed makes room`, async () => {
+    const ref = fresh();
+    const stub = env.STORE.get(env.STORE.idFromName(streamObjectName(ref)));
+    const request = () =>
+      new Request('https://eventkv.test/live', {
+        headers: {
+          Upgrade: 'websocket',
+          'X-EventKV-Push': JSON.stringify({
+            kind: 'stream',
+            ref,
+            from: 1,
+            expiresAt: Date.now() + HOUR,
+          }),
+        },
+      });
+    // Opened inside the object (its own fetch): a thousand round trips would be slow.
+    const clients = await runInDurableObject(stub, async (instance: TestStoreObject) => {
+      const opened: WebSocket[] = [];
+      for (let i = 0; i < MAX_PUSH_SOCKETS; i++) {
+        const res = await instance.fetch(request());
+        expect(res.status).toBe(101);
+        const client = res.webSocket as WebSocket;
+        client.accept();
+        opened.push(client);
+      }
+      return opened.length;
+    });
+    expect(clients).toBe(MAX_PUSH_SOCKETS);
+    const refused = await stub.fetch(request());
+    expect(refused.status).toBe(503);
+    expect(await refused.text()).toMatch(/push sockets/);
+    await runInDurableObject(stub, async (_instance, state) => {
+      for (const socket of state.getWebSockets('push')) socket.close(1000, 'done');
+    });
+    const again = await stub.fetch(request());
+    expect(again.status).toBe(101);
+    (again.webSocket as WebSocket).accept();
+    (again.webSocket as WebSocket).close(1000, 'done');
   });
 });

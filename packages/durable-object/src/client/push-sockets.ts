@@ -6,6 +6,7 @@ import {
   type Routing,
   toStreamId,
 } from '../routing/object-names.js';
+import { forwardedUpgrade } from './forwarded-upgrade.js';
 import type { EventStoreObjectNamespace } from './object-caller.js';
 
 /** Where a Worker hands the live push sockets it authenticated (`pushSockets`). */
@@ -42,10 +43,7 @@ export const pushSockets = (
       ...subscription,
       ...(subscription.kind === 'stream' ? { ref: toStreamId(subscription.ref) } : {}),
     };
-    const headers = new Headers(request.headers);
-    headers.set(PUSH_HEADER, JSON.stringify(forwarded));
-    headers.delete('Authorization');
     const stub = namespace.get(namespace.idFromName(name));
-    return stub.fetch(new Request(request.url, { method: 'GET', headers }));
+    return stub.fetch(forwardedUpgrade(request, PUSH_HEADER, JSON.stringify(forwarded)));
   },
 });

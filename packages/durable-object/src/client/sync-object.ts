@@ -8,6 +8,7 @@ import type {
 } from '@eventkv/sync/edge';
 import { LIVE_PRINCIPAL_HEADER, type LivePrincipal } from '../object/live.js';
 import { databaseObjectName, type Routing } from '../routing/object-names.js';
+import { forwardedUpgrade } from './forwarded-upgrade.js';
 import { callObject, type EventStoreObjectNamespace } from './object-caller.js';
 
 /** The sync edge of a database's object, with its live sockets. */
@@ -63,11 +64,10 @@ export const syncObject = (
         rpc.syncWait({ principal, request, routing }),
       ),
     live: (principal, request) => {
-      const headers = new Headers(request.headers);
-      headers.set(LIVE_PRINCIPAL_HEADER, JSON.stringify(principal));
-      headers.delete('Authorization');
       const stub = namespace.get(namespace.idFromName(name));
-      return stub.fetch(new Request(request.url, { method: 'GET', headers }));
+      return stub.fetch(
+        forwardedUpgrade(request, LIVE_PRINCIPAL_HEADER, JSON.stringify(principal)),
+      );
     },
   };
 };

@@ -58,6 +58,7 @@ import {
   type SyncCall,
   type VersionOfCall,
 } from './calls.js';
+import { armBy, closeExpired } from './expiry.js';
 import { FeedApply } from './feed-apply.js';
 import { FeedDelivery } from './feed-delivery.js';
 import { LIVE_PRINCIPAL_HEADER, type LivePrincipal } from './live.js';
@@ -304,9 +305,18 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
     return this.#delivery;
   }
 
-  /** A stream object's alarm: delivers what its feed does not hold yet. */
+  /**
+   * The object's alarm: closes the sockets whose token expired, and a stream object delivers
+   * what its feed does not hold yet. The next expiry is armed last, since the delivery sets
+   * the alarm outright (`expiry.ts`).
+   */
   override async alarm(): Promise<void> {
-    await this.#feedDelivery()?.alarm();
+    const next = closeExpired(this.ctx, Date.now());
+    try {
+      await this.#feedDelivery()?.alarm();
+    } finally {
+      if (next !== undefined) await armBy(this.ctx.storage, next);
+    }
   }
 
   /** A session-less handle, or the session `sessionId` re-attached from its lease. */
@@ -559,6 +569,10 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
     } catch (error) {
       return new Response((error as Error).message, { status: 400 });
     }
+    // Closed at its token's expiry even if nothing happens until then (`expiry.ts`).
+    if (Number.isSafeInteger(principal.expiresAt)) {
+      await armBy(this.ctx.storage, principal.expiresAt);
+    }
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
     server.serializeAttachment(principal);
@@ -617,7 +631,7 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
    * A push socket (the Worker's `GET .../live`, authenticated there): accepted here when
    * this object holds what it follows (the stream, or the database's log).
    */
-  #acceptPush(request: Request): Response {
+  #acceptPush(request: Request): Response | Promise<Response> {
     const subscription = parseSubscription(request.headers.get(PUSH_HEADER) as string);
     try {
       if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') {

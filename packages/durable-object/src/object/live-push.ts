@@ -11,6 +11,7 @@ import {
   type StreamId,
   toWireJson,
 } from '@eventkv/core';
+import { armBy } from './expiry.js';
 
 /**
  * Live push sockets (the protocol: `push-protocol.ts` in `@eventkv/core`): the Worker
@@ -65,6 +66,17 @@ interface PushState {
   /** Unacknowledged batches, oldest first: [last point, events, bytes]. */
   flight: [number, number, number][];
 }
+
+/**
+ * The most push sockets one object holds. Each costs a read per append of the object (its
+ * events are pushed from storage) and one of the runtime's sockets of the object: past this
+ * many, a socket is refused with `503` (the Worker answers `STORAGE_FAILURE`, retryable), and
+ * the client backs off or long-polls, whose waits have the same bound (`MAX_WAITS`). Tokens
+ * carry no client identity the object could count by, so the bound is per object: per
+ * stream under `'stream'` routing, per database for the log (and for every stream under
+ * `'database'` routing).
+ */
+export const MAX_PUSH_SOCKETS = 1000;
 
 /** Most batches an attachment lists; past it the two oldest merge (acknowledged later, never lost). */
 const MAX_FLIGHT = 24;
@@ -131,8 +143,18 @@ export class LivePush {
     this.#source = source;
   }
 
-  /** Accepts a push socket for `subscription` and starts pushing from its point. */
-  accept(subscription: PushSubscription): Response {
+  /**
+   * Accepts a push socket for `subscription` and starts pushing from its point. The object's
+   * alarm is armed for its expiry first (`expiry.ts`): an idle socket is closed then too.
+   */
+  async accept(subscription: PushSubscription): Promise<Response> {
+    if (this.#ctx.getWebSockets(PUSH_TAG).length >= MAX_PUSH_SOCKETS) {
+      return new Response(
+        `the object already holds ${MAX_PUSH_SOCKETS} push sockets; retry later or long-poll`,
+        { status: 503 },
+      );
+    }
+    await armBy(this.#ctx.storage, subscription.expiresAt);
     const { 0: client, 1: server } = new WebSocketPair();
     this.#ctx.acceptWebSocket(server, [PUSH_TAG]);
     // Answered by the runtime without waking a hibernated object (the sync sockets' pair too).
@@ -285,9 +307,16 @@ export class LivePush {
   }
 }
 
-/** The point of an ack message (`{"type":"ack","to":N}`), if it is one. */
+/** The longest ack read (`{"type":"ack","to":9007199254740991}` and some spaces). */
+const MAX_ACK_LENGTH = 128;
+
+/**
+ * The point of an ack message (`{"type":"ack","to":N}`), if it is one. Binary frames and
+ * text longer than any ack are not parsed: a client cannot make the object parse a
+ * megabyte of JSON to learn that it is not an ack.
+ */
 const ackOf = (message: string | ArrayBuffer): number | undefined => {
-  if (typeof message !== 'string') return undefined;
+  if (typeof message !== 'string' || message.length > MAX_ACK_LENGTH) return undefined;
   try {
     const value = JSON.parse(message) as { type?: unknown; to?: unknown } | null;
     return value?.type === 'ack' && isCount(value.to, 0) ? value.to : undefined;

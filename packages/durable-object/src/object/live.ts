@@ -8,7 +8,7 @@ export const LIVE_PRINCIPAL_HEADER = 'X-EventKV-Principal';
 
 /** Who a live socket belongs to, kept with the socket across hibernation. */
 export interface LivePrincipal extends SyncPrincipal {
-  /** When the socket's token expires (ms since epoch): it is closed at the next poke after. */
+  /** When the socket's token expires (ms since epoch): the object's alarm closes it then (`expiry.ts`). */
   readonly expiresAt: number;
   /** The replica's client id, when it gave one: its own pushes do not poke it. */
   readonly clientId?: string;

@@ -51,12 +51,18 @@ export const sealRecord = <T extends object>(ctx: Context, record: T, mutable: b
   return Object.freeze(record);
 };
 
-const decodeField = (ctx: Context, key: string, version: number, data: unknown): unknown => {
+/**
+ * A record's key, or how to build it from the version: a read whose adapter answered no
+ * keys (`KvScan.keys`) builds one for an error alone.
+ */
+type KeyOf = string | ((version: number) => string);
+
+const decodeField = (ctx: Context, key: KeyOf, version: number, data: unknown): unknown => {
   try {
     return ctx.codec.decode(data);
   } catch (error) {
     throw new CorruptRecordError(
-      key,
+      typeof key === 'string' ? key : key(version),
       version,
       `payload does not decode with the ${ctx.codec.name} codec`,
       {
@@ -69,7 +75,7 @@ const decodeField = (ctx: Context, key: string, version: number, data: unknown):
 const shared = (record: object): boolean =>
   (record as { [MUTABLE_INSIDE]?: true })[MUTABLE_INSIDE] === true;
 
-export const decodeEvent = (ctx: Context, key: string, record: EventRecord): EventRecord => {
+export const decodeEvent = (ctx: Context, key: KeyOf, record: EventRecord): EventRecord => {
   if (ctx.passThrough) return ctx.isolate && shared(record) ? copyValue(record) : record;
   if (!('data' in record)) return record;
   return { ...record, data: decodeField(ctx, key, record.version, record.data) };

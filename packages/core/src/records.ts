@@ -73,12 +73,16 @@ export const asLogHead = (key: string, v: unknown): LogHeadRecord | undefined =>
   return v as unknown as LogHeadRecord;
 };
 
-export const asEvent = (key: string, v: unknown, version: number): EventRecord => {
-  if (v === undefined) throw corrupt(key, 'event is missing (the stream has a gap)', version);
-  if (!isObject(v)) throw corrupt(key, 'event is not an object', version);
-  if (v.version !== version) {
-    throw corrupt(key, `event carries version ${String(v.version)} instead of ${version}`, version);
-  }
+/**
+ * What is wrong with `v` as the event at `version`, or undefined when it is one: the check
+ * of `asEvent` without a key, so a read that knows its records' keys only from their
+ * versions builds a key for the error alone.
+ */
+export const eventProblem = (v: unknown, version: number): string | undefined => {
+  if (v === undefined) return 'event is missing (the stream has a gap)';
+  if (!isObject(v)) return 'event is not an object';
+  if (v.version !== version)
+    return `event carries version ${String(v.version)} instead of ${version}`;
   const m = v.metadata;
   if (
     typeof v.type !== 'string' ||
@@ -87,13 +91,15 @@ export const asEvent = (key: string, v: unknown, version: number): EventRecord =
     !isCount(m.timestamp) ||
     (v.position !== undefined && !isCount(v.position))
   ) {
-    throw corrupt(
-      key,
-      'event is not { type, version, metadata: { messageId, timestamp, ... } }',
-      version,
-    );
+    return 'event is not { type, version, metadata: { messageId, timestamp, ... } }';
   }
-  return v as unknown as EventRecord;
+  return undefined;
+};
+
+export const asEvent = (key: string, v: unknown, version: number): EventRecord => {
+  const problem = eventProblem(v, version);
+  if (problem !== undefined) throw corrupt(key, problem, version);
+  return v as EventRecord;
 };
 
 export const asSnapshot = (key: string, v: unknown, version: number): SnapshotRecord => {

@@ -1,6 +1,7 @@
 import { type AppendTarget, appendEvents, prepareAppend } from './append.js';
 import { decodeEvent, decodeSnapshot, encodePayload, sealRecord } from './encode.js';
 import {
+  CorruptRecordError,
   IdempotencyIdNotFoundError,
   InvalidArgumentError,
   SnapshotVersionNotFoundError,
@@ -13,7 +14,13 @@ import { kvGet, kvGetThenScan, kvScan } from './io.js';
 import { decodeNumber, type StreamKeys, type StreamSlot } from './keys.js';
 import { log } from './logger.js';
 import type { Context } from './options.js';
-import { asEvent, asHead, asSnapshot, type SnapshotRecord } from './records.js';
+import {
+  asHead,
+  asSnapshot,
+  type EventRecord,
+  eventProblem,
+  type SnapshotRecord,
+} from './records.js';
 import { snapshotInChunks } from './snapshot-every.js';
 import { type SubscribeOptions, subscribe, type Unsubscribe } from './subscribe.js';
 import type {
@@ -184,22 +191,24 @@ export class StreamHandle<E extends EventShape> implements EventStream<E> {
         end: this.keys.event(last + 1),
         reverse,
         limit: expectedCount,
+        // Each event's key follows from its version, so the adapter may skip reading keys.
+        keys: false,
       };
     });
     if (from > last) return [];
     const out: RecordedEvent<E>[] = new Array(expectedCount);
     const step = reverse ? -1 : 1;
     let version = reverse ? last : from;
-    for (let i = 0; i < expectedCount; i++, version += step) {
-      const entry = entries[i];
+    let i = 0;
+    const keyOf = (at: number): string => entries[i]?.key || this.keys.event(at);
+    for (; i < expectedCount; i++, version += step) {
+      const value = entries[i]?.value;
       // A gap shows as a missing entry or, the scan being ordered, as a record whose own
-      // version is not the next one: asEvent reports either, so no key is rebuilt here.
-      if (!entry) asEvent(this.keys.event(version), undefined, version);
-      out[i] = decodeEvent(
-        this.ctx,
-        entry!.key,
-        asEvent(entry!.key, entry!.value, version),
-      ) as RecordedEvent<E>;
+      // version is not the next one: either is reported, under the entry's key, or the
+      // expected one's when the adapter answered no keys (built for the error alone).
+      const problem = eventProblem(value, version);
+      if (problem !== undefined) throw new CorruptRecordError(keyOf(version), version, problem);
+      out[i] = decodeEvent(this.ctx, keyOf, value as EventRecord) as RecordedEvent<E>;
     }
     return out;
   }

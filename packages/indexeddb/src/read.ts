@@ -50,7 +50,8 @@ const indexKeysInOrder = (
 };
 
 /**
- * Reads one range of `store` (by key) or of its index (`by: 'index'`): with
+ * Reads one range of `store` (by key) or of its index (`by: 'index'`): values alone with
+ * `getAll` when the caller needs no keys (`keys: false`, but for a reverse range with a limit); with
  * `getAllRecords` where IndexedDB has it (one request, either direction); else keys and
  * values in two bulk requests (a reverse scan reverses them, unless it has a limit: it
  * then walks a `prev` cursor, reading only what it returns).
@@ -72,6 +73,22 @@ const scan = (store: IDBObjectStore, keyRange: typeof IDBKeyRange, range: KvScan
   // Every key is a string and '' the least of them, so `start` '' bounds nothing.
   const query =
     end === undefined ? keyRange.lowerBound(start) : keyRange.bound(start, end, false, true);
+  if (range.keys === false && !byIndex && !(reverse && limit !== undefined)) {
+    // The caller needs no keys (a stream's events): one `getAll`, the request the raw
+    // floor makes; in Chromium it answers a 10-event range about twice as fast as
+    // `getAllRecords` or `getAll` + `getAllKeys`, which make a key or a record per entry.
+    const values = source.getAll(query, limit);
+    values.onsuccess = () => {
+      const stored = values.result as StoredRecord[];
+      const entries: KvEntry[] = new Array(stored.length);
+      for (let i = 0; i < stored.length; i++) {
+        entries[i] = { key: '', value: (stored[i] as StoredRecord).v };
+      }
+      if (reverse) entries.reverse();
+      done(entries);
+    };
+    return pending;
+  }
   if (source.getAllRecords !== undefined) {
     const request = source.getAllRecords({
       query,
@@ -138,6 +155,7 @@ const sameScan = (a: KvScan, b: KvScan): boolean =>
   a.start === b.start &&
   a.end === b.end &&
   a.limit === b.limit &&
+  a.keys === b.keys &&
   (a.reverse ?? false) === (b.reverse ?? false) &&
   (a.by ?? 'key') === (b.by ?? 'key');
 

@@ -152,6 +152,25 @@ export const kvContractTests = (options: ConformanceOptions): void => {
         expect(await keysOf(kv, { prefix: 's/e/', start: e(10), limit: 1 })).toEqual([e(10)]);
       });
 
+      it('keys: false answers the same values in the same order, keys as read or empty', async () => {
+        const { kv } = await setup();
+        await fill(kv);
+        for (const range of [
+          { prefix: 's/e/' },
+          { prefix: 's/e/', start: e(2), end: e(11), limit: 2 },
+          { prefix: 's/e/', reverse: true },
+          { prefix: 's/e/', reverse: true, limit: 2 },
+        ] satisfies KvScan[]) {
+          const withKeys = await scan(kv, range);
+          const valuesOnly = await scan(kv, { ...range, keys: false });
+          expect(valuesOnly.map((entry) => entry.value)).toEqual(withKeys.map((x) => x.value));
+          valuesOnly.forEach((entry, i) => {
+            expect(['', withKeys[i]?.key]).toContain(entry.key);
+          });
+        }
+        expect(await scan(kv, { prefix: 's/x/', keys: false })).toEqual([]);
+      });
+
       it('reads nothing from an empty store', async () => {
         const { kv } = await setup();
         expect(await scan(kv, {})).toEqual([]);

@@ -60,6 +60,13 @@ export interface KvScan {
   readonly limit?: number;
   /** `'key'` (default): records by key. `'index'`: records by their index keys. */
   readonly by?: 'key' | 'index';
+  /**
+   * `false`: the caller uses only the values (it knows the keys, as a stream read knows its
+   * events' keys from their versions), so an adapter may answer each entry with the key
+   * `''` where that saves work: IndexedDB's `getAll` reads values alone, in one request.
+   * Adapters that do not save anything by it answer the keys as always. Never with `by: 'index'`.
+   */
+  readonly keys?: false;
 }
 
 /**

@@ -225,6 +225,12 @@ describe.each(ROUTINGS)('the live socket (ROUTING=$routing)', ({ routing, via })
 
     const noUser = await open(db, { claims: { sub: undefined } });
     expect(noUser.status).toBe(401);
+
+    // The client id travels with the socket (its attachment holds at most 2 KiB): a name.
+    for (const clientId of ['x'.repeat(5_000), '%00']) {
+      const odd = await open(db, { query: `?clientId=${clientId}` });
+      expect([odd.status, odd.socket], clientId.slice(0, 8)).toEqual([400, null]);
+    }
   });
 
   it('is what the HTTP remote opens: the URL, the subprotocols and a fresh token each time', async () => {

@@ -1,3 +1,4 @@
+import { checkName } from '@eventkv/core';
 import type { LivePrincipal } from '@eventkv/durable-object';
 import { LIVE_SUBPROTOCOL, type SyncEdge } from '@eventkv/sync/edge';
 import { type Context, Hono } from 'hono';
@@ -54,6 +55,8 @@ export const syncRoutes = (syncFor: SyncFor | undefined) => {
         return fail('ROUTE_NOT_FOUND', 'This server has no live sync sockets.');
       }
       const clientId = c.req.query('clientId');
+      // It travels in the socket's attachment (at most 2 KiB): a name, as a push's clientId.
+      if (clientId) checkName('clientId', clientId);
       return upgraded(
         await service.live({ ...principal, ...(clientId ? { clientId } : {}) }, c.req.raw),
       );

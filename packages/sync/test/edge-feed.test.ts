@@ -218,6 +218,51 @@ describe('the edge over streams and a feed (a Durable Object per stream)', () =>
     expect(amounts(await logOf(feed)).sort()).toEqual([1, 2]);
   });
 
+  it("asks the streams' own delivery first (option deliver): what it brings is not read or copied again, what it leaves missing is", async () => {
+    const authority = createReplica({ kv: createMemoryKv(), globalLog: false, indexes: false });
+    const feed = createReplica({ kv: createMemoryKv() });
+    const reads: string[] = [];
+    const counting: Pick<EventStore, 'stream'> = {
+      stream: (r) => {
+        const stream = authority.store.stream(r);
+        return new Proxy(stream, {
+          get(target, property) {
+            if (property === 'read') reads.push(r.id);
+            const value = Reflect.get(target, property) as unknown;
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        }) as EventStream;
+      },
+    };
+    const asked: string[] = [];
+    let delivering = true;
+    const edge = createSyncEdge({
+      replica: feed,
+      streams: counting,
+      deliver: async (r, version) => {
+        asked.push(`${r.id}@${version}`);
+        if (!delivering) return false;
+        await feed.replicate(r, await authority.store.stream(r).read({ to: version }));
+        return true;
+      },
+    });
+    const a = replicaOf(createEdgeRemote(edge, principal));
+    await a.stream(account).append([deposit(1), deposit(2)]);
+    await a.stream(savings).append(deposit(3));
+    await expect(a.sync.syncNow()).resolves.toMatchObject({ pushed: 3 });
+    expect(asked.sort()).toEqual(['42@2', '7@1']);
+    expect(reads).toEqual([]);
+    expect(amounts(await logOf(feed)).sort()).toEqual([1, 2, 3]);
+
+    // A delivery that fails: the edge copies what it left missing.
+    delivering = false;
+    await a.stream(account).append(deposit(4));
+    await expect(a.sync.syncNow()).resolves.toMatchObject({ pushed: 1 });
+    expect(asked).toContain('42@3');
+    expect(reads).toEqual(['42']);
+    expect(amounts(await logOf(feed)).sort()).toEqual([1, 2, 3, 4]);
+  });
+
   it('answers a repeated push from its record, the log unchanged', async () => {
     const { feed, edge } = splitEdge();
     const push = {

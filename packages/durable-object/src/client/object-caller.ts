@@ -27,6 +27,7 @@ export type EventStoreObjectRpc = Pick<
   | 'syncWait'
   | 'feedDeliver'
   | 'feedWait'
+  | 'feedFlush'
   | 'waitStream'
   | 'waitLog'
 >;

@@ -683,6 +683,18 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
   }
 
   /**
+   * A stream object's delivery to its feed, now (a push under `'stream'` routing asks for it
+   * before the feed copies the stream): resolves `true` once the feed holds the stream's
+   * version, `false` when the delivery failed (the alarm retries it) or there is none.
+   */
+  feedFlush(call: StreamCall): Promise<RpcResult<boolean>> {
+    return settle('feedFlush', async () => {
+      this.#checkRouting(call?.ref);
+      return (await this.#feedDelivery()?.run()) ?? false;
+    });
+  }
+
+  /**
    * Read-your-writes under `'stream'` routing: resolves once this feed holds every stream
    * at its version, or with `false` after `timeoutMs` (at most `MAX_FEED_WAIT_MS`).
    */

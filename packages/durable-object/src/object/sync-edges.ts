@@ -1,9 +1,10 @@
-import { checkName, InvalidArgumentError } from '@eventkv/core';
+import { checkName, InvalidArgumentError, type StreamId } from '@eventkv/core';
 import type { Replica } from '@eventkv/core/replica';
 import { createSyncEdge, type EdgeChange, type LocalSyncEdge } from '@eventkv/sync/edge';
 import { createDurableObjectEventStore } from '../client/durable-object-event-store.js';
-import type { EventStoreObjectNamespace } from '../client/object-caller.js';
-import { databaseObjectName, type Routing } from '../routing/object-names.js';
+import { type EventStoreObjectNamespace, eventStoreObjectRpc } from '../client/object-caller.js';
+import { databaseObjectName, type Routing, streamObjectName } from '../routing/object-names.js';
+import { unwrapResult } from '../rpc/result.js';
 
 /** What the sync edges of a database's object need of it. */
 export interface SyncEdgesPort {
@@ -29,8 +30,10 @@ export interface SyncEdgesPort {
  *   message ids deduplicate there). Before a push is answered, the feed copies what each
  *   stream it touched holds up to the version answered, idempotently by (stream,
  *   version), the way a delivery is applied: so a push is answered only once the log that
- *   pulls read holds its events, without waiting for the stream objects' deliveries
- *   (which may be late or failing, and then find those versions already held). Pulls,
+ *   pulls read holds its events. It first asks each of those stream objects to deliver
+ *   (`feedFlush`), so the events come once, by the delivery the stream object then knows
+ *   was acknowledged; only what that leaves missing (a delivery that is failing) is read
+ *   from the stream object and copied. Pulls,
  *   long-polls and live pokes come from the feed, which learns of other appends through
  *   `feedDeliver`.
  */
@@ -57,7 +60,7 @@ export class SyncEdges {
     if (edge === undefined) {
       edge = createSyncEdge({
         replica: this.#port.replica(),
-        ...(wanted === 'stream' ? { streams: this.#streams() } : {}),
+        ...(wanted === 'stream' ? { streams: this.#streams(), deliver: this.#deliver() } : {}),
       });
       edge.onChange((change) => this.#port.changed(change));
       this.#edges.set(wanted, edge);
@@ -85,6 +88,21 @@ export class SyncEdges {
       );
     }
     return createDurableObjectEventStore(namespace, { routing: 'stream' });
+  }
+
+  /**
+   * A stream object's own delivery, asked for by a push before the edge copies the stream
+   * (`SyncEdgeOptions.deliver`): the events then reach the feed once, and the stream object
+   * learns that the feed holds them.
+   */
+  #deliver() {
+    const namespace = this.#port.feedNamespace();
+    return async (ref: StreamId): Promise<boolean> => {
+      const object = eventStoreObjectRpc(
+        namespace?.get(namespace.idFromName(streamObjectName(ref))) ?? {},
+      );
+      return unwrapResult(await object.feedFlush({ ref }));
+    };
   }
 }
 

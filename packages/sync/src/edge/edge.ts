@@ -10,6 +10,7 @@ import {
   isStreamLockedError,
   isVersionMismatchError,
   type RecordedEvent,
+  type StreamId,
 } from '@eventkv/core';
 import type { Replica } from '@eventkv/core/replica';
 import {
@@ -47,6 +48,16 @@ export interface SyncEdgeOptions {
    * once it is answered. Default: `replica.store` (the streams and the log are one store).
    */
   readonly streams?: Pick<EventStore, 'stream'>;
+  /**
+   * With `streams`: asks a stream's own store to deliver it to `replica` up to `version`
+   * (a stream object's delivery to its feed), resolving `true` once it did. The edge asks
+   * before copying a stream a push touched, and copies only what is still missing after
+   * (all of it when this resolves `false`, as when the feed's delivery is failing): so
+   * each event reaches the replica once, by the delivery that the stream's store then
+   * knows was acknowledged, not once by the copy and again by the delivery (which the
+   * replica skips). Default: none (the edge copies).
+   */
+  readonly deliver?: (ref: StreamId, version: number) => Promise<boolean>;
 }
 
 /** The edge side of the sync protocol, over one store. Host it where the store lives. */
@@ -178,7 +189,7 @@ export const createSyncEdge = (options: SyncEdgeOptions): LocalSyncEdge => {
             ? result.actual
             : 0;
       return version > 0
-        ? copyUpTo(replica, streams, refOf(database, result), version)
+        ? copyUpTo(replica, streams, refOf(database, result), version, options.deliver)
         : Promise.resolve(false);
     });
     const failed = copied.find((one) => one.status === 'rejected');

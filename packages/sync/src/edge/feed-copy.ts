@@ -9,16 +9,23 @@ const COPY_PAGE = 500;
  * stream's own store, where the edge appended it. Idempotent by (stream, version), like a
  * delivery: only the versions the copy lacks are read, `replicate` skips events already
  * there (a delivery that raced this one), and a copy that already holds `version` or more
- * is left as it is. Resolves `true` when it wrote events (the log grew).
+ * is left as it is. With `deliver`, the stream's own delivery is asked first. Resolves `true`
+ * when the copy holds more than before (the log grew).
  */
 export const copyUpTo = async (
   replica: Replica,
   streams: Pick<EventStore, 'stream'>,
   ref: StreamId,
   version: number,
+  deliver?: (ref: StreamId, version: number) => Promise<boolean>,
 ): Promise<boolean> => {
   let { version: held } = await replica.head(ref);
   const before = held;
+  // The stream's own delivery first (`SyncEdgeOptions.deliver`): what it brings is not read
+  // again here. Whatever it leaves missing (it failed, or was not made) is copied below.
+  if (held < version && deliver !== undefined && (await deliver(ref, version).catch(() => false))) {
+    ({ version: held } = await replica.head(ref));
+  }
   while (held < version) {
     const events = await streams
       .stream(ref)

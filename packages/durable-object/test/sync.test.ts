@@ -16,6 +16,7 @@ import { describe, expect, it } from 'vitest';
 import {
   createDurableObjectEventStore,
   databaseObjectName,
+  EventStoreObject,
   eventStoreObjectRpc,
   type Routing,
   streamObjectName,
@@ -127,6 +128,35 @@ describe('EventStoreObject: the sync edge, routing checked', () => {
     });
     const remote = (await failure(() => unwrapResult(result))) as InvalidArgumentError;
     expect(remote.field).toBe('routing');
+  });
+
+  it("refuses 'stream' routing in a class that names no feed namespace (feedNamespace())", async () => {
+    const database = `tenant-${crypto.randomUUID()}`;
+    const stub = env.STORE.get(env.STORE.idFromName(databaseObjectName(database)));
+    // The package's class as it is, without the override a Worker's subclass makes, over the
+    // state of a database's object.
+    const answers = await runInDurableObject(stub, async (_instance, state) => {
+      const plain = new EventStoreObject(state, env);
+      const principal = { database, user: 'ann' };
+      return {
+        stream: await plain.syncPull({
+          principal,
+          request: { protocol: SYNC_PROTOCOL },
+          routing: 'stream',
+        }),
+        database: await plain.syncPull({
+          principal,
+          request: { protocol: SYNC_PROTOCOL },
+          routing: 'database',
+        }),
+      };
+    });
+    const refused = (await failure(() => unwrapResult(answers.stream))) as InvalidArgumentError;
+    expect(isInvalidArgumentError(refused)).toBe(true);
+    expect(refused.field).toBe('routing');
+    expect(refused.message).toMatch(/feedNamespace\(\)/);
+    // The same class serves 'database' routing: the edge is its own store.
+    expect((unwrapResult(answers.database) as { events?: unknown[] }).events).toEqual([]);
   });
 });
 

@@ -79,6 +79,14 @@ describe('long-poll waits on the object (waitStream, waitLog)', () => {
       [{ after: 0, timeoutMs: MAX_WAIT_MS + 1 }, 'timeoutMs'],
       [{ after: 0, timeoutMs: -5 }, 'timeoutMs'],
       [{ after: 0 }, 'timeoutMs'],
+      // What an RPC caller may send that no typed caller would.
+      [{ after: '1' as never, timeoutMs: 0 }, 'after'],
+      [{ after: Number.NaN, timeoutMs: 0 }, 'after'],
+      [{ after: Number.POSITIVE_INFINITY, timeoutMs: 0 }, 'after'],
+      [{ after: 2 ** 53, timeoutMs: 0 }, 'after'],
+      [{ after: 0, timeoutMs: 1.5 }, 'timeoutMs'],
+      [{ after: 0, timeoutMs: '100' as never }, 'timeoutMs'],
+      [{ after: 0, timeoutMs: Number.POSITIVE_INFINITY }, 'timeoutMs'],
     ];
     for (const [call, field] of bad) {
       const error = await failure(waitStream(name, { ref, ...call } as WaitStreamCall));

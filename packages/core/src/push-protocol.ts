@@ -23,9 +23,11 @@ import type { EventShape, RecordedEvent } from './types.js';
  *   replays the rest at its own pace: nothing skipped, nothing repeated.
  * - `PUSH_PING` is answered `PUSH_PONG` (by the runtime, without waking a hibernated
  *   object). A socket whose token has expired is closed with `PUSH_CLOSE_TOKEN_EXPIRED`
- *   before anything else is sent to it: reconnect with a fresh token.
- * - A client message that is neither a ping nor a valid ack closes the socket with
- *   `PUSH_CLOSE_PROTOCOL`.
+ *   at its expiry, idle or not, and never sent anything after it: reconnect with a fresh
+ *   token.
+ * - A client message that is neither a ping nor a valid ack (a binary frame, text longer
+ *   than an ack, an ack of a point not sent or before one acknowledged) closes the socket
+ *   with `PUSH_CLOSE_PROTOCOL`.
  */
 export const PUSH_SUBPROTOCOL = 'eventkv-push.1';
 

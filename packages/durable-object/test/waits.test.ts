@@ -148,4 +148,23 @@ describe('long-poll waits on the object (waitStream, waitLog)', () => {
       stop();
     }
   });
+
+  it("a session's subscribe long-polls too, session-less: its tail outlives the session", async () => {
+    const ref = uniqueRef();
+    const store = createDurableObjectEventStore(env.STORE);
+    const session = await store.open(ref);
+    const seen: number[] = [];
+    const stop = session.subscribe((events) => seen.push(...events.map((e) => e.version)), {
+      pollIntervalMs: 600_000,
+    });
+    try {
+      await session.append(deposit(1));
+      await expect.poll(() => seen, { timeout: 10_000 }).toEqual([1]);
+      await session.close();
+      await store.stream(ref).append(deposit(2));
+      await expect.poll(() => seen, { timeout: 10_000 }).toEqual([1, 2]);
+    } finally {
+      stop();
+    }
+  });
 });

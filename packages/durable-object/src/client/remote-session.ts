@@ -11,6 +11,15 @@ const asyncDispose: typeof Symbol.asyncDispose =
 /**
  * A session held in a Durable Object: every call carries its `sessionId`, and the object
  * checks it against the lease in storage.
+ *
+ * `subscribe` is the stream's (`RemoteStream.subscribe`): it reads session-less, so the
+ * tail outlives the session, and it long-polls the object (`waitStream`) rather than open
+ * a push socket. The wait is answered by the object as soon as the stream moves, so it
+ * does not poll; a push socket would save one read per change but would be a WebSocket the
+ * calling isolate must hold open (a Worker's request ends, an RPC call does not need to
+ * outlive it), with no token expiry to close it by, and it would take one of the object's
+ * `MAX_PUSH_SOCKETS` from the clients outside the Worker, for whom push exists
+ * (`@eventkv/client`). Tested in `test/waits.test.ts` ("a session's subscribe long-polls too").
  */
 export class RemoteSession<E extends EventShape> extends RemoteStream<E> implements Session<E> {
   readonly sessionId: string;

@@ -203,12 +203,15 @@ export class LivePush {
         );
         return;
       }
+      const held = state.flight.length;
       state.acked = to;
       // A batch acknowledged in part stays whole in flight: it is freed by its last point.
       state.flight = state.flight.filter(([last]) => last > to);
       socket.serializeAttachment(state);
+      // Only an ack that freed room lets more be sent: one that frees nothing (the same
+      // point again, part of a batch) costs no read, however often a client sends it.
+      if (state.flight.length < held) this.#pumpSoon(socket, id);
     });
-    this.#pumpSoon(socket, id);
   }
 
   #run(id: string, op: () => Promise<void>): void {

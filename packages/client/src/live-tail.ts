@@ -167,19 +167,25 @@ export const followPush = <E extends EventShape>(
 
   /**
    * Hands the events after the cursor to the listener and moves the cursor past them; what
-   * the cursor has passed already (a repeat) is left out. Throws what the listener throws
-   * (the cursor stays: the batch is delivered again).
+   * the cursor has passed already (a repeat) is left out. Throws on a batch out of order
+   * (or, for a stream, with a gap), and what the listener throws (the cursor stays: the
+   * batch is asked for again).
    */
   const deliver = (events: RecordedEvent<E>[]): void => {
     const fresh = events.filter((e) => (e[point] as number) > (after as number));
-    if (fresh.length === 0) return;
-    const first = fresh[0] as RecordedEvent<E>;
-    if (point === 'version' && first.version !== (after as number) + 1) {
-      // A stream has no gaps: a batch that starts past the cursor would skip events.
-      throw new Error(`push: version ${first.version} arrived after ${after}`);
+    let last = after as number;
+    for (const e of fresh) {
+      const at = e[point] as number;
+      // In order, each once, and a stream without gaps: a batch out of order, repeating an
+      // event or skipping a version inside it is refused whole, not delivered in part.
+      if (at <= last || (point === 'version' && at !== last + 1)) {
+        throw new Error(`push: ${point} ${at} arrived after ${last}`);
+      }
+      last = at;
     }
+    if (last === after) return;
     listener(fresh);
-    after = (fresh.at(-1) as RecordedEvent<E>)[point] as number;
+    after = last;
   };
 
   /** Drops the current attempt: its socket, long-poll and timers. */

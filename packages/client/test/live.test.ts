@@ -224,6 +224,43 @@ describe('subscribe over a push socket', () => {
     stop();
   });
 
+  it('refuses a batch with a gap, a repeat or a step back inside it: nothing of it is delivered, and a new socket resumes from the cursor', async () => {
+    const errors: unknown[] = [];
+    const got: number[] = [];
+    const stop = store(streamServer([]))
+      .stream(ref)
+      .subscribe((events) => got.push(...events.map((e) => e.version)), {
+        from: 1,
+        pollIntervalMs: 1,
+        onError: (error) => errors.push(error),
+      });
+    await until(() => FakeSocket.opened.length === 1);
+    await tick();
+    FakeSocket.opened[0]?.push([event(1)]);
+    const bad = [
+      [event(2), event(4)],
+      [event(2), event(2)],
+      [event(3), event(2)],
+    ];
+    for (const [i, batch] of bad.entries()) {
+      FakeSocket.opened[i]?.push(batch);
+      await until(() => FakeSocket.opened.length === i + 2);
+      expect(FakeSocket.opened[i + 1]?.url).toMatch(/\?from=2$/);
+      await tick();
+    }
+    // Only the first batch was acknowledged; the refused ones were not delivered.
+    expect(FakeSocket.opened[0]?.acks()).toEqual([1]);
+    expect(got).toEqual([1]);
+    expect(errors.map((e) => (e as Error).message)).toEqual([
+      'push: version 4 arrived after 2',
+      'push: version 2 arrived after 2',
+      'push: version 3 arrived after 1',
+    ]);
+    FakeSocket.opened[3]?.push([event(2), event(3)]);
+    expect(got).toEqual([1, 2, 3]);
+    stop();
+  });
+
   it('long-polls when no socket opens, from the cursor, and tries the socket again later', async () => {
     FakeSocket.accept = false;
     const events = [event(1), event(2)];
@@ -293,6 +330,25 @@ describe('subscribeLog over a push socket', () => {
     await until(() => FakeSocket.opened.length === 2);
     expect(FakeSocket.opened[1]?.url).toMatch(/\?after=10&/);
     expect(got).toEqual([8, 10]);
+    stop();
+  });
+
+  it('refuses a log batch whose positions go back: nothing of it is delivered', async () => {
+    const errors: unknown[] = [];
+    const got: number[] = [];
+    const s = store(streamServer([]));
+    const stop = s.subscribeLog((events) => got.push(...events.map((e) => e.position as number)), {
+      after: 7,
+      pollIntervalMs: 1,
+      onError: (error) => errors.push(error),
+    });
+    await until(() => FakeSocket.opened.length === 1);
+    await tick();
+    FakeSocket.opened[0]?.push([event(1, 9), event(2, 8)]);
+    await until(() => FakeSocket.opened.length === 2);
+    expect(FakeSocket.opened[1]?.url).toMatch(/\?after=7$/);
+    expect(got).toEqual([]);
+    expect((errors[0] as Error).message).toBe('push: position 8 arrived after 9');
     stop();
   });
 });

@@ -252,6 +252,8 @@ describe('the live push routes', () => {
       '/log/live?after=1.5',
       `/log/live?after=${2 ** 53}`,
       '/log/live?after=0&from=1',
+      // A stream name past the names' limit (256 characters): refused by the object.
+      `/streams/Account/${'x'.repeat(257)}/live?from=1`,
     ]) {
       const refused = await open(db, bad);
       expect([bad, refused.status, code(refused)]).toEqual([bad, 400, 'INVALID_ARGUMENT']);

@@ -324,12 +324,33 @@ describe('a push socket', () => {
     );
     expect(res.status).toBe(400);
     expect(await res.text()).toMatch(/does not live in the object/);
-    const malformed = await wrong.fetch(
+    const right = env.STORE.get(env.STORE.idFromName(streamObjectName(ref)));
+    const good = { kind: 'stream', ref, from: 1, expiresAt: Date.now() + HOUR };
+    const refusals: [string, Record<string, string>][] = [
+      ['no kind', { 'X-EventKV-Push': '{"kind":"log"}' }],
+      ['not JSON', { 'X-EventKV-Push': '{kind' }],
+      ['JSON null', { 'X-EventKV-Push': 'null' }],
+      ['from 0', { 'X-EventKV-Push': JSON.stringify({ ...good, from: 0 }) }],
+      ['from 1.5', { 'X-EventKV-Push': JSON.stringify({ ...good, from: 1.5 }) }],
+      ['from "1"', { 'X-EventKV-Push': JSON.stringify({ ...good, from: '1' }) }],
+      ['buffer 0', { 'X-EventKV-Push': JSON.stringify({ ...good, buffer: 0 }) }],
+      ['no expiry', { 'X-EventKV-Push': JSON.stringify({ ...good, expiresAt: undefined }) }],
+      ['no name', { 'X-EventKV-Push': JSON.stringify({ ...good, ref: { ...ref, id: '' } }) }],
+    ];
+    for (const [what, headers] of refusals) {
+      const res = await right.fetch(
+        new Request('https://eventkv.test/live', { headers: { Upgrade: 'websocket', ...headers } }),
+      );
+      expect([what, res.status]).toEqual([what, 400]);
+    }
+    // Not an upgrade: refused before anything is looked at.
+    const plain = await right.fetch(
       new Request('https://eventkv.test/live', {
-        headers: { Upgrade: 'websocket', 'X-EventKV-Push': '{"kind":"log"}' },
+        headers: { 'X-EventKV-Push': JSON.stringify(good) },
       }),
     );
-    expect(malformed.status).toBe(400);
+    expect(plain.status).toBe(400);
+    expect(await plain.text()).toMatch(/WebSocket/);
   });
 });
 

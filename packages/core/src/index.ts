@@ -66,7 +66,7 @@ export {
 } from './push-protocol.js';
 export type { LogPage } from './queries.js';
 export type { PageLimits, ReadPage } from './read-page.js';
-export { readPage } from './read-page.js';
+export { pageEventWeight, readPage } from './read-page.js';
 export type { RemoteAppend } from './remote.js';
 export {
   checkName,

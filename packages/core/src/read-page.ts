@@ -1,4 +1,4 @@
-import { DEFAULT_PAYLOAD_LIMITS } from './payload.js';
+import { DEFAULT_PAYLOAD_LIMITS, payloadSize } from './payload.js';
 import type { EventStream } from './stream.js';
 import type { EventShape, ReadOptions, RecordedEvent } from './types.js';
 
@@ -21,6 +21,30 @@ export interface ReadPage<E extends EventShape = EventShape> {
   readonly events: RecordedEvent<E>[];
   readonly next?: ReadOptions;
 }
+
+/**
+ * What an event weighs in a page, in `payloadSize` units: its data and metadata, its type
+ * and a fixed 16 for its version and the rest. Throws, as `payloadSize` does, for a value
+ * outside the payload contract (what a custom codec decodes to): the caller decides what
+ * such an event weighs.
+ */
+const eventWeight = (event: RecordedEvent): number =>
+  16 + event.type.length + payloadSize(event.data) + payloadSize(event.metadata);
+
+/**
+ * `eventWeight`, or all of `maxBytes` for an event outside the payload contract, which so
+ * travels alone in its page: the weighing of the pages of `GET .../events`, cut by the
+ * Worker or, for it, by the stream's Durable Object.
+ */
+export const pageEventWeight =
+  (maxBytes: number) =>
+  (event: RecordedEvent): number => {
+    try {
+      return eventWeight(event);
+    } catch {
+      return maxBytes;
+    }
+  };
 
 const isCount = (value: unknown): value is number =>
   typeof value === 'number' && Number.isSafeInteger(value) && value >= 1;

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { createEventStore, createMemoryKv, type ReadOptions, readPage } from '../src/index.js';
+import {
+  createEventStore,
+  createMemoryKv,
+  pageEventWeight,
+  payloadSize,
+  type ReadOptions,
+  type RecordedEvent,
+  readPage,
+} from '../src/index.js';
 
 const setup = async (count: number) => {
   const stream = createEventStore({ kv: createMemoryKv() }).stream({ type: 'A', id: '1' });
@@ -75,5 +83,20 @@ describe('readPage', () => {
       code: 'INVALID_ARGUMENT',
       field: 'options.limit',
     });
+  });
+
+  it('pageEventWeight: data, metadata and type in payloadSize units, or the whole page for a value outside the contract', async () => {
+    const stream = await setup(3);
+    const [event] = await stream.read({ limit: 1 });
+    const weigh = pageEventWeight(1000);
+    expect(weigh(event!)).toBe(
+      16 + event!.type.length + payloadSize(event!.data) + payloadSize(event!.metadata),
+    );
+    class Money {
+      constructor(readonly cents: number) {}
+    }
+    const outside = { ...event!, data: new Money(5) } as RecordedEvent;
+    expect(() => payloadSize(outside.data)).toThrow();
+    expect(weigh(outside)).toBe(1000);
   });
 });

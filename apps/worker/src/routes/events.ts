@@ -5,6 +5,7 @@ import {
   type ExpectedVersion,
   InvalidArgumentError,
   type LoadResult,
+  pageEventWeight,
   payloadSize,
   type ReadOptions,
   type RecordedEvent,
@@ -16,7 +17,6 @@ import type { ApiEnv } from '../context.js';
 import { firstDelivery, parseWait } from '../long-poll.js';
 import { parseIfMatch, parseInteger, queryParams } from '../params.js';
 import { streamOf, wire } from '../respond.js';
-import { sizeOf } from '../size.js';
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -67,16 +67,6 @@ export const EVENTS_PAGE_LIMITS: PageLimits = Object.freeze({
   maxBytes: 4 * 1024 * 1024,
 });
 
-/** What an event weighs in an answer: its data and metadata in `payloadSize` units (`sizeOf`). */
-const eventSize = (event: RecordedEvent, limits: PageLimits): number => {
-  try {
-    return 16 + event.type.length + sizeOf(event.data) + sizeOf(event.metadata);
-  } catch {
-    // Outside the payload contract (a custom codec's): it travels alone in its page.
-    return limits.maxBytes;
-  }
-};
-
 /** One answer of `GET .../events`: the events and, when the range goes on, how to read the rest. */
 export interface EventsPage {
   readonly events: RecordedEvent[];
@@ -84,12 +74,28 @@ export interface EventsPage {
   readonly next?: ReadOptions;
 }
 
-/** One answer of `GET .../events`: a page (`readPage` in core) of events weighed as JSON. */
+/** A stream whose store cuts a page itself (a Durable Object's, `RemoteStream.readPage`). */
+interface PagedStream {
+  readPage(options: ReadOptions, limits: PageLimits): Promise<EventsPage>;
+}
+
+const isPaged = (stream: object): stream is PagedStream =>
+  typeof (stream as Partial<PagedStream>).readPage === 'function';
+
+/**
+ * One answer of `GET .../events`: a page (`readPage` in core) of events weighed by their
+ * data and metadata (`pageEventWeight`; an event outside the payload contract travels
+ * alone). A Durable Object's stream cuts the page in its object, weighing each event
+ * once there, and the page is passed on as it comes.
+ */
 export const readEventsPage = (
   stream: Pick<EventStream, 'read' | 'version'>,
   options: ReadOptions,
   limits: PageLimits = EVENTS_PAGE_LIMITS,
-): Promise<EventsPage> => readPage(stream, options, limits, (event) => eventSize(event, limits));
+): Promise<EventsPage> =>
+  isPaged(stream)
+    ? stream.readPage(options, limits)
+    : readPage(stream, options, limits, pageEventWeight(limits.maxBytes));
 
 /**
  * One answer of `GET .../events?snapshot=true`: the latest snapshot, then a page of the

@@ -18,7 +18,7 @@ import {
   snapshotInChunks,
   type Unsubscribe,
 } from '@eventkv/core';
-import type { LoadPage, ReadPage } from '../object/calls.js';
+import type { LoadPage, PageLimits, ReadPage } from '../object/calls.js';
 import type { RpcResult } from '../rpc/result.js';
 import {
   callObject,
@@ -103,6 +103,22 @@ export class RemoteStream<E extends EventShape> implements EventStream<E> {
       stub.read({ ...call, ...(options === undefined ? {} : { options: { ...options } }) }),
     );
     return this.#rest(first);
+  }
+
+  /**
+   * One page of the range, cut by the object to `limits` with events weighed as core's
+   * `pageEventWeight` weighs them: the answer of the Worker's `GET .../events`, read in one
+   * call and weighed once (`object/caller-page.ts`). `next` reads the rest.
+   */
+  async readPage(options: ReadOptions, limits: PageLimits): Promise<ReadPage<E>> {
+    return this.call<ReadPage<E>>('read', (stub, call) =>
+      // Copied: Workers RPC cannot carry an options object without a prototype.
+      stub.read({
+        ...call,
+        options: { ...options },
+        page: { maxEvents: limits.maxEvents, maxBytes: limits.maxBytes },
+      }),
+    );
   }
 
   /**

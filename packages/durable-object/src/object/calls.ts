@@ -28,6 +28,8 @@ export interface AppendCall<E extends EventShape = EventShape> extends StreamCal
 
 export interface ReadCall extends StreamCall {
   readonly options?: ReadOptions;
+  /** A page of the caller's own, weighed as its answers are (`caller-page.ts`); else the object's. */
+  readonly page?: PageLimits;
 }
 
 export interface VersionOfCall extends StreamCall {

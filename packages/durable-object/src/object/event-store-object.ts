@@ -37,6 +37,7 @@ import type { EventStoreObjectNamespace } from '../client/object-caller.js';
 import { createDurableObjectKv } from '../kv/durable-object-kv.js';
 import { databaseObjectName, streamObjectName, toStreamId } from '../routing/object-names.js';
 import { type RpcResult, settle, unwrapResult } from '../rpc/result.js';
+import { readCallerPage } from './caller-page.js';
 import {
   type AppendCall,
   type FeedDeliverCall,
@@ -375,7 +376,9 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
   /** A page of the range (`ReadPage`): its `next` reads the rest. */
   read(call: ReadCall): Promise<RpcResult<ReadPage>> {
     return settle('read', async () =>
-      readPage(await this.#stream(call), call.options, this.pageLimits()),
+      call.page === undefined
+        ? readPage(await this.#stream(call), call.options, this.pageLimits())
+        : readCallerPage(await this.#stream(call), call.options, call.page, this.pageLimits()),
     );
   }
 

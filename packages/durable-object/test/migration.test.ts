@@ -1,7 +1,7 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { createEventStore, type EventStore } from '@eventkv/core';
-import { kvScan } from '@eventkv/core/kv';
+import { kvGet, kvScan } from '@eventkv/core/kv';
 import { createReplica } from '@eventkv/core/replica';
 import { createManualClock } from '@eventkv/core/testing';
 import { describe, expect, it } from 'vitest';
@@ -31,6 +31,10 @@ const { expected } = fixture;
 /** The entries the previous release kept for index keys (message ids, log, queries). */
 const pointers = fixture.entries.filter((e) => POINTER.test(e.key));
 const records = fixture.entries.filter((e) => !POINTER.test(e.key));
+/** Stream heads, session leases and log heads: rows of eventkv_small since layout 3. */
+const SMALL = /^[^/#$]+\/[hlm]\//;
+const small = records.filter((e) => SMALL.test(e.key));
+const kept = records.filter((e) => !SMALL.test(e.key));
 
 /** Writes `entries` into `storage` as the previous release left them: raw KV entries. */
 const putRaw = (
@@ -53,6 +57,16 @@ const tables = (storage: DurableObjectStorage) =>
 const indexRows = (storage: DurableObjectStorage) =>
   storage.sql.exec<{ ikey: string; key: string }>('SELECT ikey, key FROM eventkv_index').toArray();
 
+/** The small records' rows, their JSON decoded (null: the value is the KV entry). */
+const smallRows = (storage: DurableObjectStorage) =>
+  storage.sql
+    .exec<{ key: string; value: string | null }>('SELECT key, value FROM eventkv_small')
+    .toArray()
+    .map(({ key, value }) => ({ key, value: value === null ? null : JSON.parse(value) }));
+
+const layoutOf = (storage: DurableObjectStorage) =>
+  storage.sql.exec("SELECT value FROM eventkv_meta WHERE name = 'layout'").one().value;
+
 /**
  * Runs `body` in a fresh object whose storage holds the previous release's entries, with
  * the store the object hosts (`createReplica`, default options) over this adapter, at the
@@ -70,18 +84,22 @@ const inLegacyObject = <T>(
     return body(createReplica({ kv, clock }).store, state.storage);
   });
 
-describe('migration from the layout of the previous release (legacy-kv.json)', () => {
-  it('moves every index entry into the index table, each naming its event, and keeps every other entry', async () => {
+describe('migration from the layout before index keys (legacy-kv.json)', () => {
+  it('moves every index entry into the index table, each naming its event, the small records into theirs, and keeps every other entry', async () => {
     const result = await inLegacyObject(async (_store, storage) => ({
       kept: [...storage.kv.list()].map(([key, value]) => ({ key, value })),
       rows: indexRows(storage),
+      small: smallRows(storage),
       tables: tables(storage),
-      layout: storage.sql.exec("SELECT value FROM eventkv_meta WHERE name = 'layout'").one().value,
+      layout: layoutOf(storage),
     }));
-    expect(result.tables).toEqual(['eventkv_index', 'eventkv_meta']);
-    expect(result.layout).toBe('2');
+    expect(result.tables).toEqual(['eventkv_index', 'eventkv_meta', 'eventkv_small']);
+    expect(result.layout).toBe('3');
     // Every other entry as it was (the fixture's entries are in key order).
-    expect(result.kept).toEqual(records);
+    expect(result.kept).toEqual(kept);
+    // The fixture's heads, leases and log heads are plain: all of them are JSON rows now.
+    expect(small.length).toBeGreaterThan(0);
+    expect(result.small).toEqual(small);
     // Every pointer is an index key now, of the event it pointed to: the test's own reading.
     expect(result.rows).toEqual(
       pointers.map((p) => ({ ikey: p.key, key: legacyPointerTarget(p.key, p.value as Json) })),
@@ -163,7 +181,7 @@ describe('migration from the layout of the previous release (legacy-kv.json)', (
     expect(others.map((o) => legacyTarget(o.key, o.value))).toEqual(others.map(() => undefined));
   });
 
-  it('a fresh object gets both tables and the marker, and nothing else', async () => {
+  it('a fresh object gets the tables and the marker, and nothing else', async () => {
     const result = await runInDurableObject(freshHost(), async (_instance, state) => {
       const kv = createDurableObjectKv(state.storage);
       return {
@@ -172,7 +190,11 @@ describe('migration from the layout of the previous release (legacy-kv.json)', (
         indexed: await kvScan(kv, { by: 'index' }),
       };
     });
-    expect(result).toEqual({ tables: ['eventkv_index', 'eventkv_meta'], entries: [], indexed: [] });
+    expect(result).toEqual({
+      tables: ['eventkv_index', 'eventkv_meta', 'eventkv_small'],
+      entries: [],
+      indexed: [],
+    });
   });
 });
 
@@ -244,5 +266,143 @@ describe('migration of a large object', () => {
     expect(result.marker).toBe(0);
     expect(result.rows).toBe(300 * 6);
     expect(result.left).toBe(0);
+  });
+});
+
+/**
+ * Writes `entries` (the layout before index keys) into `storage` as the release before this
+ * one (layout 2) kept them: the pointer entries as rows of its index table naming their
+ * events (the test's own reading, `legacyPointerTarget`), every other entry in the KV, and
+ * its marker. Its tables as that release created them.
+ */
+const putLayout2 = (
+  storage: DurableObjectStorage,
+  entries: readonly { key: string; value: unknown }[],
+) => {
+  storage.sql.exec(
+    'CREATE TABLE eventkv_index (ikey TEXT PRIMARY KEY, key TEXT NOT NULL) WITHOUT ROWID',
+  );
+  storage.sql.exec(
+    'CREATE TABLE eventkv_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID',
+  );
+  storage.transactionSync(() => {
+    for (const { key, value } of entries) {
+      if (POINTER.test(key)) {
+        storage.sql.exec(
+          'INSERT INTO eventkv_index (ikey, key) VALUES (?, ?)',
+          key,
+          legacyPointerTarget(key, value as Json),
+        );
+      } else {
+        storage.kv.put(key, value);
+      }
+    }
+    storage.sql.exec("INSERT INTO eventkv_meta (name, value) VALUES ('layout', '2')");
+  });
+};
+
+/** As `inLegacyObject`, from the layout of the release before this one. */
+const inLayout2Object = <T>(
+  body: (store: EventStore, storage: DurableObjectStorage) => Promise<T>,
+) =>
+  runInDurableObject(freshHost(), async (_instance, state) => {
+    putLayout2(state.storage, fixture.entries);
+    const kv = createDurableObjectKv(state.storage);
+    await kv.read([]);
+    const clock = createManualClock(fixture.meta.clock.end);
+    return body(createReplica({ kv, clock }).store, state.storage);
+  });
+
+describe('migration from the layout of the previous release (layout 2: legacy-kv.json with its index table)', () => {
+  it('moves every stream head, session lease and log head into eventkv_small, and keeps everything else', async () => {
+    const result = await inLayout2Object(async (_store, storage) => ({
+      kept: [...storage.kv.list()].map(([key, value]) => ({ key, value })),
+      rows: indexRows(storage),
+      small: smallRows(storage),
+      tables: tables(storage),
+      layout: layoutOf(storage),
+    }));
+    expect(result.tables).toEqual(['eventkv_index', 'eventkv_meta', 'eventkv_small']);
+    expect(result.layout).toBe('3');
+    expect(result.kept).toEqual(kept);
+    expect(result.small).toEqual(small);
+    expect(result.rows).toHaveLength(pointers.length);
+  });
+
+  legacyStoreTests({ expected, withStore: (body) => inLayout2Object((store) => body(store)) });
+
+  it('leaves pointer-like entries (someone else’s, in layout 2) and values JSON would not keep in the KV', async () => {
+    const result = await runInDurableObject(freshHost(), async (_instance, state) => {
+      putLayout2(state.storage, []);
+      const odd = { version: 1, timestamp: 1, at: new Date(7) };
+      state.storage.transactionSync(() => {
+        state.storage.kv.put(pointers[0]!.key, pointers[0]!.value);
+        state.storage.kv.put('db/h/T/odd', odd);
+        state.storage.kv.put('db/h/T/plain', { version: 2, timestamp: 2 });
+      });
+      const kv = createDurableObjectKv(state.storage);
+      return {
+        kv: [...state.storage.kv.list()].map(([key]) => key),
+        small: smallRows(state.storage),
+        rows: indexRows(state.storage),
+        got: await kvGet(kv, ['db/h/T/odd', 'db/h/T/plain']),
+      };
+    });
+    expect(result.kv).toEqual([pointers[0]!.key, 'db/h/T/odd'].sort());
+    expect(result.small).toEqual([
+      { key: 'db/h/T/odd', value: null },
+      { key: 'db/h/T/plain', value: { version: 2, timestamp: 2 } },
+    ]);
+    expect(result.rows).toEqual([]);
+    expect(result.got).toEqual([
+      { version: 1, timestamp: 1, at: new Date(7) },
+      { version: 2, timestamp: 2 },
+    ]);
+  });
+
+  it('resumes a migration cut short, a chunk per turn meanwhile; reads and writes wait for it', async () => {
+    const result = await runInDurableObject(freshHost(), async (_instance, state) => {
+      const storage = state.storage;
+      // 600 events over 300 streams: 300 heads and the log head to move.
+      putLayout2(storage, legacyEvents(600, 300));
+      const heads = [...storage.kv.list({ prefix: 'default/h/' })].length;
+      const steps = migrateLegacyEntries(storage, 50, '2');
+      await Promise.all(steps.next().value as Promise<unknown>[]);
+      const halfway = smallRows(storage).length;
+      const marker = layoutOf(storage);
+      const rest = prepareStorage(storage, 50);
+      const afterFirst = smallRows(storage).length;
+      const store = createEventStore({ kv: createDurableObjectKv(storage) });
+      const [version, log] = await Promise.all([
+        store.stream({ type: 'Account', id: 'acc 7' }).version(),
+        store.readLog({ after: 595 }),
+      ]);
+      await rest;
+      const appended = await store
+        .stream({ type: 'Account', id: 'acc 7' })
+        .append({ type: 'Deposited', data: { amount: 1 } }, { expectedVersion: version });
+      return {
+        heads,
+        halfway,
+        marker,
+        afterFirst,
+        small: smallRows(storage).length,
+        left: [...storage.kv.list()].filter(([key]) => SMALL.test(key)).length,
+        version,
+        log: log.events.map((e) => e.metadata.messageId),
+        appended,
+        layout: layoutOf(storage),
+      };
+    });
+    expect(result.heads).toBe(300);
+    expect(result.halfway).toBe(50);
+    expect(result.marker).toBe('2');
+    expect(result.afterFirst).toBe(100);
+    expect(result.small).toBe(301);
+    expect(result.left).toBe(0);
+    expect(result.version).toBe(2);
+    expect(result.log).toEqual([596, 597, 598, 599, 600].map((n) => `m-${n}`));
+    expect(result.appended).toMatchObject({ version: 3, position: 601 });
+    expect(result.layout).toBe('3');
   });
 });

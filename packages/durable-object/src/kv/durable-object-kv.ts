@@ -14,6 +14,17 @@ import { shorten, toKvError, toPutError } from './backend-error.js';
 import { estimateSerializedBytes, keyBytes } from './entry-size.js';
 import { insertIndexKeys, scanIndexKeys } from './index-table.js';
 import { prepareStorage } from './layout.js';
+import {
+  compareKeys,
+  deleteSmall,
+  encodeSmall,
+  isSmallKey,
+  rangePlace,
+  type SmallValue,
+  scanSmall,
+  selectSmall,
+  upsertSmall,
+} from './small-records.js';
 
 /**
  * Cloudflare's limit on one SQLite-backed Durable Object storage entry: key and value
@@ -129,6 +140,25 @@ export const createDurableObjectKv = (
       }
     }
   };
+  /** A small record's value from its row (null: the KV entry under its key). */
+  const fromRow = (key: string, row: SmallValue): unknown =>
+    row === null ? kv.get(key) : JSON.parse(row);
+
+  /**
+   * The values of `keys`: small records' (`small-records.ts`) from their table with one
+   * `SELECT`, the others with `kv.get` each.
+   */
+  const getValues = (keys: readonly string[]): unknown[] => {
+    const small = keys.filter(isSmallKey);
+    if (small.length === 0) return keys.map((key) => kv.get(key));
+    const rows = selectSmall(sql, small);
+    return keys.map((key) => {
+      if (!isSmallKey(key)) return kv.get(key);
+      const row = rows.get(key);
+      return row === undefined ? undefined : fromRow(key, row);
+    });
+  };
+
   /**
    * Checks and writes; call inside `transactionSync`. `known` holds values this transaction
    * has already read: a check on one of them compares with it instead of reading again.
@@ -137,21 +167,42 @@ export const createDurableObjectKv = (
     { checks = [], puts = [], deletes = [] }: KvCommit,
     known: ReadonlyMap<string, unknown> | undefined,
   ): void => {
-    const failed = failedChecks(
-      checks,
-      checks.map((check) => (known?.has(check.key) ? known.get(check.key) : kv.get(check.key))),
-    );
-    // Thrown inside the callback, so the transaction rolls back (nothing was written yet anyway).
-    if (failed.length > 0) throw new KvConditionError(failed);
-    insertIndexKeys(sql, puts);
+    if (checks.length > 0) {
+      const unknown = checks.filter((check) => !known?.has(check.key)).map((check) => check.key);
+      const read = unknown.length === 0 ? undefined : getValues(unknown);
+      let next = 0;
+      const failed = failedChecks(
+        checks,
+        checks.map((check) =>
+          known?.has(check.key) ? known.get(check.key) : (read as unknown[])[next++],
+        ),
+      );
+      // Thrown inside the callback, so the transaction rolls back (nothing was written yet anyway).
+      if (failed.length > 0) throw new KvConditionError(failed);
+    }
+    // The small records' rows; with an append's index keys in one statement if they fit.
+    const rows: [string, SmallValue][] = [];
     for (const { key, value } of puts) {
+      if (isSmallKey(key)) rows.push([key, encodeSmall(key, value, maxEntryBytes)]);
+    }
+    if (!insertIndexKeys(sql, puts, rows)) upsertSmall(sql, rows);
+    let next = 0;
+    for (const { key, value } of puts) {
+      // A small record goes to the KV only when its row says so (null); rows are in put order.
+      if (isSmallKey(key) && (rows[next++] as [string, SmallValue])[1] !== null) continue;
       try {
         kv.put(key, value);
       } catch (error) {
         throw toPutError(key, error);
       }
     }
-    for (const key of deletes) kv.delete(key);
+    const smallDeletes: string[] = [];
+    for (const key of deletes) {
+      // A small record's row is its value: without the row, a KV entry under its key is stale.
+      if (isSmallKey(key)) smallDeletes.push(key);
+      else kv.delete(key);
+    }
+    deleteSmall(sql, smallDeletes);
   };
   const changed = ({ puts = [], deletes = [] }: KvCommit): void => {
     if (listeners.size > 0) notify([...puts.map((put) => put.key), ...deletes]);
@@ -160,6 +211,40 @@ export const createDurableObjectKv = (
   const list = (scan: KvScan): KvEntry[] => {
     const { start, end, empty } = resolveRange(scan);
     if (empty || (scan.limit !== undefined && scan.limit <= 0)) return [];
+    const place = rangePlace(start, end);
+    if (place === 'kv') return listKv(start, end, scan);
+    const small: KvEntry[] = [];
+    let rows: [string, SmallValue][] = [];
+    try {
+      rows = scanSmall(sql, start, end, scan.reverse === true, scan.limit ?? -1);
+    } catch (error) {
+      if (!isMissingTable(error)) throw error;
+      // `deleteAll()` dropped the tables: no small record is left. The next call creates them.
+      ready = false;
+    }
+    for (const [key, row] of rows) {
+      const value = fromRow(key, row);
+      if (value !== undefined) small.push({ key, value });
+    }
+    if (place === 'small') return small;
+    // A range across both places: the two lists merged in key order.
+    const other: KvEntry[] = [];
+    for (const [key, value] of kv.list({
+      ...(start === undefined ? {} : { start }),
+      ...(end === undefined ? {} : { end }),
+      ...(scan.reverse ? { reverse: true } : {}),
+    })) {
+      if (isSmallKey(key)) continue;
+      other.push({ key, value });
+      if (other.length === scan.limit) break;
+    }
+    const direction = scan.reverse ? -1 : 1;
+    const merged = [...small, ...other].sort((a, b) => direction * compareKeys(a.key, b.key));
+    return scan.limit === undefined ? merged : merged.slice(0, scan.limit);
+  };
+
+  /** A range of `ctx.storage.kv` alone (one that holds no small record). */
+  const listKv = (start: string | undefined, end: string | undefined, scan: KvScan): KvEntry[] => {
     const out: KvEntry[] = [];
     // reverse + limit take the last `limit` keys of the range, as the contract asks.
     for (const [key, value] of kv.list({
@@ -186,8 +271,9 @@ export const createDurableObjectKv = (
       return [];
     }
     const out: KvEntry[] = [];
-    for (const [indexKey, key] of rows) {
-      const value = kv.get(key);
+    const values = getValues(rows.map(([, key]) => key));
+    for (const [i, [indexKey, key]] of rows.entries()) {
+      const value = values[i];
       // Deleting a record that has index keys is outside the contract (core never does):
       // its index keys then name nothing, and are passed over.
       if (value !== undefined) out.push({ key, value, indexKey });
@@ -205,7 +291,7 @@ export const createDurableObjectKv = (
     let refused: { readonly error: unknown } | undefined;
     try {
       storage.transactionSync(() => {
-        const values = keys.map((key) => kv.get(key));
+        const values = getValues(keys);
         try {
           commit = plan(values);
         } catch (error) {
@@ -235,15 +321,24 @@ export const createDurableObjectKv = (
       if (!ready) await whenReady(then === undefined ? 'get' : 'scan');
       let values: unknown[];
       try {
-        values = keys.map((key) => kv.get(key));
+        values = getValues(keys);
       } catch (error) {
-        throw toKvError('get', error);
+        if (!isMissingTable(error)) throw toKvError('get', error);
+        // `deleteAll()` dropped the tables: create them again, and read once more.
+        ready = false;
+        await whenReady('get');
+        try {
+          values = getValues(keys);
+        } catch (again) {
+          throw toKvError('get', again);
+        }
       }
       const range = then?.(values.slice());
       if (!range) return { values, entries: [] };
       try {
         return { values, entries: range.by === 'index' ? listByIndex(range) : list(range) };
       } catch (error) {
+        // The tables were there for the values just read, in the same turn.
         throw toKvError('scan', error);
       }
     },

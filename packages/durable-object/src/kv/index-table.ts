@@ -1,4 +1,6 @@
 import { KvConditionError, type KvPut, type KvScan, resolveRange } from '@eventkv/core/kv';
+import type { SmallValue } from './small-records.js';
+import { fitsWriteView, writeThroughView } from './write-view.js';
 
 /**
  * The index keys of records, in a table of the object's own SQLite database
@@ -59,9 +61,15 @@ const CONSTRAINT = /SQLITE_CONSTRAINT|UNIQUE constraint failed/;
 /**
  * Inserts the index keys of `puts` (call inside the write's `transactionSync`). A key
  * already held, by another record or twice in this write, fails with `KvConditionError`
- * naming it; the caller's transaction then rolls back.
+ * naming it; the caller's transaction then rolls back. With `small` rows (small records
+ * to upsert, `small-records.ts`), a write of one record writes them in the same statement
+ * when they fit (`write-view.ts`); returns whether it did.
  */
-export const insertIndexKeys = (sql: SqlStorage, puts: readonly KvPut[]): void => {
+export const insertIndexKeys = (
+  sql: SqlStorage,
+  puts: readonly KvPut[],
+  small: readonly (readonly [string, SmallValue])[] = [],
+): boolean => {
   let only: KvPut | undefined;
   let records = 0;
   for (const put of puts) {
@@ -69,15 +77,19 @@ export const insertIndexKeys = (sql: SqlStorage, puts: readonly KvPut[]): void =
     only = put;
     records++;
   }
-  if (only === undefined) return;
+  if (only === undefined) return false;
   // Index keys this write inserted with statements that succeeded (before a larger write's
   // next statement fails): those are not clashes.
   let inserted = 0;
   try {
     const keys = only.indexKeys as readonly string[];
+    if (records === 1 && small.length > 0 && fitsWriteView(keys.length, small.length)) {
+      writeThroughView(sql, only.key, keys, small);
+      return true;
+    }
     if (records === 1 && keys.length < MAX_PARAMETERS) {
       sql.exec(insertOne(keys.length), only.key, ...keys);
-      return;
+      return false;
     }
     let json = '';
     let count = 0;
@@ -94,7 +106,9 @@ export const insertIndexKeys = (sql: SqlStorage, puts: readonly KvPut[]): void =
       count += put.indexKeys.length;
     }
     sql.exec(INSERT_MANY, `[${json}]`);
+    return false;
   } catch (error) {
+    // (The small records' upsert cannot fail on a constraint: a clash is an index key's.)
     if (!CONSTRAINT.test(error instanceof Error ? error.message : String(error))) throw error;
     throw new KvConditionError(clashing(sql, puts, inserted));
   }

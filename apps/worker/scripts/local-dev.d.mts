@@ -24,6 +24,8 @@ export interface LocalWorker {
  * Starts a Worker (this one unless `config` names another) in local workerd on a free
  * loopback port (or `port`), with Durable Object storage in a fresh temporary directory
  * removed on dispose (or in `persist`, kept: a Worker started again on it finds its data).
+ * `watch: false`: not rebuilt and restarted when a source file changes (which resets every
+ * Durable Object).
  */
 export declare const startLocalWorker: (options?: {
   config?: string;
@@ -31,4 +33,5 @@ export declare const startLocalWorker: (options?: {
   logLevel?: 'none' | 'error' | 'warn' | 'info' | 'log' | 'debug';
   port?: number;
   persist?: string;
+  watch?: boolean;
 }) => Promise<LocalWorker>;

@@ -41,7 +41,10 @@ export const mintLocalToken = (database, options = {}) => {
  * port (or `port`), with Durable Object storage in a fresh temporary directory removed on
  * dispose (or in `persist`, kept: a Worker started again on it finds its data, as after a
  * crash and restart). Workspace packages are bundled from their TypeScript sources.
- * @param {{ config?: string, vars?: Readonly<Record<string, string>>, logLevel?: 'none' | 'error' | 'warn' | 'info' | 'log' | 'debug', port?: number, persist?: string }} [options]
+ * `watch: false` keeps the Worker as it was bundled: by default wrangler rebuilds and
+ * restarts it when a source file changes, which resets every Durable Object (a benchmark
+ * run while the sources are being edited loses the state it prepared).
+ * @param {{ config?: string, vars?: Readonly<Record<string, string>>, logLevel?: 'none' | 'error' | 'warn' | 'info' | 'log' | 'debug', port?: number, persist?: string, watch?: boolean }} [options]
  * @returns {Promise<{ url: URL, dispose(): Promise<void> }>}
  */
 export const startLocalWorker = async (options = {}) => {
@@ -68,6 +71,7 @@ export const startLocalWorker = async (options = {}) => {
         inspector: false,
         persist,
         logLevel: options.logLevel ?? 'warn',
+        ...(options.watch === false ? { watch: false } : {}),
       },
     });
     await worker.ready;

@@ -60,7 +60,13 @@ const config = fileURLToPath(new URL('../adapters/durable-object/wrangler.jsonc'
 // Storage in memory (/dev/shm where there is one), as in the HTTP bench: on the disk of this
 // shared machine, commits wait on the other jobs' I/O, and the bench timed the disk.
 const storage = mkdtempSync(join(defaultStorageRoot(), 'eventkv-bench-do-'));
-const worker = await startLocalWorker({ config, logLevel: wranglerLogLevel(), persist: storage });
+// Not watched: a source edited during the run would restart workerd and reset the object.
+const worker = await startLocalWorker({
+  config,
+  logLevel: wranglerLogLevel(),
+  persist: storage,
+  watch: false,
+});
 
 const call = async (path: string, params: Record<string, string | number>): Promise<number> => {
   const query = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]));

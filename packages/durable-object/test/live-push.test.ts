@@ -257,6 +257,21 @@ describe('a push socket', () => {
     expect(live.points()).toEqual([]);
   });
 
+  it('takes no message once its token has expired, even before the alarm closes it', async () => {
+    const ref = fresh();
+    await storeOf(ref.database, 'stream').stream(ref).append(deposit(1));
+    const expiresAt = Date.now() + 2_000;
+    const live = await subscribe('stream', { kind: 'stream', ref, from: 1, expiresAt });
+    await live.received(1);
+    // The alarm that would close it at its expiry is taken away (as if the feed's delivery
+    // had moved it later), so only the message itself can find the token expired.
+    const stub = env.STORE.get(env.STORE.idFromName(streamObjectName(ref)));
+    await runInDurableObject(stub, (_instance, state) => state.storage.deleteAlarm());
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - Date.now()) + 50));
+    live.ack(1); // acknowledged already: it frees nothing, so no send follows it
+    expect((await live.closed).code).toBe(PUSH_CLOSE_TOKEN_EXPIRED);
+  });
+
   it('survives a restarted object: the client reconnects from the last version it processed', async () => {
     const ref = fresh();
     const store = storeOf(ref.database, 'stream');

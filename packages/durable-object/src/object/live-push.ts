@@ -194,6 +194,11 @@ export class LivePush {
     const id = (socket.deserializeAttachment() as PushState).id;
     this.#run(id, async () => {
       const state = socket.deserializeAttachment() as PushState;
+      // An expired token's messages are not taken (its alarm may not have fired yet).
+      if (state.expiresAt <= Date.now()) {
+        closeQuietly(socket, PUSH_CLOSE_TOKEN_EXPIRED, 'token expired');
+        return;
+      }
       const to = ackOf(message);
       if (to === undefined || to < state.acked || to > state.sent) {
         closeQuietly(

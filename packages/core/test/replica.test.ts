@@ -249,6 +249,25 @@ describe('replica replicateMany', () => {
     });
   });
 
+  it('a delivery that continues its stream with a message id held at another version fails the commit: every delivery is then written one by one, that one refused', async () => {
+    const [ea, eb] = await Promise.all([recordedIn('a', 2), recordedIn('b', 1)]);
+    const replica = createReplica({ kv: createMemoryKv() });
+    await replica.store.stream(a).append({ type: 'Local', metadata: { messageId: 'a-2' } });
+    const outcomes = await replica.replicateMany([
+      { ref: b, events: eb },
+      { ref: a, events: ea.slice(1) }, // continues a (version 2), but a-2 is version 1 here
+    ]);
+    expect(outcomes[0]).toEqual({ version: 1 });
+    expect((outcomes[1] as { error: unknown }).error).toMatchObject({
+      code: 'VERSION_MISMATCH',
+    });
+    expect(await replica.store.stream(a).version()).toBe(1);
+    expect((await replica.store.readLog()).events.map((e) => e.metadata.messageId)).toEqual([
+      'a-2',
+      'b-1',
+    ]);
+  });
+
   it('writes events while a local session holds the stream, and takes deliveries of another database one by one', async () => {
     const [ea, eb] = await Promise.all([recordedIn('a', 1), recordedIn('b', 1)]);
     const replica = createReplica({ kv: createMemoryKv() });

@@ -170,6 +170,40 @@ describe('small records (stream heads, leases, the log head) in eventkv_small', 
     expect(result.kv).toEqual([]);
   });
 
+  it('an append of one record (its index keys and heads written together): a taken index key fails all of it', async () => {
+    const result = await inFreshObject(async (kv, storage) => {
+      const append = (version: number, indexKeys: string[]) =>
+        kvCommit(kv, {
+          puts: [
+            { key: `db/e/Account/a1/${version}`, value: { version }, indexKeys },
+            { key: HEAD, value: { version, timestamp: 1 } },
+            { key: LOG_HEAD, value: { position: version } },
+          ],
+        });
+      await append(1, ['db/i/Account/a1/m1', 'db/g/1']);
+      const clash = await failure(() => append(9, ['db/i/Account/a1/m1', 'db/g/9']));
+      const afterClash = rows(storage);
+      await append(2, ['db/i/Account/a1/m2', 'db/g/2']);
+      const index = storage.sql
+        .exec<{ ikey: string }>('SELECT ikey FROM eventkv_index ORDER BY ikey')
+        .toArray()
+        .map((row) => row.ikey);
+      return { clash, afterClash, rows: rows(storage), kv: kvKeys(storage), index };
+    });
+    expect(isKvConditionError(result.clash)).toBe(true);
+    expect((result.clash as { keys: string[] }).keys).toEqual(['db/i/Account/a1/m1']);
+    expect(result.afterClash).toEqual([
+      [HEAD, '{"version":1,"timestamp":1}'],
+      [LOG_HEAD, '{"position":1}'],
+    ]);
+    expect(result.rows).toEqual([
+      [HEAD, '{"version":2,"timestamp":1}'],
+      [LOG_HEAD, '{"position":2}'],
+    ]);
+    expect(result.kv).toEqual(['db/e/Account/a1/1', 'db/e/Account/a1/2']);
+    expect(result.index).toEqual(['db/g/1', 'db/g/2', 'db/i/Account/a1/m1', 'db/i/Account/a1/m2']);
+  });
+
   it('are written in the transaction of the rest: a refused put rolls their rows back', async () => {
     const result = await inFreshObject(async (kv, storage) => {
       await kvCommit(kv, { puts: [{ key: HEAD, value: { version: 1, timestamp: 1 } }] });

@@ -58,6 +58,12 @@ const MARK = `INSERT OR REPLACE INTO ${META_TABLE} (name, value) VALUES ('layout
 /** ?1: a JSON array of `[indexKey, key]` pairs. */
 const INSERT_PAIRS = `INSERT OR IGNORE INTO ${INDEX_TABLE} (ikey, key) SELECT value ->> 0, value ->> 1 FROM json_each(?1)`;
 
+/**
+ * The platform's limit on a row (`DURABLE_OBJECT_MAX_ENTRY_BYTES`, not imported: that
+ * module imports this one): a small record whose JSON might pass it stays in the KV.
+ */
+const ROW_BYTES = 2_000_000;
+
 /** Entries moved per transaction (and per turn of the event loop after the first). */
 export const MIGRATION_CHUNK = 2000;
 
@@ -177,8 +183,7 @@ export function* migrateLegacyEntries(
           listed++;
           last = key;
           if (small) {
-            // No limit of our own here: the entry was within the platform's already.
-            const row = encodeSmall(key, value, Number.POSITIVE_INFINITY);
+            const row = encodeSmall(key, value, ROW_BYTES);
             rows.push([key, row]);
             // A value JSON would not keep stays in the KV, its row saying so.
             if (row !== null) keys.push(key);

@@ -227,8 +227,9 @@ export const sessionTests = (_options: StoreConformanceOptions, h: StoreHarness)
       const store = await h.store();
       // Longer than SHORT_LEASE_MS: the checks after the first expiry make three calls,
       // each a request into a Durable Object on the remote stores, and must finish while
-      // the renewed lease holds, on a loaded machine too.
-      const leaseMs = 1_000;
+      // the renewed lease holds (about leaseMs / 2), on a loaded machine too: 2 s leaves
+      // them a second, where 1 s left half of one and failed under load.
+      const leaseMs = 2_000;
       const session = await store.open(REF, { sessionTimeoutMs: leaseMs });
       try {
         const opened = session.expiresAt;

@@ -72,27 +72,31 @@ const layoutOf = (storage: DurableObjectStorage) =>
  * the store the object hosts (`createReplica`, default options) over this adapter, at the
  * fixture's clock (its session lease is still held then).
  */
-const inLegacyObject = <T>(
-  body: (store: EventStore, storage: DurableObjectStorage) => Promise<T>,
-) =>
-  runInDurableObject(freshHost(), async (_instance, state) => {
-    putRaw(state.storage, fixture.entries);
-    const kv = createDurableObjectKv(state.storage);
-    // Any call waits for the migration.
-    await kv.read([]);
-    const clock = createManualClock(fixture.meta.clock.end);
-    return body(createReplica({ kv, clock }).store, state.storage);
-  });
+const inObjectWritten =
+  (write: (storage: DurableObjectStorage, entries: typeof fixture.entries) => void) =>
+  <T>(body: (store: EventStore, storage: DurableObjectStorage) => Promise<T>) =>
+    runInDurableObject(freshHost(), async (_instance, state) => {
+      write(state.storage, fixture.entries);
+      const kv = createDurableObjectKv(state.storage);
+      // Any call waits for the migration.
+      await kv.read([]);
+      const clock = createManualClock(fixture.meta.clock.end);
+      return body(createReplica({ kv, clock }).store, state.storage);
+    });
+const inLegacyObject = inObjectWritten(putRaw);
+
+/** What a migrated object's storage holds: its KV entries, its tables' rows, its layout. */
+const storedState = async (_store: EventStore, storage: DurableObjectStorage) => ({
+  kept: [...storage.kv.list()].map(([key, value]) => ({ key, value })),
+  rows: indexRows(storage),
+  small: smallRows(storage),
+  tables: tables(storage),
+  layout: layoutOf(storage),
+});
 
 describe('migration from the layout before index keys (legacy-kv.json)', () => {
   it('moves every index entry into the index table, each naming its event, the small records into theirs, and keeps every other entry', async () => {
-    const result = await inLegacyObject(async (_store, storage) => ({
-      kept: [...storage.kv.list()].map(([key, value]) => ({ key, value })),
-      rows: indexRows(storage),
-      small: smallRows(storage),
-      tables: tables(storage),
-      layout: layoutOf(storage),
-    }));
+    const result = await inLegacyObject(storedState);
     expect(result.tables).toEqual(['eventkv_index', 'eventkv_meta', 'eventkv_small']);
     expect(result.layout).toBe('3');
     // Every other entry as it was (the fixture's entries are in key order).
@@ -302,26 +306,11 @@ const putLayout2 = (
 };
 
 /** As `inLegacyObject`, from the layout of the release before this one. */
-const inLayout2Object = <T>(
-  body: (store: EventStore, storage: DurableObjectStorage) => Promise<T>,
-) =>
-  runInDurableObject(freshHost(), async (_instance, state) => {
-    putLayout2(state.storage, fixture.entries);
-    const kv = createDurableObjectKv(state.storage);
-    await kv.read([]);
-    const clock = createManualClock(fixture.meta.clock.end);
-    return body(createReplica({ kv, clock }).store, state.storage);
-  });
+const inLayout2Object = inObjectWritten(putLayout2);
 
 describe('migration from the layout of the previous release (layout 2: legacy-kv.json with its index table)', () => {
   it('moves every stream head, session lease and log head into eventkv_small, and keeps everything else', async () => {
-    const result = await inLayout2Object(async (_store, storage) => ({
-      kept: [...storage.kv.list()].map(([key, value]) => ({ key, value })),
-      rows: indexRows(storage),
-      small: smallRows(storage),
-      tables: tables(storage),
-      layout: layoutOf(storage),
-    }));
+    const result = await inLayout2Object(storedState);
     expect(result.tables).toEqual(['eventkv_index', 'eventkv_meta', 'eventkv_small']);
     expect(result.layout).toBe('3');
     expect(result.kept).toEqual(kept);

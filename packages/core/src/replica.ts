@@ -228,6 +228,41 @@ export const createReplica = <E extends EventShape = EventShape>(
    * stream is elsewhere, a check lost a race, or an event is not one `prepare` takes: the
    * general path decides those.
    */
+  /**
+   * Writes `prepared` after version `after` in one transaction that checks the head is
+   * still there: the version written, or undefined when the head moved (the caller looks
+   * again). A message id held at another version is divergence; a failed check of
+   * `extra`'s keys is the caller's, and goes back to it.
+   */
+  const writeAfter = async (
+    slot: StreamSlot,
+    prepared: PreparedEvent[],
+    after: number,
+    extra: KvCommit | undefined,
+    extraChecks: ReadonlySet<string>,
+  ): Promise<number | undefined> => {
+    const t = target(slot);
+    const idKeys = prepared.map((e) => slot.keys.idempotency(e.messageId));
+    let planned: Planned | undefined;
+    try {
+      await kvUpdate(ctx, t.readKeys, (values) => {
+        planned = planValues(t, prepared, after, idKeys, values);
+        return 'commit' in planned ? merge(planned.commit, extra) : undefined;
+      });
+    } catch (error) {
+      if (!isKvConditionError(error)) throw error;
+      if (error.keys.some((key) => extraChecks.has(key))) {
+        throw new KvConditionError(error.keys.filter((key) => extraChecks.has(key)));
+      }
+      if (error.keys.some((key) => idKeys.includes(key))) {
+        throw new VersionMismatchError(slot.stream, after, after);
+      }
+      return undefined;
+    }
+    const outcome = planned as Planned | undefined;
+    return outcome !== undefined && 'commit' in outcome ? outcome.result.version : undefined;
+  };
+
   const continueStream = async (
     slot: StreamSlot,
     events: readonly RecordedEvent[],
@@ -241,27 +276,7 @@ export const createReplica = <E extends EventShape = EventShape>(
     } catch {
       return undefined;
     }
-    const t = target(slot);
-    const idKeys = prepared.map((e) => slot.keys.idempotency(e.messageId));
-    let planned: Planned | undefined;
-    try {
-      await kvUpdate(ctx, t.readKeys, (values) => {
-        planned = planValues(t, prepared, first - 1, idKeys, values);
-        return 'commit' in planned ? merge(planned.commit, extra) : undefined;
-      });
-    } catch (error) {
-      if (!isKvConditionError(error)) throw error;
-      if (error.keys.some((key) => extraChecks.has(key))) {
-        throw new KvConditionError(error.keys.filter((key) => extraChecks.has(key)));
-      }
-      // The stream held none of these versions: a message id held already is divergence.
-      if (error.keys.some((key) => idKeys.includes(key))) {
-        throw new VersionMismatchError(slot.stream, first - 1, first - 1);
-      }
-      return undefined;
-    }
-    const outcome = planned as Planned | undefined;
-    return outcome !== undefined && 'commit' in outcome ? outcome.result.version : undefined;
+    return writeAfter(slot, prepared, first - 1, extra, extraChecks);
   };
 
   const replicate = (
@@ -361,28 +376,8 @@ export const createReplica = <E extends EventShape = EventShape>(
           return { version: head };
         }
         const prepared = rest.map((e, i) => prepare(slot.stream, e, i));
-        const t = target(slot);
-        const idKeys = prepared.map((e) => slot.keys.idempotency(e.messageId));
-        let planned: Planned | undefined;
-        try {
-          await kvUpdate(ctx, t.readKeys, (values) => {
-            planned = planValues(t, prepared, head, idKeys, values);
-            return 'commit' in planned ? merge(planned.commit, extra) : undefined;
-          });
-        } catch (error) {
-          if (!isKvConditionError(error)) throw error;
-          if (error.keys.some((key) => extraChecks.has(key))) {
-            throw new KvConditionError(error.keys.filter((key) => extraChecks.has(key)));
-          }
-          // A message id of these events already names another version here: diverged.
-          if (error.keys.some((key) => idKeys.includes(key))) {
-            throw new VersionMismatchError(slot.stream, head, head);
-          }
-          giveUpAfter('replicate', attempt);
-          continue;
-        }
-        const outcome = planned as Planned;
-        if ('commit' in outcome) return { version: outcome.result.version };
+        const version = await writeAfter(slot, prepared, head, extra, extraChecks);
+        if (version !== undefined) return { version };
         giveUpAfter('replicate', attempt); // the head moved since it was read: look again
       }
     },

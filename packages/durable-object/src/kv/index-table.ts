@@ -1,5 +1,6 @@
 import { KvConditionError, type KvPut, type KvScan, resolveRange } from '@eventkv/core/kv';
 import type { SmallValue } from './small-records.js';
+import { sqlRangeScan } from './sql-range.js';
 import { fitsWriteView, writeThroughView } from './write-view.js';
 
 /**
@@ -49,12 +50,7 @@ const MAX_JSON_CHARS = 500_000;
 /** Which of the given index keys are already held (after a failed insert, to name them). */
 const HELD = `SELECT ikey FROM ${INDEX_TABLE} WHERE ikey IN (SELECT value FROM json_each(?1))`;
 
-const SCAN = {
-  both: `SELECT ikey, key FROM ${INDEX_TABLE} WHERE ikey >= ?1 AND ikey < ?2 ORDER BY ikey LIMIT ?3`,
-  bothReverse: `SELECT ikey, key FROM ${INDEX_TABLE} WHERE ikey >= ?1 AND ikey < ?2 ORDER BY ikey DESC LIMIT ?3`,
-  from: `SELECT ikey, key FROM ${INDEX_TABLE} WHERE ikey >= ?1 ORDER BY ikey LIMIT ?2`,
-  fromReverse: `SELECT ikey, key FROM ${INDEX_TABLE} WHERE ikey >= ?1 ORDER BY ikey DESC LIMIT ?2`,
-} as const;
+const scanRows = sqlRangeScan<[string, string]>(INDEX_TABLE, 'ikey, key', 'ikey');
 
 const CONSTRAINT = /SQLITE_CONSTRAINT|UNIQUE constraint failed/;
 
@@ -150,11 +146,5 @@ const clashing = (sql: SqlStorage, puts: readonly KvPut[], inserted: number): st
 export const scanIndexKeys = (sql: SqlStorage, scan: KvScan): [string, string][] => {
   const { start, end, empty } = resolveRange(scan);
   if (empty || (scan.limit !== undefined && scan.limit <= 0)) return [];
-  // A negative LIMIT is no limit in SQLite.
-  const limit = scan.limit ?? -1;
-  const rows =
-    end === undefined
-      ? sql.exec(scan.reverse ? SCAN.fromReverse : SCAN.from, start ?? '', limit)
-      : sql.exec(scan.reverse ? SCAN.bothReverse : SCAN.both, start ?? '', end, limit);
-  return Array.from(rows.raw()) as [string, string][];
+  return scanRows(sql, start, end, scan.reverse === true, scan.limit ?? -1);
 };

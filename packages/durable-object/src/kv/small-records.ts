@@ -1,4 +1,5 @@
 import { prefixEnd } from '@eventkv/core/kv';
+import { sqlRangeScan } from './sql-range.js';
 
 /**
  * The small records core reads on every append (stream heads, session leases, log heads),
@@ -136,12 +137,7 @@ export const deleteSmall = (sql: SqlStorage, keys: readonly string[]): void => {
   else sql.exec(DELETE_MANY, JSON.stringify(keys));
 };
 
-const SCAN = {
-  both: `SELECT key, value FROM ${SMALL_TABLE} WHERE key >= ?1 AND key < ?2 ORDER BY key LIMIT ?3`,
-  bothReverse: `SELECT key, value FROM ${SMALL_TABLE} WHERE key >= ?1 AND key < ?2 ORDER BY key DESC LIMIT ?3`,
-  from: `SELECT key, value FROM ${SMALL_TABLE} WHERE key >= ?1 ORDER BY key LIMIT ?2`,
-  fromReverse: `SELECT key, value FROM ${SMALL_TABLE} WHERE key >= ?1 ORDER BY key DESC LIMIT ?2`,
-} as const;
+const scanRows = sqlRangeScan<[string, SmallValue]>(SMALL_TABLE, 'key, value', 'key');
 
 /** The rows in [start, end), in key order (or reversed), at most `limit` (-1: all). */
 export const scanSmall = (
@@ -150,13 +146,7 @@ export const scanSmall = (
   end: string | undefined,
   reverse: boolean,
   limit: number,
-): [string, SmallValue][] => {
-  const rows =
-    end === undefined
-      ? sql.exec(reverse ? SCAN.fromReverse : SCAN.from, start ?? '', limit)
-      : sql.exec(reverse ? SCAN.bothReverse : SCAN.both, start ?? '', end, limit);
-  return Array.from(rows.raw()) as [string, SmallValue][];
-};
+): [string, SmallValue][] => scanRows(sql, start, end, reverse, limit);
 
 /**
  * Where the keys of [start, end) live: only in `ctx.storage.kv` (`'kv'`: an event range, a

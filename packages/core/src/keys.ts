@@ -22,6 +22,7 @@
 
 import type { StreamId } from './errors.js';
 import { type Guard, optimisticGuard } from './guard.js';
+import { prefixEnd } from './kv/range.js';
 
 const WIDTH = 16;
 
@@ -116,6 +117,48 @@ export const databaseKeys = (database: string): DatabaseKeys => {
     indexPrefix,
     indexSuffix: (time, position) => `${time}/${position}`,
   };
+};
+
+/**
+ * The append state: the records every append reads and rewrites, stream heads
+ * `{db}/h/...`, session leases `{db}/l/...` and the log head `{db}/m/log` (every key
+ * `{db}/h/`, `/l/` or `/m/` of a database segment). They are few, small and plain (objects of
+ * numbers and strings), so an adapter may keep them apart from the other records, read all
+ * of an append's with one call (the Durable Object adapter keeps them in an SQL table).
+ * The rule is on keys alone, and a database segment never holds `/`, `#` or `$` (names are
+ * `encodeName`d), so keys other owners put beside core's (`#sync/...`) are never taken.
+ */
+const APPEND_STATE_KEY = /^[^/#$]+\/[hlm]\//;
+
+/** Whether `key` holds append state (see above). */
+export const isAppendStateKey = (key: string): boolean => APPEND_STATE_KEY.test(key);
+
+/**
+ * Which keys of the range [start, end) may hold append state: `'none'` (an event range, a
+ * snapshot range, another owner's keys), `'all'` (every key of the range is append state:
+ * the heads of a database) or `'some'`. Decided by the bounds' common prefix, which every
+ * key of the range starts with; an open bound is `'some'`.
+ */
+export const appendStateIn = (
+  start: string | undefined,
+  end: string | undefined,
+): 'none' | 'all' | 'some' => {
+  if (start === undefined || end === undefined) return 'some';
+  let common = 0;
+  const max = Math.min(start.length, end.length);
+  while (common < max && start.charCodeAt(common) === end.charCodeAt(common)) common++;
+  const prefix = start.slice(0, common);
+  const slash = prefix.indexOf('/');
+  if (slash < 0) return 'some';
+  // The first segment is known: one that is not a database segment holds no append state.
+  if (slash === 0 || /[#$]/.test(prefix.slice(0, slash))) return 'none';
+  if (prefix.length === slash + 1) return 'some';
+  const kind = prefix.charAt(slash + 1);
+  if (kind !== 'h' && kind !== 'l' && kind !== 'm') return 'none';
+  if (prefix.length > slash + 2) return prefix.charAt(slash + 2) === '/' ? 'all' : 'none';
+  // A prefix scan of `{db}/h/` ends at `{db}/h0`: the bounds part at the slash.
+  const kindPrefix = `${prefix}/`;
+  return start.startsWith(kindPrefix) && end <= prefixEnd(kindPrefix) ? 'all' : 'some';
 };
 
 /** A validated stream reference with its keys, as `stream()` and queries use them. */

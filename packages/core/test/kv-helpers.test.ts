@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryKv } from '../src/index.js';
+import { createEventStore, createMemoryKv } from '../src/index.js';
 import {
+  appendStateIn,
   failedChecks,
+  isAppendStateKey,
   kvCommit,
   kvScan,
   kvValuesEqual,
@@ -67,5 +69,47 @@ describe('KV helpers for adapters', () => {
       }),
     ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(await kvScan(kv, {})).toEqual([]);
+  });
+
+  it('isAppendStateKey names the heads, the leases and the log head among all a store writes', async () => {
+    const kv = createMemoryKv();
+    const store = createEventStore({ kv });
+    await store
+      .stream({ database: 'db 1', type: 'Account', id: 'a/1' })
+      .append([{ type: 'Opened', data: {} }]);
+    const session = await store.open({ database: 'db 1', type: 'Account', id: 'b' });
+    await session.append([{ type: 'Opened', data: {} }]);
+    await session.saveSnapshot(1, { opened: true });
+    const keys = (await kvScan(kv, {})).map((entry) => entry.key);
+    expect(keys.filter(isAppendStateKey).sort()).toEqual([
+      'db%201/h/Account/a%2F1',
+      'db%201/h/Account/b',
+      'db%201/l/Account/b',
+      'db%201/m/log',
+    ]);
+    // Records of other owners beside core's, and look-alikes, are not append state.
+    for (const key of ['#sync/h/x', '$x/h/y', 'db/hh/x', 'db/e/h/x', 'h/x', '/h/x', 'db/h'])
+      expect(isAppendStateKey(key)).toBe(false);
+  });
+
+  it('appendStateIn says from its bounds whether a range holds no, only or some append state', () => {
+    const cases: [string | undefined, string | undefined, 'none' | 'all' | 'some'][] = [
+      ['db/e/T/1/', 'db/e/T/10', 'none'],
+      ['db/s/T/1/0000000000000003', 'db/s/T/1/0000000000000009', 'none'],
+      ['#sync/h/', '#sync/h0', 'none'],
+      ['db/hh/', 'db/hh0', 'none'],
+      ['db/h/', 'db/h0', 'all'],
+      ['db/h/T/2', 'db/h0', 'all'],
+      ['db/h/', 'db/h/T/1', 'all'],
+      ['db/m/log', 'db/m/log\u0000', 'all'],
+      ['db/h/T/2', 'db/i', 'some'],
+      ['db/h', 'db/h0', 'some'],
+      ['db/h', 'db/i', 'some'],
+      ['db/', 'db0', 'some'],
+      ['a', 'b', 'some'],
+      [undefined, 'db/e/', 'some'],
+      ['db/e/', undefined, 'some'],
+    ];
+    for (const [start, end, expected] of cases) expect(appendStateIn(start, end)).toBe(expected);
   });
 });

@@ -1,4 +1,4 @@
-import { prefixEnd } from '@eventkv/core/kv';
+import { appendStateIn, isAppendStateKey } from '@eventkv/core/kv';
 import { sqlRangeScan } from './sql-range.js';
 
 /**
@@ -10,9 +10,9 @@ import { sqlRangeScan } from './sql-range.js';
  *
  *   eventkv_small (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID
  *
- * Which records: those whose key is `{db}/h/...`, `{db}/l/...` or `{db}/m/...` (core's
- * `keys.ts`; `{db}` a database segment as core writes it, never starting another owner's
- * keys with `#` or `$`). The rule is on keys alone, so every key has one place.
+ * Which records: core's append state, those whose key is `{db}/h/...`, `{db}/l/...` or
+ * `{db}/m/...` (`isAppendStateKey` and `appendStateIn` of `@eventkv/core/kv`, where the
+ * key layout is). The rule is on keys alone, so every key has one place.
  *
  * Values are JSON text: core's records there are plain objects of numbers and strings,
  * which JSON keeps exactly. A value JSON would not give back as it was (a `Date`, a `Map`,
@@ -25,10 +25,8 @@ export const SMALL_TABLE = 'eventkv_small';
 
 export const CREATE_SMALL_TABLE = `CREATE TABLE IF NOT EXISTS ${SMALL_TABLE} (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID`;
 
-const SMALL_KEY = /^[^/#$]+\/[hlm]\//;
-
 /** Whether `key` is a small record's (its value lives in the table). */
-export const isSmallKey = (key: string): boolean => SMALL_KEY.test(key);
+export const isSmallKey: (key: string) => boolean = isAppendStateKey;
 
 /** A row's value: JSON text, or null for "in `ctx.storage.kv`". */
 export type SmallValue = string | null;
@@ -148,33 +146,17 @@ export const scanSmall = (
   limit: number,
 ): [string, SmallValue][] => scanRows(sql, start, end, reverse, limit);
 
+const PLACES = { none: 'kv', all: 'small', some: 'both' } as const;
+
 /**
  * Where the keys of [start, end) live: only in `ctx.storage.kv` (`'kv'`: an event range, a
  * snapshot range), only in the table (`'small'`: the heads of a database), or possibly in
- * both (`'both'`). Decided by the bounds' common prefix: every key of the range starts
- * with it.
+ * both (`'both'`); core's `appendStateIn` decides.
  */
 export const rangePlace = (
   start: string | undefined,
   end: string | undefined,
-): 'kv' | 'small' | 'both' => {
-  if (start === undefined || end === undefined) return 'both';
-  let common = 0;
-  const max = Math.min(start.length, end.length);
-  while (common < max && start.charCodeAt(common) === end.charCodeAt(common)) common++;
-  const prefix = start.slice(0, common);
-  const slash = prefix.indexOf('/');
-  if (slash < 0) return 'both';
-  // The first segment is known: one that is not a database segment holds no small record.
-  if (slash === 0 || /[#$]/.test(prefix.slice(0, slash))) return 'kv';
-  if (prefix.length === slash + 1) return 'both';
-  const kind = prefix.charAt(slash + 1);
-  if (kind !== 'h' && kind !== 'l' && kind !== 'm') return 'kv';
-  if (prefix.length > slash + 2) return prefix.charAt(slash + 2) === '/' ? 'small' : 'kv';
-  // A prefix scan of `{db}/h/` ends at `{db}/h0`: the bounds part at the slash.
-  const kindPrefix = `${prefix}/`;
-  return start.startsWith(kindPrefix) && end <= prefixEnd(kindPrefix) ? 'small' : 'both';
-};
+): 'kv' | 'small' | 'both' => PLACES[appendStateIn(start, end)];
 
 const encoder = new TextEncoder();
 const NON_ASCII = /[\u0080-\uffff]/;

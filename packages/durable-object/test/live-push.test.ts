@@ -406,6 +406,36 @@ describe('the expiry of push sockets', () => {
     expect((await store.readLog()).events.map((e) => e.version)).toEqual([1]);
     live.socket.close(1000, 'done');
   });
+
+  it("arms the delivery's safety net no later than a socket's expiry, which the same alarm closes", async () => {
+    const database = `push-${crypto.randomUUID()}`;
+    const ref: StreamId = { database, type: 'Account', id: 'a' };
+    const store = createDurableObjectEventStore<BankEvent>(env.FLAKY, {
+      routing: 'stream',
+      database,
+    });
+    const object = env.FLAKY.get(env.FLAKY.idFromName(streamObjectName(ref)));
+    const alarm = () => runInDurableObject(object, (_instance, state) => state.storage.getAlarm());
+    // A socket on a stream without events: its expiry is the only alarm so far.
+    const expiresAt = Date.now() + HOUR;
+    const live = await subscribe(
+      'stream',
+      { kind: 'stream', ref, from: 1, expiresAt },
+      { namespace: env.FLAKY },
+    );
+    expect(await alarm()).toBe(expiresAt);
+    // The object's first append arms the delivery's safety net (5 s after it), which an
+    // earlier expiry bounds; the feed's first answer then leaves it where it is.
+    const soon = Date.now() + 2_000;
+    await runInDurableObject(object, (_instance, state) => {
+      for (const socket of state.getWebSockets())
+        socket.serializeAttachment({ ...socket.deserializeAttachment(), expiresAt: soon });
+    });
+    await store.stream(ref).append(deposit(1));
+    await live.received(1);
+    expect(await alarm()).toBeLessThanOrEqual(soon);
+    expect((await live.closed).code).toBe(PUSH_CLOSE_TOKEN_EXPIRED);
+  });
 });
 
 describe('what a client may send on a push socket', () => {

@@ -59,7 +59,7 @@ import {
   type SyncCall,
   type VersionOfCall,
 } from './calls.js';
-import { armBy, closeExpired } from './expiry.js';
+import { armBy, closeExpired, earliestExpiry } from './expiry.js';
 import { FeedApply } from './feed-apply.js';
 import { FeedDelivery } from './feed-delivery.js';
 import { LIVE_PRINCIPAL_HEADER, type LivePrincipal } from './live.js';
@@ -293,7 +293,8 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
           throw error;
         }
       },
-      arm: (at) => this.ctx.storage.setAlarm(at),
+      // Never past a socket's expiry, which the same alarm closes (`expiry.ts`).
+      arm: (at) => this.ctx.storage.setAlarm(Math.min(at, earliestExpiry(this.ctx) ?? at)),
       now: () => Date.now(),
       failed: (error) => {
         this.storeOptions().logger?.warn?.('feed delivery failed; the alarm retries it', {

@@ -12,11 +12,12 @@ import { isPushState } from './live-push.js';
  * never gets another event whenever the alarm runs.
  *
  * The alarm is shared with a stream object's delivery to its feed (`feed-delivery.ts`),
- * which sets it outright (`setAlarm`) at its safety net (5 s after an append) or its
- * backoff (at most 60 s). Sockets only ever move the alarm earlier (`armBy`), so they
- * never delay a delivery; a delivery may move it later than an expiry, and the socket is
- * then closed when that alarm fires: at most 60 s after its expiry. The feed's alarm was
- * left setting the alarm outright so that an append's arming stays one storage call.
+ * which sets it outright (`setAlarm`, one storage call on an append's path) at its safety
+ * net (5 s after an append) or its backoff (at most 60 s), but never past the earliest
+ * expiry of the object's sockets (`earliestExpiry`, taken when it arms). Sockets only ever
+ * move the alarm earlier (`armBy`), so they never delay a delivery, and a delivery never
+ * delays a close; an alarm that comes early for one of them is only an early retry or a
+ * round that closes nothing.
  */
 
 /** When a socket's token expires (ms since epoch), if its attachment says. */
@@ -33,6 +34,16 @@ const expiryOf = (attachment: unknown): number | undefined => {
 export const armBy = async (storage: DurableObjectStorage, at: number): Promise<void> => {
   const armed = await storage.getAlarm();
   if (armed === null || at < armed) await storage.setAlarm(at);
+};
+
+/** The earliest token expiry (ms since epoch) among the object's sockets, if any has one. */
+export const earliestExpiry = (ctx: DurableObjectState): number | undefined => {
+  let earliest: number | undefined;
+  for (const socket of ctx.getWebSockets()) {
+    const at = expiryOf(socket.deserializeAttachment());
+    if (at !== undefined && (earliest === undefined || at < earliest)) earliest = at;
+  }
+  return earliest;
 };
 
 /**

@@ -35,7 +35,7 @@ export type {
 export { MAX_FEED_WAIT_MS } from './object/calls.js';
 export type { EventStoreObjectOptions } from './object/event-store-object.js';
 export { EventStoreObject } from './object/event-store-object.js';
-export type { LivePrincipal } from './object/live.js';
+export { type LivePrincipal, MAX_LIVE_SOCKETS } from './object/live.js';
 export type { PushSubscription } from './object/live-push.js';
 export { MAX_PUSH_SOCKETS, PUSH_HEADER } from './object/live-push.js';
 export type { WaitLogCall, WaitStreamCall } from './object/waits.js';

@@ -160,6 +160,58 @@ describe('EventStoreObject: the sync edge, routing checked', () => {
   });
 });
 
+describe('EventStoreObject: the live sync sockets of a database', () => {
+  it('are at most maxLiveSockets(): the next is refused with 503, one closed makes room, and push sockets do not count', async () => {
+    const database = `tenant-${crypto.randomUUID()}`;
+    const edge = syncObject(env.FLAKY, database);
+    const stub = env.FLAKY.get(env.FLAKY.idFromName(databaseObjectName(database)));
+    await runInDurableObject(stub, (instance: FlakyFeedObject) => {
+      instance.liveSockets = 2;
+    });
+    const open = () =>
+      edge.live(
+        { database, user: 'ann', expiresAt: Date.now() + 3_600_000 },
+        new Request('https://eventkv.test/v1/sync/live', { headers: { Upgrade: 'websocket' } }),
+      );
+    const sockets: WebSocket[] = [];
+    for (let i = 0; i < 2; i++) {
+      const answer = await open();
+      expect(answer.status).toBe(101);
+      (answer.webSocket as WebSocket).accept();
+      sockets.push(answer.webSocket as WebSocket);
+    }
+    const refused = await open();
+    expect(refused.status).toBe(503);
+    expect(await refused.text()).toMatch(/live sync sockets/);
+    // A push socket on the same object is held against its own bound, not this one.
+    const push = await stub.fetch(
+      new Request('https://eventkv.test/live', {
+        headers: {
+          Upgrade: 'websocket',
+          'X-EventKV-Push': JSON.stringify({
+            kind: 'log',
+            database,
+            after: 0,
+            expiresAt: Date.now() + 3_600_000,
+          }),
+        },
+      }),
+    );
+    expect(push.status).toBe(101);
+    (push.webSocket as WebSocket).accept();
+    expect((await open()).status).toBe(503);
+    await runInDurableObject(stub, (_instance, state) => {
+      const live = state.getWebSockets().filter((socket) => state.getTags(socket).length === 0);
+      (live[0] as WebSocket).close(1000, 'done');
+    });
+    const again = await open();
+    expect(again.status).toBe(101);
+    (again.webSocket as WebSocket).accept();
+    for (const socket of [...sockets, again.webSocket as WebSocket, push.webSocket as WebSocket])
+      socket.close(1000, 'done');
+  });
+});
+
 // Under 'stream' routing a push appends in the stream objects, and the log pulls read is
 // the database's feed, which the stream objects deliver to. FLAKY's feed can be taken
 // down: its deliveries then fail until it is up again and their alarm runs.

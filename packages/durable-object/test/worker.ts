@@ -23,9 +23,15 @@ export class TestStoreObject extends EventStoreObject<{ STORE: EventStoreObjectN
 /**
  * The package's object whose feed a test can take down (`down`, set in the instance with
  * `runInDurableObject`): deliveries to it fail as a feed that is unreachable or throwing.
+ * A test may lower its bound on live sync sockets the same way (`liveSockets`).
  */
 export class FlakyFeedObject extends EventStoreObject<{ FLAKY: EventStoreObjectNamespace }> {
   down = false;
+  liveSockets: number | undefined;
+
+  protected override maxLiveSockets(): number {
+    return this.liveSockets ?? super.maxLiveSockets();
+  }
 
   protected override feedNamespace(): EventStoreObjectNamespace {
     return this.env.FLAKY;

@@ -62,8 +62,8 @@ import {
 import { armBy, closeExpired, earliestExpiry } from './expiry.js';
 import { FeedApply } from './feed-apply.js';
 import { FeedDelivery } from './feed-delivery.js';
-import { LIVE_PRINCIPAL_HEADER, type LivePrincipal } from './live.js';
-import { isPushState, LivePush, PUSH_HEADER, parseSubscription } from './live-push.js';
+import { LIVE_PRINCIPAL_HEADER, type LivePrincipal, MAX_LIVE_SOCKETS } from './live.js';
+import { isPushState, LivePush, PUSH_HEADER, PUSH_TAG, parseSubscription } from './live-push.js';
 import { checkPrincipal, SyncEdges } from './sync-edges.js';
 import { checkWait, type WaitLogCall, type WaitStreamCall, Waits } from './waits.js';
 
@@ -233,6 +233,15 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
   /** The hosted store, for subclasses that add methods of their own. */
   protected get store(): EventStore {
     return this.#hosted().store;
+  /**
+   * How many live sync sockets (`/sync/live`, one per replica online) the object holds at
+   * most; the next is refused with 503 and its replica long-polls. Default
+   * `MAX_LIVE_SOCKETS` (10,000).
+   */
+  protected maxLiveSockets(): number {
+    return MAX_LIVE_SOCKETS;
+  }
+
   }
 
   /** The hosted store, with the sync edge's records (`#` keys) beside it on the same storage. */
@@ -586,6 +595,14 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
     return new Response(null, {
       status: 101,
       webSocket: client,
+    // Push sockets are counted against their own bound (`live-push.ts`).
+    const live = this.ctx.getWebSockets().length - this.ctx.getWebSockets(PUSH_TAG).length;
+    if (live >= this.maxLiveSockets()) {
+      return new Response(
+        `the object already holds ${live} live sync sockets; retry later or long-poll`,
+        { status: 503 },
+      );
+    }
       headers: { 'Sec-WebSocket-Protocol': LIVE_SUBPROTOCOL },
     });
   }

@@ -33,7 +33,7 @@ import { armBy } from './expiry.js';
 export const PUSH_HEADER = 'X-EventKV-Push';
 
 /** The tag push sockets are accepted with (the sync sockets of the same object have none). */
-const PUSH_TAG = 'push';
+export const PUSH_TAG = 'push';
 
 /** What a push socket follows, from where, and for whom (the Worker verified the token). */
 export type PushSubscription = (

@@ -13,3 +13,13 @@ export interface LivePrincipal extends SyncPrincipal {
   /** The replica's client id, when it gave one: its own pushes do not poke it. */
   readonly clientId?: string;
 }
+
+/**
+ * The live sync sockets a database's object holds at most by default (one per replica
+ * online): the next is refused with 503, and the replica long-polls until a later try
+ * finds room (`packages/sync/src/live.ts`). A poke is one small send per socket, so the
+ * bound keeps one change's fan-out bounded; an app with more replicas of one database
+ * online raises it (`EventStoreObject.maxLiveSockets`), up to the platform's limit of
+ * sockets per object.
+ */
+export const MAX_LIVE_SOCKETS = 10_000;

@@ -65,7 +65,7 @@ import { FeedDelivery } from './feed-delivery.js';
 import { LIVE_PRINCIPAL_HEADER, type LivePrincipal, MAX_LIVE_SOCKETS } from './live.js';
 import { isPushState, LivePush, PUSH_HEADER, PUSH_TAG, parseSubscription } from './live-push.js';
 import { checkPrincipal, SyncEdges } from './sync-edges.js';
-import { checkWait, type WaitLogCall, type WaitStreamCall, Waits } from './waits.js';
+import { checkFeedWait, checkWait, type WaitLogCall, type WaitStreamCall, Waits } from './waits.js';
 
 /** Where a stream object keeps the last version its database's feed acknowledged. */
 const DELIVERED_KEY = '#feed/delivered';
@@ -721,16 +721,16 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
    */
   feedWait(call: FeedWaitCall): Promise<RpcResult<boolean>> {
     return settle('feedWait', async () => {
-      const { streams, timeoutMs } = (call ?? {}) as Partial<FeedWaitCall>;
-      if (!Array.isArray(streams)) {
-        throw new InvalidArgumentError('streams', 'must be an array of { ref, version }');
-      }
-      const deadline = Date.now() + Math.min(Math.max(0, Number(timeoutMs) || 0), MAX_FEED_WAIT_MS);
+      const { streams, timeoutMs } = checkFeedWait(call ?? {}, MAX_FEED_WAIT_MS);
+      const waited = streams.map(({ ref, version }) => {
+        const stream = toStreamId(ref);
+        this.#checkRouting(undefined, stream.database);
+        return { stream, version };
+      });
+      const deadline = Date.now() + timeoutMs;
       const replica = this.#hosted();
       const holds = async () => {
-        for (const { ref, version } of streams) {
-          const stream = toStreamId(ref);
-          this.#checkRouting(undefined, stream.database);
+        for (const { stream, version } of waited) {
           if ((await replica.head(stream)).version < version) return false;
         }
         return true;

@@ -51,6 +51,32 @@ export const checkWait = (call: {
 });
 
 /**
+ * Checks a read-your-writes wait on the feed (`feedWait`: `streams` of `{ ref, version }`,
+ * `timeoutMs` up to `maxMs`), every stream before any is looked at: a version that is no
+ * version (NaN, a string, a fraction) compares false against every head, so left unchecked
+ * it would answer "held" (or never) and the caller would read without its own writes.
+ */
+export const checkFeedWait = (
+  call: { readonly streams?: unknown; readonly timeoutMs?: unknown },
+  maxMs: number,
+): { streams: { ref: StreamRef; version: number }[]; timeoutMs: number } => {
+  if (!Array.isArray(call.streams)) {
+    throw new InvalidArgumentError('streams', 'must be an array of { ref, version }');
+  }
+  const streams = call.streams.map((entry: unknown, i) => {
+    if (typeof entry !== 'object' || entry === null) {
+      throw new InvalidArgumentError(`streams[${i}]`, 'must be { ref, version }');
+    }
+    const { ref, version } = entry as { ref?: unknown; version?: unknown };
+    return {
+      ref: ref as StreamRef,
+      version: integer(`streams[${i}].version`, version, Number.MAX_SAFE_INTEGER),
+    };
+  });
+  return { streams, timeoutMs: integer('timeoutMs', call.timeoutMs, maxMs) };
+};
+
+/**
  * The waits an object holds. `wake()` after every change (an append, a delivery to the
  * feed, a sync push): each wait reads its head again, and answers when it moved past its
  * cursor. A wake only says "look again", so a spurious one costs a read.

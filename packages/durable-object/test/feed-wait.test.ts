@@ -1,0 +1,100 @@
+import { env } from 'cloudflare:workers';
+import { type ErrorJSON, isInvalidArgumentError, type StreamId } from '@eventkv/core';
+import { describe, expect, it } from 'vitest';
+import {
+  createDurableObjectEventStore,
+  databaseObjectName,
+  eventStoreObjectRpc,
+  type FeedWaitCall,
+  MAX_FEED_WAIT_MS,
+  streamObjectName,
+  unwrapResult,
+} from '../src/index.js';
+import { deposit } from './helpers.js';
+
+// Read-your-writes under 'stream' routing is `feedWait` on the database's feed: it answers
+// true once the feed holds each stream at the version asked for, false at its timeout. A
+// call it cannot answer truthfully (a version that is no version, a timeout that is no
+// duration) is refused, never answered true: a caller would read without its own writes.
+
+const feedRpc = (database: string) =>
+  eventStoreObjectRpc(env.STORE.get(env.STORE.idFromName(databaseObjectName(database))));
+
+const fresh = async (events = 2) => {
+  const database = `wait-${crypto.randomUUID()}`;
+  const ref: StreamId = { database, type: 'Account', id: 'a/1' };
+  const store = createDurableObjectEventStore(env.STORE, { routing: 'stream', database });
+  await store.stream(ref).append(Array.from({ length: events }, (_, i) => deposit(i + 1)));
+  // Through the store's own read-your-writes: the feed holds them from here on.
+  await store.readLog();
+  return { database, ref, store, feed: feedRpc(database) };
+};
+
+describe('feedWait (read-your-writes on the feed)', () => {
+  it('answers true at or below what the feed holds, false past it at the timeout, true once a delivery brings it', async () => {
+    const { ref, store, feed } = await fresh(2);
+    const wait = (version: number, timeoutMs: number) =>
+      feed.feedWait({ streams: [{ ref, version }], timeoutMs }).then(unwrapResult);
+    expect(await wait(0, 0)).toBe(true);
+    expect(await wait(2, 0)).toBe(true);
+    expect(await wait(3, 0)).toBe(false);
+    expect(await wait(3, 50)).toBe(false);
+    // Past the head, woken by the delivery of the append that gets there.
+    const waiting = wait(4, MAX_FEED_WAIT_MS);
+    await store.stream(ref).append([deposit(3), deposit(4)]);
+    expect(await waiting).toBe(true);
+    expect(await feed.feedWait({ streams: [], timeoutMs: 0 }).then(unwrapResult)).toBe(true);
+  });
+
+  it.each([
+    ['a version that is not a number', { version: '2' }, 'version'],
+    ['NaN', { version: Number.NaN }, 'version'],
+    ['no version', {}, 'version'],
+    ['a negative version', { version: -1 }, 'version'],
+    ['a fraction', { version: 1.5 }, 'version'],
+    ['a version past the safe integers', { version: 2 ** 53 }, 'version'],
+  ])('refuses %s instead of answering it held', async (_label, fields, field) => {
+    const { ref, feed } = await fresh(1);
+    const result = await feed.feedWait({
+      streams: [{ ref, ...fields }],
+      timeoutMs: 0,
+    } as unknown as FeedWaitCall);
+    expect(result.ok).toBe(false);
+    const error = (result as { error: ErrorJSON }).error;
+    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(String((error as { field?: unknown }).field)).toContain(field);
+  });
+
+  it.each([
+    ['a negative timeout', -1],
+    ['NaN', Number.NaN],
+    ['a string', '10'],
+    ['more than MAX_FEED_WAIT_MS', MAX_FEED_WAIT_MS + 1],
+  ])('refuses %s as the timeout', async (_label, timeoutMs) => {
+    const { ref, feed } = await fresh(1);
+    const result = await feed.feedWait({
+      streams: [{ ref, version: 1 }],
+      timeoutMs,
+    } as unknown as FeedWaitCall);
+    expect(result).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+  });
+
+  it("refuses a stream of another database, and a stream object asked for its database's wait", async () => {
+    const { ref, feed, database } = await fresh(1);
+    const other = { ...ref, database: `${database}-other` };
+    expect(
+      await feed.feedWait({ streams: [{ ref: other, version: 1 }], timeoutMs: 0 }),
+    ).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+    const streamObject = eventStoreObjectRpc(
+      env.STORE.get(env.STORE.idFromName(streamObjectName(ref))),
+    );
+    const result = await streamObject.feedWait({ streams: [{ ref, version: 1 }], timeoutMs: 0 });
+    expect(result.ok).toBe(false);
+    expect(() => unwrapResult(result)).toThrow();
+    try {
+      unwrapResult(result);
+    } catch (error) {
+      expect(isInvalidArgumentError(error)).toBe(true);
+    }
+  });
+});

@@ -278,6 +278,21 @@ export const kvContractTests = (options: ConformanceOptions): void => {
         ]);
       });
 
+      it('two puts of one write claiming one index key fail it whole, naming the key', async () => {
+        const { kv } = await setup();
+        const error = await condition(
+          kvCommit(kv, {
+            puts: [record('r/1', ['g/1', 'u/same']), record('r/2', ['u/same', 'g/2'])],
+          }),
+        );
+        expect(error.keys).toContain('u/same');
+        expect(await get(kv, ['r/1', 'r/2'])).toEqual([undefined, undefined]);
+        expect(await byIndex(kv, {})).toEqual([]);
+        // The key is free: one record takes it afterwards.
+        await kvCommit(kv, { puts: [record('r/3', ['u/same'])] });
+        expect(await byIndex(kv, {})).toEqual([['u/same', 'r/3']]);
+      });
+
       it('a failed check holds back the records and their index keys', async () => {
         const { kv } = await setup();
         await put(kv, { head: 1 }, atomic);

@@ -33,6 +33,10 @@ export const expandIndexKeys = (commit: KvCommit): KvCommit => {
   if (!declaresIndexKeys(puts)) return commit;
   const checks: KvCheck[] = [...(commit.checks ?? [])];
   const expanded: KvPut[] = [];
+  // Index key -> the record of this write that claims it. The `absent` checks are read
+  // before anything is written, so two claims in one write would both pass them: the
+  // second is the clash a native index reports.
+  const claims = new Map<string, string>();
   for (const put of puts) {
     if (put.indexKeys === undefined || put.indexKeys.length === 0) {
       expanded.push(put);
@@ -40,6 +44,10 @@ export const expandIndexKeys = (commit: KvCommit): KvCommit => {
     }
     expanded.push({ key: put.key, value: put.value });
     for (const indexKey of put.indexKeys) {
+      const holder = claims.get(indexKey);
+      if (holder === put.key) continue; // declared twice by one record: one entry
+      if (holder !== undefined) throw new KvConditionError([indexKey]);
+      claims.set(indexKey, put.key);
       const key = emulatedIndexKey(indexKey);
       checks.push({ key, absent: true });
       expanded.push({ key, value: put.key });

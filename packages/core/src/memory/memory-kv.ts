@@ -74,8 +74,14 @@ export const createMemoryKv = (options: MemoryKvOptions = {}): Kv => {
       for (const indexKey of indexKeys) {
         const holder = index.add(indexKey, key);
         if (holder === undefined) claimed.push(indexKey);
-        else if (holder === key || order.get(holder) === undefined) index.set(indexKey, key);
-        else clashes.push(indexKey);
+        else if (
+          holder === key ||
+          // A holder whose record is gone (damage) gives the key up; one of this very write,
+          // not written yet, does not: two puts of a write claiming a key is a clash.
+          (order.get(holder) === undefined && !claimed.includes(indexKey))
+        ) {
+          index.set(indexKey, key);
+        } else clashes.push(indexKey);
       }
     }
     if (clashes.length > 0) {

@@ -114,3 +114,4 @@ export type {
   StreamRef,
 } from './types.js';
 export { fromWireJson, toWireJson } from './wire-json.js';
+export { storedToWire } from './wire-records.js';

@@ -31,6 +31,8 @@ export type {
   StreamCall,
   SyncCall,
   VersionOfCall,
+  WirePage,
+  WirePageCall,
 } from './object/calls.js';
 export { MAX_FEED_WAIT_MS } from './object/calls.js';
 export type { EventStoreObjectOptions } from './object/event-store-object.js';
@@ -40,6 +42,7 @@ export type { PushSubscription } from './object/live-push.js';
 export { MAX_PUSH_SOCKETS, PUSH_HEADER } from './object/live-push.js';
 export type { WaitLogCall, WaitStreamCall } from './object/waits.js';
 export { MAX_WAIT_MS, MAX_WAITS } from './object/waits.js';
+export { WIRE_PAGE_MAX_BYTES } from './object/wire-page.js';
 export type { Routing } from './routing/object-names.js';
 export { databaseObjectName, objectNameFor, streamObjectName } from './routing/object-names.js';
 export type { RpcResult } from './rpc/result.js';

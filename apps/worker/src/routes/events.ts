@@ -10,13 +10,14 @@ import {
   type ReadOptions,
   type RecordedEvent,
   readPage,
+  storedToWire,
 } from '@eventkv/core';
 import { Hono } from 'hono';
 import { readBody } from '../body.js';
 import type { ApiEnv } from '../context.js';
 import { firstDelivery, parseWait } from '../long-poll.js';
 import { parseIfMatch, parseInteger, queryParams } from '../params.js';
-import { streamOf, wire } from '../respond.js';
+import { streamOf, wire, wireText } from '../respond.js';
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -97,6 +98,33 @@ export const readEventsPage = (
     ? stream.readPage(options, limits)
     : readPage(stream, options, limits, pageEventWeight(limits.maxBytes));
 
+/** A stream whose store writes a page's text itself (a Durable Object's, `RemoteStream.readWirePage`). */
+interface WirePagedStream {
+  readWirePage(
+    options: ReadOptions,
+    limits: PageLimits,
+  ): Promise<{ readonly text: string; readonly events: number }>;
+}
+
+const isWirePaged = (stream: object): stream is WirePagedStream =>
+  typeof (stream as Partial<WirePagedStream>).readWirePage === 'function';
+
+/**
+ * The body of `GET .../events` (`readEventsPage`'s page as wire JSON) and how many events
+ * it holds. A Durable Object's stream answers the text itself, written in its object
+ * (same cut, same text, same errors), and the Worker sends it as it comes: the events
+ * never cross RPC as values to be written again here.
+ */
+export const readEventsText = async (
+  stream: Pick<EventStream, 'read' | 'version'>,
+  options: ReadOptions,
+  limits: PageLimits = EVENTS_PAGE_LIMITS,
+): Promise<{ readonly text: string; readonly events: number }> => {
+  if (isWirePaged(stream)) return stream.readWirePage(options, limits);
+  const page = await readEventsPage(stream, options, limits);
+  return { text: storedToWire(page), events: page.events.length };
+};
+
 /**
  * One answer of `GET .../events?snapshot=true`: the latest snapshot, then a page of the
  * events after it (the snapshot's state counted in the page's bytes). `version` is the
@@ -169,8 +197,8 @@ export const eventRoutes = new Hono<ApiEnv>()
     if (to !== undefined) options.to = to;
     if (limit !== undefined) options.limit = limit;
     if (q.direction !== undefined) options.direction = q.direction as 'forward' | 'backward';
-    const page = await readEventsPage(stream, options);
-    if (wait === undefined || wait === 0 || page.events.length > 0) return wire(page);
+    const page = await readEventsText(stream, options);
+    if (wait === undefined || wait === 0 || page.events > 0) return wireText(page.text);
     // A long-poll: nothing at or after `from` yet; answers once the stream reaches it (or
     // `wait` passes), with the page read then.
     await firstDelivery(
@@ -178,7 +206,7 @@ export const eventRoutes = new Hono<ApiEnv>()
       wait,
       c.req.raw.signal,
     );
-    return wire(await readEventsPage(stream, options));
+    return wireText((await readEventsText(stream, options)).text);
   })
   .get('/version', async (c) => {
     queryParams(c.req.url, []);

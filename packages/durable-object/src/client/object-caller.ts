@@ -7,6 +7,7 @@ export type EventStoreObjectRpc = Pick<
   EventStoreObject,
   | 'append'
   | 'read'
+  | 'readWire'
   | 'version'
   | 'versionOf'
   | 'load'

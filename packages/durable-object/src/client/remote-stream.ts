@@ -18,7 +18,7 @@ import {
   snapshotInChunks,
   type Unsubscribe,
 } from '@eventkv/core';
-import type { LoadPage, PageLimits, ReadPage } from '../object/calls.js';
+import type { LoadPage, PageLimits, ReadPage, WirePage } from '../object/calls.js';
 import type { RpcResult } from '../rpc/result.js';
 import {
   callObject,
@@ -114,6 +114,22 @@ export class RemoteStream<E extends EventShape> implements EventStream<E> {
     return this.call<ReadPage<E>>('read', (stub, call) =>
       // Copied: Workers RPC cannot carry an options object without a prototype.
       stub.read({
+        ...call,
+        options: { ...options },
+        page: { maxEvents: limits.maxEvents, maxBytes: limits.maxBytes },
+      }),
+    );
+  }
+
+  /**
+   * `readPage`'s page as the wire JSON text of `{ events, next? }` (`WirePage`), written
+   * by the object: the body of the Worker's `GET .../events`, which it sends as it comes
+   * (`object/wire-page.ts`). At most 4 MiB of events, what a text page can carry over RPC.
+   */
+  async readWirePage(options: ReadOptions, limits: PageLimits): Promise<WirePage> {
+    return this.call<WirePage>('read', (stub, call) =>
+      // Copied: Workers RPC cannot carry an options object without a prototype.
+      stub.readWire({
         ...call,
         options: { ...options },
         page: { maxEvents: limits.maxEvents, maxBytes: limits.maxBytes },

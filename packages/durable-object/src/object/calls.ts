@@ -32,6 +32,18 @@ export interface ReadCall extends StreamCall {
   readonly page?: PageLimits;
 }
 
+/** `readWire`: a page of the caller's own, answered as its wire JSON text (`wire-page.ts`). */
+export interface WirePageCall extends StreamCall {
+  readonly options?: ReadOptions;
+  readonly page: PageLimits;
+}
+
+/** A page (`ReadPage`) as the wire JSON text of `{ events, next? }`, and its count of events. */
+export interface WirePage {
+  readonly text: string;
+  readonly events: number;
+}
+
 export interface VersionOfCall extends StreamCall {
   readonly messageId: string;
 }

@@ -58,6 +58,8 @@ import {
   type StreamCall,
   type SyncCall,
   type VersionOfCall,
+  type WirePage,
+  type WirePageCall,
 } from './calls.js';
 import { armBy, closeExpired, earliestExpiry } from './expiry.js';
 import { FeedApply } from './feed-apply.js';
@@ -66,6 +68,7 @@ import { LIVE_PRINCIPAL_HEADER, type LivePrincipal, MAX_LIVE_SOCKETS } from './l
 import { isPushState, LivePush, PUSH_HEADER, PUSH_TAG, parseSubscription } from './live-push.js';
 import { checkPrincipal, SyncEdges } from './sync-edges.js';
 import { checkFeedWait, checkWait, type WaitLogCall, type WaitStreamCall, Waits } from './waits.js';
+import { readWirePage } from './wire-page.js';
 
 /** Where a stream object keeps the last version its database's feed acknowledged. */
 const DELIVERED_KEY = '#feed/delivered';
@@ -389,6 +392,16 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
       call.page === undefined
         ? readPage(await this.#stream(call), call.options, this.pageLimits())
         : readCallerPage(await this.#stream(call), call.options, call.page, this.pageLimits()),
+    );
+  }
+
+  /**
+   * A page of the caller's own as the wire JSON text of its answer (`WirePage`,
+   * `wire-page.ts`): what the Worker sends for `GET .../events`. Errors are `read`'s.
+   */
+  readWire(call: WirePageCall): Promise<RpcResult<WirePage>> {
+    return settle('read', async () =>
+      readWirePage(await this.#stream(call), call.options, call.page, this.pageLimits()),
     );
   }
 

@@ -164,22 +164,22 @@ const summarize = (profile: Profile, requests: number) => {
   console.log(table(['self time by file', 'µs/req', 'of busy'], rows(byFile)));
   console.log();
   console.log(table(['self time by function', 'µs/req', 'of busy'], rows(byFunction)));
-  if (PHASE === 'append') {
-    console.log();
-    console.log(
-      table(
-        ['append: samples by part', 'µs/req', 'of busy'],
-        byPart(profile, fileAt, requests, busy),
-      ),
-    );
-  }
+  console.log();
+  console.log(
+    table(
+      [`${PHASE}: samples by part`, 'µs/req', 'of busy'],
+      byPart(PHASE === 'append' ? APPEND_PARTS : READ_PARTS, profile, fileAt, requests, busy),
+    ),
+  );
 };
+
+type Parts = readonly (readonly [string, (file: string, name: string) => boolean])[];
 
 /**
  * The append's parts: each sample goes to the first part (in this order) with a frame on
  * its stack, so the storage adapter's time counts for the object whose call made it.
  */
-const APPEND_PARTS: readonly (readonly [string, (file: string, name: string) => boolean])[] = [
+const APPEND_PARTS: Parts = [
   [
     "database's object applying deliveries (feedDeliver, feed-apply, replica)",
     (file, name) =>
@@ -204,7 +204,44 @@ const APPEND_PARTS: readonly (readonly [string, (file: string, name: string) => 
   ["the Worker's HTTP handling (apps/worker, Hono)", (file) => /apps\/worker\/|hono\//.test(file)],
 ];
 
+/**
+ * The read's parts, in the same way: writing the page's wire JSON counts wherever it runs
+ * (in the stream's object since it answers the page's text, in the Worker before), and
+ * weighing the events before the store read that calls it.
+ */
+const READ_PARTS: Parts = [
+  [
+    "writing the page's wire JSON (core's wire-json, wire-records; object or Worker)",
+    (file) => /core\/src\/wire-(json|records)\.ts$/.test(file),
+  ],
+  [
+    'stream object weighing the events (pageEventWeight, payloadSize)',
+    (file, name) =>
+      /core\/src\/read-page\.ts$/.test(file) && (name === 'eventWeight' || name === ''),
+  ],
+  [
+    "stream object's store read (core's stream read, the adapter)",
+    (file) =>
+      /core\/src\/(stream|store|io|records|session|codec\/[^/]+)\.ts$|core\/src\/kv\/|durable-object\/src\/kv\//.test(
+        file,
+      ),
+  ],
+  [
+    'stream object answering the page (its RPC method, readPage, caller-page, wire-page)',
+    (file) =>
+      /object\/(event-store-object|caller-page|wire-page)\.ts$|core\/src\/read-page\.ts$/.test(
+        file,
+      ),
+  ],
+  [
+    "the Worker's RPC call (remote-stream, object-caller)",
+    (file) => /client\/(remote-stream|object-caller)\.ts$/.test(file),
+  ],
+  ["the Worker's HTTP handling (apps/worker, Hono)", (file) => /apps\/worker\/|hono\//.test(file)],
+];
+
 const byPart = (
+  parts: Parts,
   profile: Profile,
   fileAt: (line: number) => string,
   requests: number,
@@ -229,7 +266,7 @@ const byPart = (
     const found =
       leaf === '(idle)'
         ? 'idle'
-        : (APPEND_PARTS.find(([, match]) => frames.some((f) => match(f.file, f.name)))?.[0] ??
+        : (parts.find(([, match]) => frames.some((f) => match(f.file, f.name)))?.[0] ??
           'native time not attributed to JavaScript (RPC, HTTP), GC, the rest');
     partOf.set(id, found);
     return found;
@@ -240,7 +277,7 @@ const byPart = (
     totals.set(key, (totals.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0));
   });
   const order = [
-    ...APPEND_PARTS.map(([name]) => name),
+    ...parts.map(([name]) => name),
     'native time not attributed to JavaScript (RPC, HTTP), GC, the rest',
   ];
   return order.map((name) => {

@@ -56,6 +56,11 @@ const record = (i: number) => ({
 });
 
 let counter = 0;
+/** 100 of the 1,000 events under `kv/r/`. */
+const slice = (i: number) => {
+  const from = 1 + (i % 900);
+  return { start: `kv/r/${pad(from)}`, end: `kv/r/${pad(from + 100)}` };
+};
 
 export class CallsObject extends DurableObject {
   #ready = false;
@@ -67,6 +72,8 @@ export class CallsObject extends DurableObject {
     if (!this.#ready) {
       sql.exec(SCHEMA);
       for (let h = 0; h < 50; h++) kv.put(`kv/h/${h}`, { version: h, timestamp: TIME });
+      // A stream of 1,000 events for the lists.
+      for (let v = 1; v <= 1000; v++) kv.put(`kv/r/${pad(v)}`, record(v));
       this.#ready = true;
     }
     const calls: Record<string, (i: number) => void> = {
@@ -85,12 +92,12 @@ export class CallsObject extends DurableObject {
         }),
       'SELECT of 1 small row and kv.list of 100 events, outside a transaction': (i) => {
         for (const row of sql.exec(SELECT_ONE, `bench/h/Account/acc-${i % 50}`).raw()) void row;
-        for (const entry of kv.list({ start: `kv/e/${pad(i % 1000)}`, limit: 100 })) void entry;
+        for (const entry of kv.list(slice(i))) void entry;
       },
       'SELECT of 1 small row and kv.list of 100 events in a transactionSync': (i) =>
         storage.transactionSync(() => {
           for (const row of sql.exec(SELECT_ONE, `bench/h/Account/acc-${i % 50}`).raw()) void row;
-          for (const entry of kv.list({ start: `kv/e/${pad(i % 1000)}`, limit: 100 })) void entry;
+          for (const entry of kv.list(slice(i))) void entry;
         }),
       'kv.put of an event in a transactionSync': (i) =>
         storage.transactionSync(() => kv.put(`kv/e/${pad(i)}`, record(i))),

@@ -2,8 +2,9 @@
  * `pnpm bench:durable-object-profile`: where an append's CPU goes inside workerd. Starts the
  * Durable Object bench's Worker (`worker.ts`) with workerd's inspector on, prepares W1 for
  * each `--subjects` (default: eventkv, eventkv lean, sync kv), and for each records a CPU
- * profile over `--seconds` of W1a (`--row 1`: W1b) requests. Prints, per subject, busy
- * microseconds per event and the samples by part: each sample goes to the innermost
+ * profile over `--seconds` of W1a requests (`--row 1`: W1b; `--workload W2`: W2a, with
+ * `--row 1` W2b; `--workload W4`: W4). Prints, per subject, busy microseconds per unit (an
+ * event, or a `version()` call) and the samples by part: each sample goes to the innermost
  * frame of the bundle on its stack (core's append split into prepare, plan and the rest;
  * the adapter by file), and a sample in a native function (a storage call, JSON) to that
  * function, named with the part that called it. `--out` writes the profiles (open them in
@@ -21,6 +22,7 @@ import { table } from '../sync/stats.js';
 const { values } = parseArgs({
   options: {
     subjects: { type: 'string', default: 'eventkv,eventkv lean,sync kv' },
+    workload: { type: 'string', default: 'W1' },
     row: { type: 'string', default: '0' },
     seconds: { type: 'string', default: '8' },
     interval: { type: 'string', default: '50' },
@@ -29,8 +31,19 @@ const { values } = parseArgs({
   },
 });
 const SUBJECTS = (values.subjects as string).split(',');
+/** The bench's workloads by name: their index in `adapterWorkloads`, and how many rows. */
+const WORKLOADS: Record<string, { index: number; rows: number }> = {
+  W1: { index: 0, rows: 2 },
+  W2: { index: 1, rows: 2 },
+  W4: { index: 3, rows: 1 },
+};
+const WORKLOAD = WORKLOADS[values.workload as string];
+if (WORKLOAD === undefined) throw new Error('--workload must be W1, W2 or W4');
 const ROW = Number(values.row);
-if (ROW !== 0 && ROW !== 1) throw new Error('--row must be 0 (W1a) or 1 (W1b)');
+if (!Number.isInteger(ROW) || ROW < 0 || ROW >= WORKLOAD.rows) {
+  throw new Error(`--row must be 0${WORKLOAD.rows > 1 ? ' or 1' : ''} for ${values.workload}`);
+}
+const UNIT = values.workload === 'W4' ? 'call' : 'event';
 const SECONDS = positiveInt('seconds', values.seconds);
 const INTERVAL = positiveInt('interval', values.interval);
 const TOP = positiveInt('top', values.top);
@@ -139,12 +152,12 @@ const summarize = (subject: string, profile: Profile, events: number) => {
       .slice(0, top)
       .map(([key, us]) => [key, (us / events).toFixed(1), `${((100 * us) / busy).toFixed(1)}%`]);
   console.log(
-    `${subject}: ${events} events in ${SECONDS} s, sampled every ${INTERVAL} µs: ${(busy / events).toFixed(0)} µs busy per event`,
+    `${subject}: ${events} ${UNIT}s in ${SECONDS} s, sampled every ${INTERVAL} µs: ${(busy / events).toFixed(0)} µs busy per ${UNIT}`,
   );
   console.log();
-  console.log(table([`${subject}: samples by part`, 'µs/event', 'of busy'], rows(parts, 40)));
+  console.log(table([`${subject}: samples by part`, `µs/${UNIT}`, 'of busy'], rows(parts, 40)));
   console.log();
-  console.log(table([`${subject}: by function`, 'µs/event', 'of busy'], rows(functions, TOP)));
+  console.log(table([`${subject}: by function`, `µs/${UNIT}`, 'of busy'], rows(functions, TOP)));
   console.log();
 };
 
@@ -152,7 +165,12 @@ try {
   const started = Date.now();
   for (const [index, subject] of SUBJECTS.entries()) {
     const object = `p${index}-${started}`;
-    await call('/prepare', { object, sizes: JSON.stringify(SIZES), workload: 0, subject });
+    await call('/prepare', {
+      object,
+      sizes: JSON.stringify(SIZES),
+      workload: WORKLOAD.index,
+      subject,
+    });
     // Warm-up, untimed and unsampled.
     for (let i = 0; i < 3; i++) await call('/run', { object, subject, row: ROW, times: 1 });
     const { profile, result: events } = await profileWhile(

@@ -233,9 +233,6 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
     return {};
   }
 
-  /** The hosted store, for subclasses that add methods of their own. */
-  protected get store(): EventStore {
-    return this.#hosted().store;
   /**
    * How many live sync sockets (`/sync/live`, one per replica online) the object holds at
    * most; the next is refused with 503 and its replica long-polls. Default
@@ -245,6 +242,9 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
     return MAX_LIVE_SOCKETS;
   }
 
+  /** The hosted store, for subclasses that add methods of their own. */
+  protected get store(): EventStore {
+    return this.#hosted().store;
   }
 
   /** The hosted store, with the sync edge's records (`#` keys) beside it on the same storage. */
@@ -595,6 +595,14 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
     } catch (error) {
       return new Response((error as Error).message, { status: 400 });
     }
+    // Push sockets are counted against their own bound (`live-push.ts`).
+    const live = this.ctx.getWebSockets().length - this.ctx.getWebSockets(PUSH_TAG).length;
+    if (live >= this.maxLiveSockets()) {
+      return new Response(
+        `the object already holds ${live} live sync sockets; retry later or long-poll`,
+        { status: 503 },
+      );
+    }
     // Closed at its token's expiry even if nothing happens until then (`expiry.ts`).
     if (Number.isSafeInteger(principal.expiresAt)) {
       await armBy(this.ctx.storage, principal.expiresAt);
@@ -608,14 +616,6 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
     return new Response(null, {
       status: 101,
       webSocket: client,
-    // Push sockets are counted against their own bound (`live-push.ts`).
-    const live = this.ctx.getWebSockets().length - this.ctx.getWebSockets(PUSH_TAG).length;
-    if (live >= this.maxLiveSockets()) {
-      return new Response(
-        `the object already holds ${live} live sync sockets; retry later or long-poll`,
-        { status: 503 },
-      );
-    }
       headers: { 'Sec-WebSocket-Protocol': LIVE_SUBPROTOCOL },
     });
   }

@@ -339,6 +339,13 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
     return sessionId === undefined ? this.store.stream(ref) : this.store.resume(ref, sessionId);
   }
 
+  /**
+   * The last stream `#checkRouting` let through. A stream object serves one stream, so
+   * every call after the first compares three strings instead of checking the names and
+   * encoding the object's name again (a few µs of every append and read).
+   */
+  #routed: StreamId | undefined;
+
   // A named object holds one stream or one database; serving another here would split its
   // data between two objects, so such a call is refused.
   #checkRouting(ref: StreamRef | undefined, database?: string): void {
@@ -354,11 +361,16 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
       );
     }
     const { database: db, type, id } = toStreamId(ref);
+    const routed = this.#routed;
+    if (routed?.database === db && routed.type === type && routed.id === id) return;
     // Checked before they are encoded into an object name (a lone surrogate cannot be).
     checkName('ref.database', db);
     checkName('ref.type', type);
     checkName('ref.id', id);
-    if (name === streamObjectName(ref) || name === databaseObjectName(db)) return;
+    if (name === streamObjectName(ref) || name === databaseObjectName(db)) {
+      this.#routed = { database: db, type, id };
+      return;
+    }
     throw new InvalidArgumentError(
       'ref',
       `stream ${ref.type}/${ref.id} of database '${db}' does not live in the object named '${name}'`,

@@ -9,10 +9,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import WebSocket from 'ws';
 import { mintLocalToken } from '../../../apps/worker/scripts/local-dev.mjs';
 import { makeDeposits } from '../../src/subject.js';
 import { positiveInt } from '../shared/cli.js';
+import { moduleOfLine, type Profile, profileWhile } from '../shared/inspector.js';
 import { table } from '../sync/stats.js';
 import { httpClient } from './client.js';
 import { startRuntime } from './workerd.js';
@@ -81,52 +81,9 @@ const load = async (ms: number, op: (s: number) => Promise<void>): Promise<numbe
   return requests;
 };
 
-interface Profile {
-  readonly nodes: {
-    readonly id: number;
-    readonly callFrame: { functionName: string; url: string; lineNumber: number };
-    readonly children?: number[];
-  }[];
-  readonly samples: number[];
-  readonly timeDeltas: number[];
-}
-
-/** Talks to one inspector target: `call(method, params)` resolves with the result. */
-const inspect = async (target: string) => {
-  const ws = new WebSocket(target);
-  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-  let id = 0;
-  const pending = new Map<number, (result: unknown) => void>();
-  ws.on('message', (data) => {
-    const message = JSON.parse(String(data)) as { id?: number; result?: unknown };
-    if (message.id !== undefined) pending.get(message.id)?.(message.result);
-  });
-  return {
-    call: (method: string, params: object = {}) =>
-      new Promise<unknown>((resolve) => {
-        pending.set(++id, resolve);
-        ws.send(JSON.stringify({ id, method, params }));
-      }),
-    close: () => ws.close(),
-  };
-};
-
 /** Self time per request, by the bundle's source file (or native function) and by function. */
 const summarize = (profile: Profile, requests: number) => {
-  const lines = runtime.eventkvScript.split('\n');
-  const starts: { line: number; file: string }[] = [];
-  lines.forEach((text, line) => {
-    const module = /^\/\/ (\S+\.[mc]?[jt]s)$/.exec(text);
-    if (module) starts.push({ line, file: module[1]!.replace(/^.*node_modules\//, '') });
-  });
-  const fileAt = (line: number) => {
-    let file = '(bundle)';
-    for (const start of starts) {
-      if (start.line > line) break;
-      file = start.file;
-    }
-    return file;
-  };
+  const fileAt = moduleOfLine(runtime.eventkvScript);
   const self = new Map<number, number>();
   profile.samples.forEach((node, i) => {
     self.set(node, (self.get(node) ?? 0) + (profile.timeDeltas[i] ?? 0));
@@ -293,18 +250,12 @@ try {
   );
   const op = PHASE === 'read' ? read : append;
   await load(2000, op);
-  const inspector = runtime.inspector as URL;
-  const list = await fetch(new URL('/json', inspector.href.replace(/^ws/, 'http')));
-  const targets = (await list.json()) as { title: string; webSocketDebuggerUrl: string }[];
-  const target = targets.find((t) => t.title.endsWith(':eventkv'));
-  if (target === undefined) throw new Error('no inspector target for the eventkv Worker');
-  const session = await inspect(target.webSocketDebuggerUrl);
-  await session.call('Profiler.enable');
-  await session.call('Profiler.setSamplingInterval', { interval: INTERVAL });
-  await session.call('Profiler.start');
-  const requests = await load(SECONDS * 1000, op);
-  const { profile } = (await session.call('Profiler.stop')) as { profile: Profile };
-  session.close();
+  const { profile, result: requests } = await profileWhile(
+    runtime.inspector as URL,
+    'eventkv',
+    INTERVAL,
+    () => load(SECONDS * 1000, op),
+  );
   writeFileSync(values.out, JSON.stringify(profile));
   summarize(profile, requests);
   process.stderr.write(`profile written to ${values.out}\n`);

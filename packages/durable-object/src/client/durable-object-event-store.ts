@@ -32,6 +32,8 @@ import { logPositionOf, logTrigger } from './remote-waits.js';
 const ALL_INDEXES = ['eventType', 'aggregateType', 'user', 'correlation'] as const;
 /** Streams per database whose last append a store remembers for read-your-writes. */
 const MAX_TRACKED_STREAMS = 1000;
+/** Databases a store remembers appends of (a Worker's store serves every tenant). */
+const MAX_TRACKED_DATABASES = 1000;
 
 export interface DurableObjectEventStoreOptions {
   /**
@@ -139,14 +141,21 @@ export const createDurableObjectEventStore = <E extends EventShape = EventShape>
     return { namespace, objectName, ref: id, appended };
   };
   // Read-your-writes under 'stream' routing: the versions this store appended, per
-  // database, that a database-wide read must find in the feed. Bounded: past the limit the
-  // oldest are forgotten (the feed has long had them).
+  // database, that a database-wide read must find in the feed. Bounded in streams per
+  // database and in databases (least recently appended to first): past the limits the
+  // oldest are forgotten (the feed has long had them), and a database whose appends a read
+  // found held is dropped, so a Worker serving many tenants keeps only recent ones.
   const ownAppends = new Map<string, Map<string, { ref: StreamId; version: number }>>();
   const appended = (ref: StreamId, version: number): void => {
     let streams = ownAppends.get(ref.database);
     if (streams === undefined) {
       streams = new Map();
-      ownAppends.set(ref.database, streams);
+    } else {
+      ownAppends.delete(ref.database);
+    }
+    ownAppends.set(ref.database, streams);
+    if (ownAppends.size > MAX_TRACKED_DATABASES) {
+      ownAppends.delete(ownAppends.keys().next().value as string);
     }
     const key = `${ref.type}/${ref.id}`;
     streams.delete(key);
@@ -155,7 +164,8 @@ export const createDurableObjectEventStore = <E extends EventShape = EventShape>
   };
   const databaseWide = async (operation: string, database: string | undefined): Promise<string> => {
     const name = databaseObjectName(database);
-    const streams = ownAppends.get(database ?? defaultDatabase);
+    const db = database ?? defaultDatabase;
+    const streams = ownAppends.get(db);
     if (routing === 'database' || streams === undefined || streams.size === 0) return name;
     const waited = [...streams.values()];
     const held = await callObject<boolean>(namespace, name, operation, (stub) =>
@@ -170,6 +180,7 @@ export const createDurableObjectEventStore = <E extends EventShape = EventShape>
       const key = `${ref.type}/${ref.id}`;
       if (streams.get(key)?.version === version) streams.delete(key);
     }
+    if (streams.size === 0 && ownAppends.get(db) === streams) ownAppends.delete(db);
     return name;
   };
   /** The database a log call names (checked as `readLog` checks it), or the default one. */

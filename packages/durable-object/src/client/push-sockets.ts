@@ -44,6 +44,6 @@ export const pushSockets = (
       ...(subscription.kind === 'stream' ? { ref: toStreamId(subscription.ref) } : {}),
     };
     const stub = namespace.get(namespace.idFromName(name));
-    return stub.fetch(forwardedUpgrade(request, PUSH_HEADER, JSON.stringify(forwarded)));
+    return stub.fetch(forwardedUpgrade(request, PUSH_HEADER, forwarded));
   },
 });

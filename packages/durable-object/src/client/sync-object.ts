@@ -65,9 +65,7 @@ export const syncObject = (
       ),
     live: (principal, request) => {
       const stub = namespace.get(namespace.idFromName(name));
-      return stub.fetch(
-        forwardedUpgrade(request, LIVE_PRINCIPAL_HEADER, JSON.stringify(principal)),
-      );
+      return stub.fetch(forwardedUpgrade(request, LIVE_PRINCIPAL_HEADER, principal));
     },
   };
 };

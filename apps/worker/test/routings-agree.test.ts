@@ -22,6 +22,9 @@ const STREAMS = [
   { type: 'Account', id: '100%' },
   { type: 'Account', id: '%2F' },
   { type: 'Kontø', id: 'ünï😀' },
+  // The longest names: the object name of this stream (about 4.6 KB percent-encoded) is
+  // longer than the runtime tells an object its name (1024 bytes).
+  { type: '口'.repeat(256), id: '字'.repeat(256) },
 ] as const;
 const EVENT_TYPES = ['Deposited', 'Paid/Out', '50%Off', 'Überweisung😀'] as const;
 const USERS = ['alice', 'bob/x', 'ç%41'] as const;

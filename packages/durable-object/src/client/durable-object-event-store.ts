@@ -17,8 +17,6 @@ import {
 import { MAX_FEED_WAIT_MS, type SessionInfo } from '../object/calls.js';
 import {
   databaseObjectName,
-  isNamedObject,
-  MAX_OBJECT_NAME_BYTES,
   objectNameFor,
   type Routing,
   toStreamId,
@@ -129,15 +127,6 @@ export const createDurableObjectEventStore = <E extends EventShape = EventShape>
     }
     const id = toStreamId(named);
     const objectName = objectNameFor(id, routing);
-    // A stream object learns its stream from its name, to deliver it to the feed: a name
-    // the runtime does not give back (long names written in escapes: up to 9 bytes a
-    // character) would be a stream the feed never hears of, so it is refused here.
-    if (routing === 'stream' && !isNamedObject(objectName)) {
-      throw new InvalidArgumentError(
-        'ref',
-        `names a stream whose object name ('stream' routing: database, type and id, percent-encoded) is longer than ${MAX_OBJECT_NAME_BYTES} bytes`,
-      );
-    }
     return { namespace, objectName, ref: id, appended };
   };
   // Read-your-writes under 'stream' routing: the versions this store appended, per

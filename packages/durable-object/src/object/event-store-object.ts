@@ -66,6 +66,7 @@ import { FeedApply } from './feed-apply.js';
 import { FeedDelivery } from './feed-delivery.js';
 import { LIVE_PRINCIPAL_HEADER, type LivePrincipal, MAX_LIVE_SOCKETS } from './live.js';
 import { isPushState, LivePush, PUSH_HEADER, PUSH_TAG, parseSubscription } from './live-push.js';
+import { recordedName, recordName } from './own-name.js';
 import { checkPrincipal, SyncEdges } from './sync-edges.js';
 import { checkFeedWait, checkWait, type WaitLogCall, type WaitStreamCall, Waits } from './waits.js';
 import { readWirePage } from './wire-page.js';
@@ -263,7 +264,7 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
   /** The delivery of this object's stream to its feed, if it is a stream object with one. */
   #feedDelivery(): FeedDelivery | undefined {
     if (this.#delivery !== undefined) return this.#delivery ?? undefined;
-    const ref = streamOfName(this.ctx.id.name);
+    const ref = streamOfName(this.#ownName());
     const namespace = ref && this.feedNamespace();
     if (ref === undefined || namespace === undefined) {
       this.#delivery = null;
@@ -346,18 +347,51 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
    */
   #routed: StreamId | undefined;
 
+  /**
+   * The name the object recorded, for one whose name the runtime does not give
+   * (`own-name.ts`): undefined until looked up, null when it recorded none.
+   */
+  #recorded: string | null | undefined;
+
+  /** An unnamed object whose first stream's name is not its own has no name to take. */
+  #nameless = false;
+
+  /** The object's name: the runtime's, or the one it recorded (`own-name.ts`). */
+  #ownName(): string | undefined {
+    if (this.ctx.id.name !== undefined) return this.ctx.id.name;
+    this.#recorded ??= recordedName(this.ctx.storage.sql) ?? null;
+    return this.#recorded ?? undefined;
+  }
+
+  /**
+   * An object the runtime does not tell its name takes the name of the first stream it is
+   * called for, if that name's id is its own: the object of a stream whose name is too long
+   * for the runtime (`own-name.ts`). Any other unnamed object (made from a unique id) stays
+   * unnamed and serves what it is asked.
+   */
+  #takeName(ref: StreamRef): string | undefined {
+    if (this.#nameless) return undefined;
+    const name = streamObjectName(ref);
+    if (this.feedNamespace()?.idFromName(name).equals(this.ctx.id)) {
+      recordName(this.ctx.storage.sql, name);
+      this.#recorded = name;
+      return name;
+    }
+    this.#nameless = true;
+    return undefined;
+  }
+
   // A named object holds one stream or one database; serving another here would split its
   // data between two objects, so such a call is refused.
   #checkRouting(ref: StreamRef | undefined, database?: string): void {
-    const name = this.ctx.id.name;
-    if (name === undefined) return;
+    const own = this.#ownName();
     if (ref === undefined) {
       if (database !== undefined) checkName('options.database', database);
-      if (name === databaseObjectName(database)) return;
+      if (own === undefined || own === databaseObjectName(database)) return;
       throw new InvalidArgumentError(
         'routing',
         `database-wide queries of database '${database ?? 'default'}' need the object named ` +
-          `'${databaseObjectName(database)}' ('database' routing), not '${name}'`,
+          `'${databaseObjectName(database)}' ('database' routing), not '${own}'`,
       );
     }
     const { database: db, type, id } = toStreamId(ref);
@@ -367,6 +401,9 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
     checkName('ref.database', db);
     checkName('ref.type', type);
     checkName('ref.id', id);
+    const name = own ?? this.#takeName(ref);
+    // An object with no name (made from a unique id) serves what it is asked.
+    if (name === undefined) return;
     if (name === streamObjectName(ref) || name === databaseObjectName(db)) {
       this.#routed = { database: db, type, id };
       return;

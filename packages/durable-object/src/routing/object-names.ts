@@ -44,19 +44,6 @@ export const streamObjectName = (ref: StreamRef): string => {
 export const databaseObjectName = (database = 'default'): string =>
   encode(name('database', database));
 
-/**
- * The longest object name (in UTF-8 bytes) whose object is told its own name
- * (`ctx.id.name`): past it the runtime gives the object no name (workerd), and a stream
- * object, which learns its stream from its name, could not deliver to its database's feed.
- */
-export const MAX_OBJECT_NAME_BYTES = 1024;
-
-/**
- * Whether an object of this name is told its name (`MAX_OBJECT_NAME_BYTES`). The names made
- * here are percent-encoded, ASCII: a character is a byte.
- */
-export const isNamedObject = (name: string): boolean => name.length <= MAX_OBJECT_NAME_BYTES;
-
 /** The object that holds `ref` under `routing`. */
 export const objectNameFor = (ref: StreamRef, routing: Routing): string =>
   routing === 'stream' ? streamObjectName(ref) : databaseObjectName(toStreamId(ref).database);

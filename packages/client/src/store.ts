@@ -39,9 +39,11 @@ export interface HttpEventStoreOptions {
   /** The `fetch` to send requests with (default the global one). */
   readonly fetch?: FetchLike;
   /**
-   * What the Worker serves beyond streams (default: the global log and every index, as a
-   * Worker with `ROUTING=database` does). Declare `{ readLog: false, indexes: [] }` for a
-   * Worker with the default `stream` routing, which answers those routes with an error.
+   * What the Worker serves beyond streams (default: the global log and every index, which
+   * the Worker serves under either routing). Under its default `stream` routing those
+   * answers come from the database's feed: declare `databaseReads: 'feed'` with them
+   * (streams interleave in delivery order). `{ readLog: false, indexes: [] }` declares a
+   * server that keeps no log or indexes.
    */
   readonly capabilities?: StoreCapabilities;
   /**

@@ -1,4 +1,4 @@
-import { SESSION_HEADER } from '@eventkv/client';
+import { HOLDS_HEADER, SESSION_HEADER } from '@eventkv/client';
 import type { EventStore } from '@eventkv/core';
 import { type Context, Hono } from 'hono';
 import { cors } from 'hono/cors';
@@ -8,7 +8,7 @@ import type { Env } from './env.js';
 import { errorResponse, fail, httpFailure } from './failures.js';
 import { decodeSegment } from './params.js';
 import { createRateLimiter, type RateLimiter } from './rate-limit.js';
-import { databaseRoutes } from './routes/database.js';
+import { databaseRoutes, type FeedWaitFor } from './routes/database.js';
 import { eventRoutes } from './routes/events.js';
 import { type LiveFor, liveFromEnv, liveRoutes } from './routes/live.js';
 import { sessionRoutes } from './routes/sessions.js';
@@ -31,6 +31,13 @@ export interface AppOptions {
    * the `EVENT_STORE` objects under `ROUTING`). Returning `undefined`: those routes answer 404.
    */
   readonly liveFor?: LiveFor;
+  /**
+   * How a database's reads (`query`, `log`, `log/position`) wait for the caller's own
+   * appends named in `Eventkv-Holds` (`holds.ts`): under `stream` routing, until the
+   * database's feed holds them (`feedHolds`). Absent, or returning `undefined`: reads come
+   * from the store the appends went to, and the header is only checked.
+   */
+  readonly feedWaitFor?: FeedWaitFor;
 }
 
 /**
@@ -47,7 +54,13 @@ const rawPath = (request: Request): string => {
   return end === -1 ? url.slice(start) : url.slice(start, end);
 };
 
-const CORS_ALLOW_HEADERS = ['Authorization', 'Content-Type', 'If-Match', SESSION_HEADER];
+const CORS_ALLOW_HEADERS = [
+  'Authorization',
+  'Content-Type',
+  'If-Match',
+  SESSION_HEADER,
+  HOLDS_HEADER,
+];
 const CORS_EXPOSE_HEADERS = ['ETag', 'Retry-After', 'WWW-Authenticate'];
 const CORS_EXPOSE = CORS_EXPOSE_HEADERS.join(',');
 
@@ -141,7 +154,7 @@ export const createApp = (options: AppOptions): Hono<ApiEnv> => {
   app.route(stream, eventRoutes);
   app.route(`${stream}/snapshots`, snapshotRoutes);
   app.route(`${stream}/sessions`, sessionRoutes);
-  app.route('/v1/:database', databaseRoutes);
+  app.route('/v1/:database', databaseRoutes(options.feedWaitFor));
   app.route('/v1/:database/sync', syncRoutes(options.syncFor));
   app.route('/v1/:database', liveRoutes(options.liveFor ?? liveFromEnv));
   return app;

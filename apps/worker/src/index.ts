@@ -3,6 +3,7 @@ import {
   EventStoreObject as BaseStoreObject,
   createDurableObjectEventStore,
   type EventStoreObjectNamespace,
+  feedHolds,
   type Routing,
   syncObject,
 } from '@eventkv/durable-object';
@@ -22,6 +23,8 @@ export class EventStoreObject extends BaseStoreObject<Env> {
 export type { AppOptions } from './app.js';
 export { createApp } from './app.js';
 export type { Env } from './env.js';
+export type { FeedWait, OwnAppend } from './holds.js';
+export type { FeedWaitFor } from './routes/database.js';
 export type { ApiSettings, AuthSettings } from './settings.js';
 export { settingsFromEnv } from './settings.js';
 
@@ -57,4 +60,11 @@ export default createApp({
   // The sync edge lives in the database's object under either routing: under 'stream' it
   // is the database's feed, and pushes append in the stream objects (see syncObject).
   syncFor: (database, env) => syncObject(env.EVENT_STORE, database, { routing: routingOf(env) }),
+  // Under 'stream' routing a read comes from the feed, which holds an append once its
+  // stream object delivered it: a caller's appends made through another instance of the
+  // Worker are waited for there.
+  feedWaitFor: (database, env) =>
+    routingOf(env) === 'stream'
+      ? (appends) => feedHolds(env.EVENT_STORE, database, appends)
+      : undefined,
 });

@@ -17,4 +17,11 @@ export type {
   TransportOptions,
 } from './transport.js';
 export { createTransport } from './transport.js';
-export { API_VERSION, fromWire, SESSION_HEADER, streamPath, toWire } from './wire.js';
+export {
+  API_VERSION,
+  fromWire,
+  HOLDS_HEADER,
+  SESSION_HEADER,
+  streamPath,
+  toWire,
+} from './wire.js';

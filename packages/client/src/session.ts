@@ -26,10 +26,16 @@ class HttpSession<E extends EventShape> extends HttpStream<E> implements Session
   #released = false;
   readonly #transport: Transport;
 
-  constructor(transport: Transport, ref: StreamId, info: SessionInfo) {
+  constructor(
+    transport: Transport,
+    ref: StreamId,
+    info: SessionInfo,
+    appended?: (ref: StreamId, version: number) => void,
+  ) {
     super({
       transport,
       ref,
+      ...(appended === undefined ? {} : { appended }),
       sessionId: () => {
         if (this.#closed) throw new NotOpenError(ref, info.sessionId);
         return info.sessionId;
@@ -106,6 +112,7 @@ export const openHttpSession = async <E extends EventShape>(
   transport: Transport,
   ref: StreamId,
   options: OpenOptions,
+  appended?: (ref: StreamId, version: number) => void,
 ): Promise<Session<E>> => {
   // Not idempotent: a repeated open whose first attempt took the lease would find the
   // stream locked by a session nobody knows. Retried only after a 429 (nothing processed).
@@ -114,17 +121,18 @@ export const openHttpSession = async <E extends EventShape>(
     path: `${streamPath(ref.database, ref.type, ref.id)}/sessions`,
     body: options,
   })) as SessionInfo;
-  return new HttpSession<E>(transport, ref, info);
+  return new HttpSession<E>(transport, ref, info, appended);
 };
 
 export const resumeHttpSession = async <E extends EventShape>(
   transport: Transport,
   ref: StreamId,
   sessionId: string,
+  appended?: (ref: StreamId, version: number) => void,
 ): Promise<Session<E>> => {
   const info = (await transport.request({
     method: 'GET',
     path: `${streamPath(ref.database, ref.type, ref.id)}/sessions/${encodeSegment(sessionId)}`,
   })) as SessionInfo;
-  return new HttpSession<E>(transport, ref, info);
+  return new HttpSession<E>(transport, ref, info, appended);
 };

@@ -22,10 +22,11 @@ import type { PushSocketConstructor } from './live-socket.js';
 import { createLivePush, subscribeLive } from './live-subscribe.js';
 import type { LivePushSettings } from './live-tail.js';
 import { logLongPoll } from './long-poll.js';
+import { OwnAppends } from './own-appends.js';
 import { openHttpSession, resumeHttpSession } from './session.js';
 import { checkInteger, checkOptions, checkTime, HttpStream } from './stream.js';
 import { claimedDatabase } from './token.js';
-import { createTransport, type FetchLike, type Transport } from './transport.js';
+import { createTransport, type FetchLike, type RequestSpec, type Transport } from './transport.js';
 import { API_VERSION, encodeSegment, segmentName } from './wire.js';
 
 export interface HttpEventStoreOptions {
@@ -124,6 +125,25 @@ export const createHttpEventStore = <E extends EventShape = EventShape>(
   };
   const dbPath = (database: string | undefined) =>
     `/${API_VERSION}/${encodeSegment(databaseOf(database, 'options.database'))}`;
+  // Read-your-writes across the Worker's instances (`own-appends.ts`).
+  const own = new OwnAppends();
+  const appended = (ref: StreamId, version: number) => own.appended(ref, version);
+  /** A GET of a database-wide route, naming this store's own appends to the database. */
+  const databaseGet = (
+    database: string | undefined,
+    route: string,
+    query?: RequestSpec['query'],
+  ): Promise<unknown> => {
+    const db = databaseOf(database, 'options.database');
+    return own.read(db, (headers) =>
+      transport.request({
+        method: 'GET',
+        path: `/${API_VERSION}/${encodeSegment(db)}${route}`,
+        ...(query === undefined ? {} : { query }),
+        ...(headers === undefined ? {} : { headers }),
+      }),
+    );
+  };
 
   const capabilities = options.capabilities ?? ALL_CAPABILITIES;
   // As a local store without a global log refuses it (a Worker with 'stream' routing and
@@ -136,12 +156,12 @@ export const createHttpEventStore = <E extends EventShape = EventShape>(
 
   return {
     capabilities,
-    stream: (ref) => new HttpStream<E>({ transport, ref: resolve(ref), ...live }),
+    stream: (ref) => new HttpStream<E>({ transport, ref: resolve(ref), appended, ...live }),
     // Async, so bad input is a rejection, as in a local store.
     open: async (ref, openOptions: OpenOptions = {}) =>
-      openHttpSession<E>(transport, resolve(ref), openOptions),
+      openHttpSession<E>(transport, resolve(ref), openOptions, appended),
     resume: async (ref, sessionId) =>
-      resumeHttpSession<E>(transport, resolve(ref), name('sessionId', sessionId)),
+      resumeHttpSession<E>(transport, resolve(ref), name('sessionId', sessionId), appended),
     async query(index: IndexName, value: string, queryOptions?: QueryOptions) {
       const path = `/query/${encodeSegment(name('index', index))}/${encodeSegment(name('value', value))}`;
       const { database, since, until, limit, cursor } = checkOptions(queryOptions);
@@ -154,50 +174,35 @@ export const createHttpEventStore = <E extends EventShape = EventShape>(
       if (cursor !== undefined && typeof cursor !== 'string') {
         throw new InvalidArgumentError('options.cursor', 'must be the cursor of a previous page');
       }
-      return (await transport.request({
-        method: 'GET',
-        path: dbPath(database) + path,
-        query: { since: from, until: before, limit, cursor },
+      return (await databaseGet(database, path, {
+        since: from,
+        until: before,
+        limit,
+        cursor,
       })) as QueryPage<E>;
     },
     async readLog(logOptions?: ReadLogOptions) {
       const { database, after, limit } = checkOptions(logOptions);
-      const path = `${dbPath(database)}/log`;
       checkInteger('options.after', after, 0);
       checkInteger('options.limit', limit, 1, MAX_PAGE);
-      return (await transport.request({
-        method: 'GET',
-        path,
-        query: { after, limit },
-      })) as LogPage<E>;
+      return (await databaseGet(database, '/log', { after, limit })) as LogPage<E>;
     },
     async logPosition(positionOptions?: { readonly database?: string }) {
       const { database } = checkOptions(positionOptions);
       refuseWithoutLog('logPosition');
-      const answer = await transport.request({
-        method: 'GET',
-        path: `${dbPath(database)}/log/position`,
-      });
+      const answer = await databaseGet(database, '/log/position');
       return (answer as { position: number }).position;
     },
     // Long-polls the log route: each wait answers as soon as the log is past the last
     // position delivered.
     subscribeLog(listener, logOptions = {}) {
       refuseWithoutLog('subscribeLog');
-      const path = dbPath(checkSubscribeLog(listener, logOptions));
+      const database = checkSubscribeLog(listener, logOptions);
+      const path = dbPath(database);
       const source: LogTailSource<E> = {
-        readLog: async (page) =>
-          (await transport.request({
-            method: 'GET',
-            path: `${path}/log`,
-            query: page,
-          })) as LogPage<E>,
+        readLog: async (page) => (await databaseGet(database, '/log', page)) as LogPage<E>,
         logPosition: async () =>
-          (
-            (await transport.request({ method: 'GET', path: `${path}/log/position` })) as {
-              position: number;
-            }
-          ).position,
+          ((await databaseGet(database, '/log/position')) as { position: number }).position,
       };
       // A push socket first, when the store has them; the long-poll where none opens.
       return subscribeLive(

@@ -32,6 +32,8 @@ export interface StreamTarget {
   readonly sessionId?: () => string;
   /** The store's push sockets, tried before the long-poll by `subscribe` (absent: none). */
   readonly live?: LivePush;
+  /** Told each append's version, for the store's read-your-writes (`own-appends.ts`). */
+  readonly appended?: (ref: StreamId, version: number) => void;
 }
 
 /**
@@ -80,12 +82,14 @@ export class HttpStream<E extends EventShape> implements EventStream<E> {
   ): Promise<AppendResult> {
     this.#target.sessionId?.(); // a closed session fails first, as in a local store
     const prepared = prepareRemoteAppend<E>(events, options);
-    return (await this.call({
+    const result = (await this.call({
       method: 'POST',
       path: '/events',
       body: { events: prepared.events, expectedVersion: prepared.expectedVersion },
       idempotent: true,
     })) as AppendResult;
+    this.#target.appended?.(this.ref, result.version);
+    return result;
   }
 
   async read(options?: ReadOptions): Promise<RecordedEvent<E>[]> {

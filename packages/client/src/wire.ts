@@ -13,6 +13,14 @@ export const API_VERSION = 'v1';
 export const SESSION_HEADER = 'Eventkv-Session';
 
 /**
+ * Names the caller's own appends a database-wide read (a query, the log, its position) must
+ * see: `type/id/version` per stream (type and id percent-encoded), separated by commas.
+ * Under the Worker's `stream` routing the read first waits until the database's feed
+ * holds them, whichever Worker instance took the appends.
+ */
+export const HOLDS_HEADER = 'Eventkv-Holds';
+
+/**
  * A value as a wire body: core's `toWireJson` (plain JSON, checked without a copy, when
  * there is nothing to tag). One encoder for every writer: the Worker, and the Durable
  * Object that writes the text of a read's page for it, write the same text.

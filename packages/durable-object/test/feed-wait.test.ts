@@ -6,6 +6,7 @@ import {
   databaseObjectName,
   eventStoreObjectRpc,
   type FeedWaitCall,
+  feedHolds,
   MAX_FEED_WAIT_MS,
   streamObjectName,
   unwrapResult,
@@ -96,5 +97,21 @@ describe('feedWait (read-your-writes on the feed)', () => {
     } catch (error) {
       expect(isInvalidArgumentError(error)).toBe(true);
     }
+  });
+});
+
+describe('feedHolds (read-your-writes for appends made through another store)', () => {
+  it('is true once the feed holds each stream at its version, false at its timeout before that', async () => {
+    const { database, ref, store } = await fresh(2);
+    const named = { ref: { type: ref.type, id: ref.id }, version: 3 };
+    expect(await feedHolds(env.STORE, database, [{ ...named, version: 2 }], 0)).toBe(true);
+    expect(await feedHolds(env.STORE, database, [named], 50)).toBe(false);
+    // Another store's append: the wait started before it answers once the feed holds it.
+    const waiting = feedHolds(env.STORE, database, [named]);
+    await createDurableObjectEventStore(env.STORE, { routing: 'stream', database })
+      .stream(ref)
+      .append(deposit(3));
+    expect(await waiting).toBe(true);
+    expect((await store.readLog()).events.map((e) => e.version)).toEqual([1, 2, 3]);
   });
 });

@@ -24,7 +24,7 @@ import {
 import { callObject, type EventStoreObjectNamespace } from './object-caller.js';
 import { RemoteSession } from './remote-session.js';
 import { RemoteStream, type RemoteTarget } from './remote-stream.js';
-import { logPositionOf, logTrigger } from './remote-waits.js';
+import { feedHolds, logPositionOf, logTrigger } from './remote-waits.js';
 
 // What a database's object serves with the hosted store's default settings.
 const ALL_INDEXES = ['eventType', 'aggregateType', 'user', 'correlation'] as const;
@@ -157,9 +157,7 @@ export const createDurableObjectEventStore = <E extends EventShape = EventShape>
     const streams = ownAppends.get(db);
     if (routing === 'database' || streams === undefined || streams.size === 0) return name;
     const waited = [...streams.values()];
-    const held = await callObject<boolean>(namespace, name, operation, (stub) =>
-      stub.feedWait({ streams: waited, timeoutMs: MAX_FEED_WAIT_MS }),
-    );
+    const held = await feedHolds(namespace, db, waited);
     if (!held) {
       throw new StorageError(operation, {
         detail: `the database's feed does not hold this store's appends after ${MAX_FEED_WAIT_MS} ms`,

@@ -1,5 +1,7 @@
-import type { TailTrigger } from '@eventkv/core';
+import type { StreamRef, TailTrigger } from '@eventkv/core';
+import { MAX_FEED_WAIT_MS } from '../object/calls.js';
 import { MAX_WAIT_MS } from '../object/waits.js';
+import { databaseObjectName } from '../routing/object-names.js';
 import type { RpcResult } from '../rpc/result.js';
 import {
   callObject,
@@ -65,4 +67,27 @@ export const logPositionOf = (
 ): Promise<number> =>
   waitOn(namespace, objectName, 'waitLog', (rpc) =>
     rpc.waitLog({ database, after: Number.MAX_SAFE_INTEGER, timeoutMs: 0 }),
+  );
+
+/**
+ * Waits until the database's feed holds each stream at least at its version, at most
+ * `timeoutMs` (default and bound `MAX_FEED_WAIT_MS`): `true` once it does, `false` when the
+ * time ran out. Read-your-writes under `'stream'` routing for a caller whose appends went
+ * through another store (another Worker isolate, say): a database-wide read that first
+ * waits for them sees them.
+ * @example
+ * if (!(await feedHolds(env.EVENT_STORE, 'acme', [{ ref: { type: 'Account', id: '42' }, version: 3 }])))
+ *   throw new Error('the feed is behind; retry');
+ */
+export const feedHolds = (
+  namespace: EventStoreObjectNamespace,
+  database: string,
+  streams: readonly { readonly ref: StreamRef; readonly version: number }[],
+  timeoutMs: number = MAX_FEED_WAIT_MS,
+): Promise<boolean> =>
+  callObject<boolean>(namespace, databaseObjectName(database), 'feedWait', (stub) =>
+    stub.feedWait({
+      streams: streams.map(({ ref, version }) => ({ ref: { ...ref, database }, version })),
+      timeoutMs,
+    }),
   );

@@ -1,0 +1,90 @@
+import { createHttpEventStore, HOLDS_HEADER } from '@eventkv/client';
+import type { RecordedEvent } from '@eventkv/core';
+import { describe, expect, it } from 'vitest';
+import { api, errorOf, freshDatabase, ORIGIN, send, sendDatabaseRouted, tokenFor } from './helpers';
+
+// Read-your-writes across the Worker's instances. Under 'stream' routing the database-wide
+// reads come from the feed, and an instance waits only for the appends it made itself; a
+// caller whose append went through another instance names it in `Eventkv-Holds`, and the
+// read waits until the feed holds it. Here the named version is ahead of the stream when
+// the read starts, so the read can only answer with it by waiting for it.
+
+const deposit = (n: number) => ({ events: [{ type: 'Deposited', data: { n } }] });
+const seg = encodeURIComponent;
+const eventsOf = (res: { body: unknown } | undefined): RecordedEvent[] =>
+  (res?.body as { events?: RecordedEvent[] } | undefined)?.events ?? [];
+
+describe.each([
+  ['stream', send],
+  ['database', sendDatabaseRouted],
+] as const)('Eventkv-Holds (%s routing)', (routing, via) => {
+  it('a read naming an append not made yet answers once it is, with it', async () => {
+    const db = freshDatabase();
+    const type = 'Ledger/EU';
+    const id = 'ünï 1';
+    const path = `/streams/${seg(type)}/${seg(id)}/events`;
+    expect((await api(db, 'POST', path, { via, body: deposit(1) })).status).toBe(201);
+    const holds = `${seg(type)}/${seg(id)}/2`;
+    const reads = [
+      api(db, 'GET', '/log', { via, headers: { [HOLDS_HEADER]: holds } }),
+      api(db, 'GET', `/query/aggregateType/${seg(type)}`, {
+        via,
+        headers: { [HOLDS_HEADER]: holds },
+      }),
+      api(db, 'GET', '/log/position', { via, headers: { [HOLDS_HEADER]: holds } }),
+    ];
+    if (routing === 'database') {
+      // One object holds streams and log alike: nothing to wait for.
+      const [log] = await Promise.all(reads);
+      expect(eventsOf(log)).toHaveLength(1);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await api(db, 'POST', path, { via, body: deposit(2) })).status).toBe(201);
+    const [log, query, position] = await Promise.all(reads);
+    expect(eventsOf(log).map((e) => e.version)).toEqual([1, 2]);
+    expect(eventsOf(query)).toHaveLength(2);
+    expect(position?.body).toEqual({ position: 2 });
+  });
+
+  it('a malformed header is 400 INVALID_ARGUMENT naming it, under either routing', async () => {
+    const db = freshDatabase();
+    for (const [value, field] of [
+      ['Account/1', `${HOLDS_HEADER}[0]`],
+      ['Account/1/0', `${HOLDS_HEADER}[0].version`],
+      ['Account/1/1.5', `${HOLDS_HEADER}[0].version`],
+      ['Account/1/2, Account/%E0%A4%A/1', `${HOLDS_HEADER}[1].id`],
+      ['/1/1', `${HOLDS_HEADER}[0].type`],
+      [Array.from({ length: 101 }, (_, i) => `A/${i}/1`).join(','), HOLDS_HEADER],
+    ] as const) {
+      const res = await api(db, 'GET', '/log', { via, headers: { [HOLDS_HEADER]: value } });
+      expect(res.status, value.slice(0, 40)).toBe(400);
+      expect(errorOf(res), value.slice(0, 40)).toMatchObject({ code: 'INVALID_ARGUMENT', field });
+    }
+  });
+});
+
+describe("the HTTP client's read-your-writes", () => {
+  it('names its own appends to its next database-wide read, and only until one was answered', async () => {
+    const db = freshDatabase();
+    const sent: (string | null)[] = [];
+    const store = createHttpEventStore(ORIGIN, {
+      token: await tokenFor(db),
+      fetch: (request) => {
+        if (request.method === 'GET') sent.push(request.headers.get(HOLDS_HEADER));
+        return send(request);
+      },
+      WebSocket: false,
+    });
+    await store.stream({ type: 'Account', id: 'a/1' }).append({ type: 'Opened', data: {} });
+    const session = await store.open({ type: 'Ledger', id: 'ü' });
+    await session.append([
+      { type: 'Opened', data: {} },
+      { type: 'Deposited', data: {} },
+    ]);
+    await session.close();
+    expect((await store.readLog()).events).toHaveLength(3);
+    expect(await store.logPosition()).toBe(3);
+    expect(sent).toEqual(['Account/a%2F1/1,Ledger/%C3%BC/2', null]);
+  });
+});

@@ -195,7 +195,7 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
       this.#schedulePoke(change);
       // A push under 'stream' routing copies its events into the feed: reads waiting for
       // them look again.
-      for (const wake of this.#feedWaiters) wake();
+      this.#feedWaits.wake();
     },
   });
   /** The sockets' poke, when one is due: changes in one turn of the event loop share it. */
@@ -204,8 +204,11 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
   #delivery: FeedDelivery | undefined | null;
   /** The feed's batches of deliveries (made on the first one). */
   #feedApply: FeedApply | undefined;
-  /** Database-wide reads waiting for the feed to hold their caller's appends. */
-  readonly #feedWaiters = new Set<() => void>();
+  /**
+   * Database-wide reads waiting for the feed to hold their caller's appends (`feedWait`),
+   * bounded as the long-polls are.
+   */
+  readonly #feedWaits = new Waits();
   /** Long-polls (`waitStream`, `waitLog`) waiting for this object's next change. */
   readonly #waits = new Waits();
   /** The live push sockets (`live-push.ts`), made on first use. */
@@ -752,7 +755,7 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
         replicateMany: (deliveries) => replica.replicateMany(deliveries),
         applied: () => {
           this.#changed({});
-          for (const wake of this.#feedWaiters) wake();
+          this.#feedWaits.wake();
         },
         later: (apply) => setTimeout(apply, 0),
       });
@@ -789,28 +792,15 @@ export class EventStoreObject<Env = unknown> extends DurableObject<Env> {
         this.#checkRouting(undefined, stream.database);
         return { stream, version };
       });
-      const deadline = Date.now() + timeoutMs;
       const replica = this.#hosted();
+      // 1 once the feed holds every stream at its version, 0 before: a wait "past 0".
       const holds = async () => {
         for (const { stream, version } of waited) {
-          if ((await replica.head(stream)).version < version) return false;
+          if ((await replica.head(stream)).version < version) return 0;
         }
-        return true;
+        return 1;
       };
-      while (!(await holds())) {
-        const left = deadline - Date.now();
-        if (left <= 0) return false;
-        await new Promise<void>((resolve) => {
-          const wake = () => {
-            clearTimeout(timer);
-            this.#feedWaiters.delete(wake);
-            resolve();
-          };
-          const timer = setTimeout(wake, left);
-          this.#feedWaiters.add(wake);
-        });
-      }
-      return true;
+      return (await this.#feedWaits.until('feedWait', 0, timeoutMs, holds)) === 1;
     });
   }
 

@@ -1,8 +1,7 @@
-import { HOLDS_HEADER } from '@eventkv/client';
+import { HOLDS_HEADER, MAX_HOLDS } from '@eventkv/client';
 import { checkName, InvalidArgumentError, StorageError } from '@eventkv/core';
+import { decodeSegment, parseInteger } from './params.js';
 
-/** Streams one `Eventkv-Holds` header may name (a client names its most recent appends). */
-export const MAX_HOLDS = 100;
 /** The longest `Eventkv-Holds` header read, in characters. */
 const MAX_HOLDS_LENGTH = 64 * 1024;
 
@@ -17,15 +16,6 @@ export interface OwnAppend {
  * `false` when it did not in time (`AppOptions.feedWaitFor`).
  */
 export type FeedWait = (appends: readonly OwnAppend[]) => Promise<boolean>;
-
-const decode = (field: string, text: string): string => {
-  try {
-    return checkName(field, decodeURIComponent(text));
-  } catch (error) {
-    if (error instanceof InvalidArgumentError) throw error;
-    throw new InvalidArgumentError(field, 'is not a percent-encoded name');
-  }
-};
 
 /** The appends an `Eventkv-Holds` header names (none without one). */
 export const parseHolds = (header: string | null): OwnAppend[] => {
@@ -42,12 +32,13 @@ export const parseHolds = (header: string | null): OwnAppend[] => {
     const field = `${HOLDS_HEADER}[${i}]`;
     if (parts.length !== 3) throw new InvalidArgumentError(field, 'must be type/id/version');
     const [type, id, version] = parts as [string, string, string];
-    const n = /^[1-9][0-9]{0,15}$/.test(version) ? Number(version) : Number.NaN;
-    if (!Number.isSafeInteger(n)) {
-      throw new InvalidArgumentError(`${field}.version`, 'must be a positive integer');
-    }
+    const n = parseInteger(`${field}.version`, version) as number;
+    if (n === 0) throw new InvalidArgumentError(`${field}.version`, 'must be a positive integer');
     return {
-      ref: { type: decode(`${field}.type`, type), id: decode(`${field}.id`, id) },
+      ref: {
+        type: checkName(`${field}.type`, decodeSegment(`${field}.type`, type)),
+        id: checkName(`${field}.id`, decodeSegment(`${field}.id`, id)),
+      },
       version: n,
     };
   });

@@ -1,6 +1,9 @@
+import { env } from 'cloudflare:workers';
 import { createHttpEventStore, HOLDS_HEADER } from '@eventkv/client';
 import type { RecordedEvent } from '@eventkv/core';
+import { createDurableObjectEventStore } from '@eventkv/durable-object';
 import { describe, expect, it } from 'vitest';
+import { createApp, type Env } from '../src/index';
 import { api, errorOf, freshDatabase, ORIGIN, send, sendDatabaseRouted, tokenFor } from './helpers';
 
 // Read-your-writes across the Worker's instances. Under 'stream' routing the database-wide
@@ -61,6 +64,32 @@ describe.each([
       expect(res.status, value.slice(0, 40)).toBe(400);
       expect(errorOf(res), value.slice(0, 40)).toMatchObject({ code: 'INVALID_ARGUMENT', field });
     }
+  });
+});
+
+describe('Eventkv-Holds when the feed does not hold the appends in time', () => {
+  it('answers 503 STORAGE_FAILURE, safe to retry, and reads nothing', async () => {
+    const named: unknown[] = [];
+    const app = createApp({
+      storeFor: (_database, bindings) =>
+        createDurableObjectEventStore(bindings.EVENT_STORE, { routing: 'stream' }),
+      // A feed that never catches up (the default waits up to 10 s, then answers the same).
+      feedWaitFor: (database) => async (appends) => {
+        named.push({ database, appends });
+        return false;
+      },
+    });
+    const via = async (request: Request) => app.fetch(request, env as unknown as Env);
+    const db = freshDatabase();
+    const res = await api(db, 'GET', '/log', { via, headers: { [HOLDS_HEADER]: 'A/%C3%BC/3' } });
+    expect(res.status).toBe(503);
+    expect(errorOf(res)).toMatchObject({ code: 'STORAGE_FAILURE' });
+    expect(named).toEqual([
+      { database: db, appends: [{ ref: { type: 'A', id: 'ü' }, version: 3 }] },
+    ]);
+    // Without the header nothing is waited for.
+    expect((await api(db, 'GET', '/log', { via })).status).toBe(200);
+    expect(named).toHaveLength(1);
   });
 });
 

@@ -21,6 +21,8 @@ export {
   API_VERSION,
   fromWire,
   HOLDS_HEADER,
+  holdsHeader,
+  MAX_HOLDS,
   SESSION_HEADER,
   streamPath,
   toWire,

@@ -10,6 +10,7 @@ import {
   type LogPage,
   type LogTailSource,
   type OpenOptions,
+  OwnAppends,
   type QueryOptions,
   type QueryPage,
   type ReadLogOptions,
@@ -22,12 +23,18 @@ import type { PushSocketConstructor } from './live-socket.js';
 import { createLivePush, subscribeLive } from './live-subscribe.js';
 import type { LivePushSettings } from './live-tail.js';
 import { logLongPoll } from './long-poll.js';
-import { OwnAppends } from './own-appends.js';
 import { openHttpSession, resumeHttpSession } from './session.js';
 import { checkInteger, checkOptions, checkTime, HttpStream } from './stream.js';
 import { claimedDatabase } from './token.js';
 import { createTransport, type FetchLike, type RequestSpec, type Transport } from './transport.js';
-import { API_VERSION, encodeSegment, segmentName } from './wire.js';
+import {
+  API_VERSION,
+  encodeSegment,
+  HOLDS_HEADER,
+  holdsHeader,
+  MAX_HOLDS,
+  segmentName,
+} from './wire.js';
 
 export interface HttpEventStoreOptions {
   /** The bearer token (an HS256 JWT whose `db` claim names the database). */
@@ -125,24 +132,26 @@ export const createHttpEventStore = <E extends EventShape = EventShape>(
   };
   const dbPath = (database: string | undefined) =>
     `/${API_VERSION}/${encodeSegment(databaseOf(database, 'options.database'))}`;
-  // Read-your-writes across the Worker's instances (`own-appends.ts`).
-  const own = new OwnAppends();
+  // Read-your-writes across the Worker's instances: database-wide reads name this store's
+  // most recent appends in `Eventkv-Holds`, which the Worker waits for.
+  const own = new OwnAppends(MAX_HOLDS, MAX_HOLDS);
   const appended = (ref: StreamId, version: number) => own.appended(ref, version);
   /** A GET of a database-wide route, naming this store's own appends to the database. */
-  const databaseGet = (
+  const databaseGet = async (
     database: string | undefined,
     route: string,
     query?: RequestSpec['query'],
   ): Promise<unknown> => {
     const db = databaseOf(database, 'options.database');
-    return own.read(db, (headers) =>
-      transport.request({
-        method: 'GET',
-        path: `/${API_VERSION}/${encodeSegment(db)}${route}`,
-        ...(query === undefined ? {} : { query }),
-        ...(headers === undefined ? {} : { headers }),
-      }),
-    );
+    const named = own.of(db);
+    const answer = await transport.request({
+      method: 'GET',
+      path: `/${API_VERSION}/${encodeSegment(db)}${route}`,
+      ...(query === undefined ? {} : { query }),
+      ...(named.length === 0 ? {} : { headers: { [HOLDS_HEADER]: holdsHeader(named) } }),
+    });
+    own.held(db, named);
+    return answer;
   };
 
   const capabilities = options.capabilities ?? ALL_CAPABILITIES;

@@ -1,4 +1,4 @@
-import { fromWireJson, InvalidArgumentError, toWireJson } from '@eventkv/core';
+import { fromWireJson, InvalidArgumentError, type OwnAppend, toWireJson } from '@eventkv/core';
 
 /**
  * The wire format shared by the Worker and this client. Request and response bodies are
@@ -14,11 +14,23 @@ export const SESSION_HEADER = 'Eventkv-Session';
 
 /**
  * Names the caller's own appends a database-wide read (a query, the log, its position) must
- * see: `type/id/version` per stream (type and id percent-encoded), separated by commas.
- * Under the Worker's `stream` routing the read first waits until the database's feed
- * holds them, whichever Worker instance took the appends.
+ * see: `type/id/version` per stream (type and id percent-encoded), separated by commas, at
+ * most `MAX_HOLDS` streams. Under the Worker's `stream` routing the read first waits until
+ * the database's feed holds them, whichever Worker instance took the appends.
  */
 export const HOLDS_HEADER = 'Eventkv-Holds';
+
+/** The most streams one `Eventkv-Holds` header names (the client names its most recent). */
+export const MAX_HOLDS = 100;
+
+/** The `Eventkv-Holds` value naming `appends`. */
+export const holdsHeader = (appends: readonly OwnAppend[]): string =>
+  appends
+    .map(
+      ({ ref, version }) =>
+        `${encodeURIComponent(ref.type)}/${encodeURIComponent(ref.id)}/${version}`,
+    )
+    .join(',');
 
 /**
  * A value as a wire body: core's `toWireJson` (plain JSON, checked without a copy, when

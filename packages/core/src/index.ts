@@ -51,6 +51,8 @@ export type { Logger, LogLevel } from './logger.js';
 export type { MemoryKvOptions } from './memory/memory-kv.js';
 export { createMemoryKv } from './memory/memory-kv.js';
 export type { EventStoreOptions } from './options.js';
+export type { OwnAppend } from './own-appends.js';
+export { OwnAppends } from './own-appends.js';
 export type { PreparedPayload } from './payload.js';
 export { DEFAULT_PAYLOAD_LIMITS, MAX_PAYLOAD_DEPTH, payloadSize } from './payload.js';
 export type { PushAck, PushEvents, PushSlowConsumer } from './push-protocol.js';

@@ -6,6 +6,7 @@ import {
   followLog,
   InvalidArgumentError,
   type LogPage,
+  OwnAppends,
   type QueryOptions,
   type QueryPage,
   type ReadLogOptions,
@@ -129,45 +130,25 @@ export const createDurableObjectEventStore = <E extends EventShape = EventShape>
     const objectName = objectNameFor(id, routing);
     return { namespace, objectName, ref: id, appended };
   };
-  // Read-your-writes under 'stream' routing: the versions this store appended, per
-  // database, that a database-wide read must find in the feed. Bounded in streams per
-  // database and in databases (least recently appended to first): past the limits the
-  // oldest are forgotten (the feed has long had them), and a database whose appends a read
-  // found held is dropped, so a Worker serving many tenants keeps only recent ones.
-  const ownAppends = new Map<string, Map<string, { ref: StreamId; version: number }>>();
-  const appended = (ref: StreamId, version: number): void => {
-    let streams = ownAppends.get(ref.database);
-    if (streams === undefined) {
-      streams = new Map();
-    } else {
-      ownAppends.delete(ref.database);
-    }
-    ownAppends.set(ref.database, streams);
-    if (ownAppends.size > MAX_TRACKED_DATABASES) {
-      ownAppends.delete(ownAppends.keys().next().value as string);
-    }
-    const key = `${ref.type}/${ref.id}`;
-    streams.delete(key);
-    streams.set(key, { ref, version });
-    if (streams.size > MAX_TRACKED_STREAMS) streams.delete(streams.keys().next().value as string);
-  };
+  // Read-your-writes under 'stream' routing: the versions this store appended, which a
+  // database-wide read must find in the feed (core's `OwnAppends`: bounded, least recently
+  // appended to forgotten first, dropped once a read found them held).
+  const own = new OwnAppends(MAX_TRACKED_STREAMS, MAX_TRACKED_DATABASES);
+  const appended =
+    routing === 'stream'
+      ? (ref: StreamId, version: number): void => own.appended(ref, version)
+      : () => {};
   const databaseWide = async (operation: string, database: string | undefined): Promise<string> => {
     const name = databaseObjectName(database);
     const db = database ?? defaultDatabase;
-    const streams = ownAppends.get(db);
-    if (routing === 'database' || streams === undefined || streams.size === 0) return name;
-    const waited = [...streams.values()];
-    const held = await feedHolds(namespace, db, waited);
-    if (!held) {
+    const waited = own.of(db);
+    if (routing === 'database' || waited.length === 0) return name;
+    if (!(await feedHolds(namespace, db, waited))) {
       throw new StorageError(operation, {
         detail: `the database's feed does not hold this store's appends after ${MAX_FEED_WAIT_MS} ms`,
       });
     }
-    for (const { ref, version } of waited) {
-      const key = `${ref.type}/${ref.id}`;
-      if (streams.get(key)?.version === version) streams.delete(key);
-    }
-    if (streams.size === 0 && ownAppends.get(db) === streams) ownAppends.delete(db);
+    own.held(db, waited);
     return name;
   };
   /** The database a log call names (checked as `readLog` checks it), or the default one. */

@@ -26,6 +26,10 @@ const refOfNameBytes = (database: string, bytes: number): StreamId => {
   return { database, type: 'T', id: '字'.repeat(Math.floor(left / 9)) + 'x'.repeat(left % 9) };
 };
 
+/** Restarts the object (nothing in memory after it); the call that aborts it fails. */
+const restart = (stub: DurableObjectStub) =>
+  runInDurableObject(stub, (_object, state) => state.abort('restart')).catch(() => undefined);
+
 describe('stream names whose object name is long', () => {
   it('the runtime tells an object a name of 1024 bytes, and none of 1025', async () => {
     const nameOf = (name: string) =>
@@ -62,16 +66,6 @@ describe('stream names whose object name is long', () => {
     expect((await store.stream(past).read()).map((e) => e.version)).toEqual([1, 2]);
   });
 
-  it("under 'stream' routing the longest database, type and id work, database-wide reads included", async () => {
-    const database = `long-${crypto.randomUUID()}-${'字'.repeat(200)}`;
-    const store = createDurableObjectEventStore(env.STORE, { routing: 'stream', database });
-    const ref = { type: '字'.repeat(256), id: '字'.repeat(256) };
-    await store.stream(ref).append([deposit(1), deposit(2)]);
-    expect(await store.stream(ref).version()).toBe(2);
-    expect((await store.readLog()).events).toHaveLength(2);
-    expect((await store.query('aggregateType', ref.type)).events).toHaveLength(2);
-  });
-
   it('the object of a stream past the limit serves that stream alone, and keeps its name across restarts', async () => {
     const database = `long-${crypto.randomUUID()}`;
     const ref = refOfNameBytes(database, 2000);
@@ -83,9 +77,7 @@ describe('stream names whose object name is long', () => {
     const refused = await rpc().append({ ref: other, events: [deposit(2)] });
     expect(refused).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', field: 'ref' } });
     // After a restart (nothing in memory) it knows its stream from its storage.
-    await runInDurableObject(stub(), (_object, state) => state.abort('restart')).catch(
-      () => undefined, // the call that aborts fails
-    );
+    await restart(stub());
     expect(await rpc().append({ ref: other, events: [deposit(2)] })).toMatchObject({
       ok: false,
       error: { code: 'INVALID_ARGUMENT', field: 'ref' },
@@ -106,9 +98,7 @@ describe('stream names whose object name is long', () => {
     const store = createDurableObjectEventStore(env.FLAKY, { routing: 'stream', database });
     await store.stream(ref).append([deposit(1), deposit(2)]);
     // Restarted with the delivery owed: the new instance has nothing in memory.
-    await runInDurableObject(object(), (_instance, state) => state.abort('restart')).catch(
-      () => undefined, // the call that aborts fails
-    );
+    await restart(object());
     await setDown(false);
     await runInDurableObject(object(), (instance: FlakyFeedObject) => instance.alarm());
     const log = unwrapResult(await eventStoreObjectRpc(feed).readLog({ options: { database } }));
@@ -118,13 +108,16 @@ describe('stream names whose object name is long', () => {
     ]);
   });
 
-  it("under 'database' routing the longest names work, database-wide reads included", async () => {
-    const database = `long-${crypto.randomUUID()}-${'字'.repeat(200)}`;
-    const store = createDurableObjectEventStore(env.STORE, { routing: 'database', database });
-    const ref = { type: '字'.repeat(256), id: '字'.repeat(256) };
-    await store.stream(ref).append([deposit(1), deposit(2)]);
-    expect(await store.stream(ref).version()).toBe(2);
-    expect((await store.readLog()).events).toHaveLength(2);
-    expect((await store.query('aggregateType', ref.type)).events).toHaveLength(2);
-  });
+  it.each(['stream', 'database'] as const)(
+    "under '%s' routing the longest database, type and id work, database-wide reads included",
+    async (routing) => {
+      const database = `long-${crypto.randomUUID()}-${'字'.repeat(200)}`;
+      const store = createDurableObjectEventStore(env.STORE, { routing, database });
+      const ref = { type: '字'.repeat(256), id: '字'.repeat(256) };
+      await store.stream(ref).append([deposit(1), deposit(2)]);
+      expect(await store.stream(ref).version()).toBe(2);
+      expect((await store.readLog()).events).toHaveLength(2);
+      expect((await store.query('aggregateType', ref.type)).events).toHaveLength(2);
+    },
+  );
 });

@@ -146,7 +146,7 @@ export const createHttpEventStore = <E extends EventShape = EventShape>(
     const named = own.of(db);
     const answer = await transport.request({
       method: 'GET',
-      path: `/${API_VERSION}/${encodeSegment(db)}${route}`,
+      path: dbPath(db) + route,
       ...(query === undefined ? {} : { query }),
       ...(named.length === 0 ? {} : { headers: { [HOLDS_HEADER]: holdsHeader(named) } }),
     });

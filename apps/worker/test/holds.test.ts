@@ -116,4 +116,32 @@ describe("the HTTP client's read-your-writes", () => {
     expect(await store.logPosition()).toBe(3);
     expect(sent).toEqual(['Account/a%2F1/1,Ledger/%C3%BC/2', null]);
   });
+
+  it('lets go of an append the server does not have (its data was reset) after about a second, instead of failing every read', async () => {
+    // The appends go to another database, as if this one had been reset since: the client
+    // remembers an append its database does not hold.
+    const db = freshDatabase();
+    const elsewhere = freshDatabase();
+    const elsewhereToken = await tokenFor(elsewhere);
+    const sent: (string | null)[] = [];
+    const store = createHttpEventStore(ORIGIN, {
+      token: await tokenFor(db),
+      fetch: (request) => {
+        if (request.method !== 'POST') {
+          sent.push(request.headers.get(HOLDS_HEADER));
+          return send(request);
+        }
+        const moved = new Request(request.url.replace(`/v1/${db}/`, `/v1/${elsewhere}/`), request);
+        moved.headers.set('Authorization', `Bearer ${elsewhereToken}`);
+        return send(moved);
+      },
+      WebSocket: false,
+    });
+    await store.stream({ type: 'Account', id: 'gone' }).append({ type: 'Opened', data: {} });
+    const started = Date.now();
+    expect((await store.readLog()).events).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(await store.logPosition()).toBe(0);
+    expect(sent).toEqual(['Account/gone/1', null]);
+  });
 });

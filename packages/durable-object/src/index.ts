@@ -8,7 +8,7 @@ export type {
 export { eventStoreObjectRpc } from './client/object-caller.js';
 export type { PushSockets } from './client/push-sockets.js';
 export { pushSockets } from './client/push-sockets.js';
-export { feedHolds } from './client/remote-waits.js';
+export { FEED_CHECK_MS, feedHolds } from './client/remote-waits.js';
 export type { SyncObject, SyncObjectOptions } from './client/sync-object.js';
 export { syncObject } from './client/sync-object.js';
 export type { DurableObjectKvOptions } from './kv/durable-object-kv.js';

@@ -1,3 +1,4 @@
+import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { type ErrorJSON, isInvalidArgumentError, type StreamId } from '@eventkv/core';
 import { describe, expect, it } from 'vitest';
@@ -5,6 +6,7 @@ import {
   createDurableObjectEventStore,
   databaseObjectName,
   eventStoreObjectRpc,
+  FEED_CHECK_MS,
   type FeedWaitCall,
   feedHolds,
   MAX_FEED_WAIT_MS,
@@ -12,6 +14,7 @@ import {
   unwrapResult,
 } from '../src/index.js';
 import { deposit } from './helpers.js';
+import type { FlakyFeedObject } from './worker.js';
 
 // Read-your-writes under 'stream' routing is `feedWait` on the database's feed: it answers
 // true once the feed holds each stream at the version asked for, false at its timeout. A
@@ -113,5 +116,45 @@ describe('feedHolds (read-your-writes for appends made through another store)', 
       .append(deposit(3));
     expect(await waiting).toBe(true);
     expect((await store.readLog()).events.map((e) => e.version)).toEqual([1, 2, 3]);
+  });
+
+  it('lets go of a version its stream does not have after FEED_CHECK_MS, instead of waiting out its timeout', async () => {
+    // A client that remembers an append the server no longer has (its data was reset), or
+    // names one it never made: its reads answer without it, not 503 after 10 s.
+    const { database, ref } = await fresh(2);
+    const named = { ref: { type: ref.type, id: ref.id }, version: 5 };
+    const never = { ref: { type: 'Account', id: 'never appended' }, version: 1 };
+    const started = Date.now();
+    expect(await feedHolds(env.STORE, database, [named, never])).toBe(true);
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(FEED_CHECK_MS);
+    expect(took).toBeLessThan(MAX_FEED_WAIT_MS / 2);
+  });
+
+  it('waits out its timeout for a version its stream has and the feed does not, and holds it once delivered', async () => {
+    const database = `wait-${crypto.randomUUID()}`;
+    const ref: StreamId = { database, type: 'Account', id: 'held back' };
+    const feed = env.FLAKY.get(env.FLAKY.idFromName(databaseObjectName(database)));
+    const setDown = (down: boolean) =>
+      runInDurableObject(feed, (object: FlakyFeedObject) => {
+        object.down = down;
+      });
+    await setDown(true);
+    await createDurableObjectEventStore(env.FLAKY, { routing: 'stream', database })
+      .stream(ref)
+      .append([deposit(1), deposit(2)]);
+    const named = [{ ref: { type: ref.type, id: ref.id }, version: 2 }];
+    const started = Date.now();
+    expect(await feedHolds(env.FLAKY, database, named, FEED_CHECK_MS + 500)).toBe(false);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(FEED_CHECK_MS + 500);
+    // Delivered once the feed is back (the stream object's next delivery: asked for here).
+    await setDown(false);
+    const waiting = feedHolds(env.FLAKY, database, named);
+    await eventStoreObjectRpc(env.FLAKY.get(env.FLAKY.idFromName(streamObjectName(ref)))).feedFlush(
+      {
+        ref,
+      },
+    );
+    expect(await waiting).toBe(true);
   });
 });

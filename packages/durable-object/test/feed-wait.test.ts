@@ -1,15 +1,22 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { type ErrorJSON, isInvalidArgumentError, type StreamId } from '@eventkv/core';
+import {
+  type ErrorJSON,
+  isInvalidArgumentError,
+  isStorageError,
+  type StreamId,
+} from '@eventkv/core';
 import { describe, expect, it } from 'vitest';
 import {
   createDurableObjectEventStore,
   databaseObjectName,
+  type EventStoreObject,
   eventStoreObjectRpc,
   FEED_CHECK_MS,
   type FeedWaitCall,
   feedHolds,
   MAX_FEED_WAIT_MS,
+  MAX_WAITS,
   streamObjectName,
   unwrapResult,
 } from '../src/index.js';
@@ -48,6 +55,35 @@ describe('feedWait (read-your-writes on the feed)', () => {
     await store.stream(ref).append([deposit(3), deposit(4)]);
     expect(await waiting).toBe(true);
     expect(await feed.feedWait({ streams: [], timeoutMs: 0 }).then(unwrapResult)).toBe(true);
+  });
+
+  it(`holds at most MAX_WAITS (${MAX_WAITS}) of them, apart from the long-polls: the next is refused (STORAGE_FAILURE), the held ones answer once delivered`, async () => {
+    const { database, ref, store } = await fresh(2);
+    const feed = env.STORE.get(env.STORE.idFromName(databaseObjectName(database)));
+    const held = await runInDurableObject(feed, async (object: EventStoreObject) => {
+      const waits = Array.from({ length: MAX_WAITS }, () =>
+        object.feedWait({ streams: [{ ref, version: 3 }], timeoutMs: MAX_FEED_WAIT_MS }),
+      );
+      // Each wait reads the feed before it registers: one more is refused once they all have.
+      let refused: unknown;
+      const oneMore = async () => {
+        try {
+          unwrapResult(await object.feedWait({ streams: [{ ref, version: 3 }], timeoutMs: 1 }));
+        } catch (error) {
+          refused = error;
+        }
+        return refused !== undefined;
+      };
+      await expect.poll(oneMore, { timeout: 10_000 }).toBe(true);
+      expect(isStorageError(refused)).toBe(true);
+      expect((refused as Error).message).toContain(`${MAX_WAITS} waits`);
+      // The long-polls have a bound of their own.
+      expect(unwrapResult(await object.waitLog({ database, after: 0, timeoutMs: 0 }))).toBe(2);
+      return waits;
+    });
+    await store.stream(ref).append(deposit(3));
+    const answers = (await Promise.all(held)).map((result) => unwrapResult(result));
+    expect(new Set(answers)).toEqual(new Set([true]));
   });
 
   it.each([

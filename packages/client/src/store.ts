@@ -2,6 +2,7 @@ import {
   type Clock,
   checkName,
   checkSubscribeLog,
+  checkTime,
   type EventShape,
   type EventStore,
   followLog,
@@ -24,7 +25,7 @@ import { createLivePush, subscribeLive } from './live-subscribe.js';
 import type { LivePushSettings } from './live-tail.js';
 import { logLongPoll } from './long-poll.js';
 import { openHttpSession, resumeHttpSession } from './session.js';
-import { checkInteger, checkOptions, checkTime, HttpStream } from './stream.js';
+import { checkInteger, checkOptions, HttpStream } from './stream.js';
 import { claimedDatabase } from './token.js';
 import { createTransport, type FetchLike, type RequestSpec, type Transport } from './transport.js';
 import {

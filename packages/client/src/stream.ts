@@ -257,19 +257,6 @@ export const checkInteger = (
   return value;
 };
 
-/** A time option (a Date or ms since the epoch) as a local store checks it. */
-export const checkTime = (field: string, value: unknown): number | undefined => {
-  if (value === undefined) return undefined;
-  const ms = value instanceof Date ? value.getTime() : value;
-  if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0) {
-    throw new InvalidArgumentError(
-      field,
-      'must be a Date or a non-negative integer of milliseconds',
-    );
-  }
-  return ms;
-};
-
 /** An options argument: an object, or nothing. */
 export const checkOptions = <T extends object>(value: T | undefined): T => {
   if (value === undefined) return {} as T;

@@ -73,6 +73,7 @@ export type { RemoteAppend } from './remote.js';
 export {
   checkName,
   checkSnapshotState,
+  checkTime,
   prepareRemoteAppend,
   remoteSessionError,
 } from './remote.js';

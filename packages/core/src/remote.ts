@@ -5,7 +5,7 @@ import { defaultIdGenerator, type IdGenerator } from './ids.js';
 import type { Context } from './options.js';
 import { DEFAULT_PAYLOAD_LIMITS, preparePayload } from './payload.js';
 import type { EventInput, EventMetadataInput, EventShape, ExpectedVersion } from './types.js';
-import { validateName } from './validate.js';
+import { validateName, validateTime } from './validate.js';
 
 /**
  * What a store that forwards the API elsewhere (the HTTP client, the Durable Object caller)
@@ -79,6 +79,13 @@ export const checkSnapshotState = (state: unknown): unknown =>
  * 1-256 characters of well-formed Unicode without control characters.
  */
 export const checkName = (field: string, value: unknown): string => validateName(field, value);
+
+/**
+ * Checks a time option (`since`, `until`: a `Date` or milliseconds since the epoch) as a
+ * store does, and returns it in milliseconds (`undefined` when not given).
+ */
+export const checkTime = (field: string, value: unknown): number | undefined =>
+  validateTime(field, value);
 
 /**
  * What a session's call that failed remotely means to its caller. The server knows only

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   checkName,
   checkSnapshotState,
+  checkTime,
   isSessionExpiredError,
   NotOpenError,
   prepareRemoteAppend,
@@ -50,6 +51,17 @@ describe('helpers of remote stores', () => {
     expect(checkName('ref.id', 'a/b é')).toBe('a/b é');
     for (const bad of ['', 'a\u0085', 'x\ud800', 'y\n']) {
       expect(() => checkName('ref.id', bad)).toThrow(expect.objectContaining({ field: 'ref.id' }));
+    }
+  });
+
+  it('checkTime takes a Date or milliseconds since the epoch, and refuses anything else naming the field', () => {
+    expect(checkTime('options.since', undefined)).toBeUndefined();
+    expect(checkTime('options.since', new Date(1234))).toBe(1234);
+    expect(checkTime('options.until', 0)).toBe(0);
+    for (const bad of [-1, 1.5, Number.NaN, '1', new Date(Number.NaN), null]) {
+      expect(() => checkTime('options.until', bad)).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'options.until' }),
+      );
     }
   });
 

@@ -52,34 +52,6 @@ export interface DurableObjectEventStoreOptions {
   readonly database?: string;
 }
 
-// The rules core applies to every name (database, type, id): 1-256 characters of
-// well-formed UTF-16 without control characters.
-const MAX_NAME_LENGTH = 256;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-const CONTROL = /[\u0000-\u001F\u007F]/;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-const validateDatabase = (field: string, value: unknown): string => {
-  if (typeof value !== 'string') throw new InvalidArgumentError(field, 'must be a string');
-  if (value.length === 0) throw new InvalidArgumentError(field, 'must not be empty');
-  if (value.length > MAX_NAME_LENGTH) {
-    throw new InvalidArgumentError(
-      field,
-      `must be at most ${MAX_NAME_LENGTH} characters (got ${value.length})`,
-    );
-  }
-  if (LONE_SURROGATE.test(value)) {
-    throw new InvalidArgumentError(
-      field,
-      'must be well-formed UTF-16 (it contains a lone surrogate)',
-    );
-  }
-  if (CONTROL.test(value)) {
-    throw new InvalidArgumentError(field, 'must not contain control characters');
-  }
-  return value;
-};
-
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null;
 
@@ -103,9 +75,7 @@ export const createDurableObjectEventStore = <E extends EventShape = EventShape>
     throw new InvalidArgumentError('options.routing', "must be 'stream' or 'database'");
   }
   const defaultDatabase =
-    options.database === undefined
-      ? 'default'
-      : validateDatabase('options.database', options.database);
+    options.database === undefined ? 'default' : checkName('options.database', options.database);
   if (typeof namespace?.idFromName !== 'function') {
     throw new InvalidArgumentError(
       'namespace',
@@ -157,7 +127,7 @@ export const createDurableObjectEventStore = <E extends EventShape = EventShape>
     if (value !== undefined && !isObject(value)) {
       throw new InvalidArgumentError('options', 'must be an object');
     }
-    return named === undefined ? defaultDatabase : validateDatabase('options.database', named);
+    return named === undefined ? defaultDatabase : checkName('options.database', named);
   };
   const capabilities: StoreCapabilities = Object.freeze(
     routing === 'database'

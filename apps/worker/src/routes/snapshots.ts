@@ -31,14 +31,13 @@ export const snapshotRoutes = new Hono<ApiEnv>()
     queryParams(c.req.url, []);
     return wire({ deleted: await (await streamOf(c)).clearSnapshots() });
   })
-  .get('/latest', async (c) => {
-    queryParams(c.req.url, []);
-    return wire({ snapshot: await (await streamOf(c)).latestSnapshot() });
-  })
+  // `latest` is read here rather than on a route of its own: a static segment beside a
+  // parameter is a pair Hono's RegExpRouter cannot take (see app.ts).
   .get('/:version', async (c) => {
     queryParams(c.req.url, []);
-    const version = versionParam(c.req.param('version'));
-    return wire(await (await streamOf(c)).snapshotAt(version));
+    const raw = c.req.param('version');
+    if (raw === 'latest') return wire({ snapshot: await (await streamOf(c)).latestSnapshot() });
+    return wire(await (await streamOf(c)).snapshotAt(versionParam(raw)));
   })
   .delete('/:version', async (c) => {
     queryParams(c.req.url, []);

@@ -121,6 +121,16 @@ describe('stream routes', () => {
     expect(gone.status).toBe(404);
     expect(gone.body).toMatchObject({ error: { code: 'SNAPSHOT_VERSION_NOT_FOUND', version: 1 } });
     expect((await api(db, 'DELETE', `${S}/snapshots/1`)).status).toBe(404);
+    // `latest` names no version to delete or that a number could name.
+    for (const [method, path] of [
+      ['DELETE', `${S}/snapshots/latest`],
+      ['GET', `${S}/snapshots/latests`],
+      ['GET', `${S}/snapshots/0`],
+    ] as const) {
+      const refused = await api(db, method, path);
+      expect(refused.status, `${method} ${path}`).toBe(400);
+      expect(refused.body).toMatchObject({ error: { code: 'INVALID_ARGUMENT', field: 'version' } });
+    }
     expect((await api(db, 'DELETE', `${S}/snapshots`)).body).toEqual({ deleted: 1 });
     expect((await api(db, 'GET', `${S}/snapshots`)).body).toEqual({ versions: [] });
 

@@ -46,16 +46,19 @@ export const parseHolds = (header: string | null): OwnAppend[] => {
 
 /**
  * Waits, when the request names appends in `Eventkv-Holds` and the database's reads come
- * from a feed, until the feed holds them. The header is checked either way.
+ * from a feed, until the feed holds them. The header is checked either way; `waitFor` is
+ * asked for the wait only when the header names appends.
  * `StorageError` (503, safe to retry) when the feed did not hold them in time.
  */
 export const holdOwnAppends = async (
   operation: string,
   request: Request,
-  wait: FeedWait | undefined,
+  waitFor: () => FeedWait | undefined,
 ): Promise<void> => {
   const appends = parseHolds(request.headers.get(HOLDS_HEADER));
-  if (appends.length === 0 || wait === undefined) return;
+  if (appends.length === 0) return;
+  const wait = waitFor();
+  if (wait === undefined) return;
   if (!(await wait(appends))) {
     throw new StorageError(operation, {
       detail: `the database's feed does not hold the appends named in ${HOLDS_HEADER} yet`,

@@ -18,7 +18,7 @@ export type FeedWaitFor = (database: string, env: Env) => FeedWait | undefined;
  */
 export const databaseRoutes = (feedWaitFor: FeedWaitFor | undefined) => {
   const held = (operation: string, c: Context<ApiEnv>) =>
-    holdOwnAppends(operation, c.req.raw, feedWaitFor?.(c.get('principal').database, c.env));
+    holdOwnAppends(operation, c.req.raw, () => feedWaitFor?.(c.get('principal').database, c.env));
   return (
     new Hono<ApiEnv>()
       .get('/query/:index/:value', async (c) => {

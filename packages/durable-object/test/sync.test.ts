@@ -18,6 +18,7 @@ import {
   databaseObjectName,
   EventStoreObject,
   eventStoreObjectRpc,
+  MAX_LIVE_SOCKETS,
   type Routing,
   streamObjectName,
   syncObject,
@@ -166,7 +167,11 @@ describe('EventStoreObject: the live sync sockets of a database', () => {
     const edge = syncObject(env.FLAKY, database);
     const stub = env.FLAKY.get(env.FLAKY.idFromName(databaseObjectName(database)));
     await runInDurableObject(stub, (instance: FlakyFeedObject) => {
+      // Unless a subclass says otherwise, the bound is MAX_LIVE_SOCKETS.
+      const bound = () => (instance as unknown as { maxLiveSockets(): number }).maxLiveSockets();
+      expect(bound()).toBe(MAX_LIVE_SOCKETS);
       instance.liveSockets = 2;
+      expect(bound()).toBe(2);
     });
     const open = () =>
       edge.live(

@@ -1,9 +1,6 @@
-import { HOLDS_HEADER, MAX_HOLDS } from '@eventkv/client';
+import { HOLDS_HEADER, MAX_HOLDS, MAX_HOLDS_LENGTH } from '@eventkv/client';
 import { checkName, InvalidArgumentError, StorageError } from '@eventkv/core';
 import { decodeSegment, parseInteger } from './params.js';
-
-/** The longest `Eventkv-Holds` header read, in characters. */
-const MAX_HOLDS_LENGTH = 64 * 1024;
 
 /** An append a database-wide read must see: the stream (of the request's database) and its version. */
 export interface OwnAppend {

@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:workers';
-import { createHttpEventStore, HOLDS_HEADER } from '@eventkv/client';
+import { createHttpEventStore, HOLDS_HEADER, MAX_HOLDS_LENGTH } from '@eventkv/client';
 import type { RecordedEvent } from '@eventkv/core';
 import { createDurableObjectEventStore } from '@eventkv/durable-object';
 import { describe, expect, it } from 'vitest';
@@ -59,6 +59,7 @@ describe.each([
       ['Account/1/2, Account/%E0%A4%A/1', `${HOLDS_HEADER}[1].id`],
       ['/1/1', `${HOLDS_HEADER}[0].type`],
       [Array.from({ length: 101 }, (_, i) => `A/${i}/1`).join(','), HOLDS_HEADER],
+      [`A/${'i'.repeat(MAX_HOLDS_LENGTH)}/1`, HOLDS_HEADER],
     ] as const) {
       const res = await api(db, 'GET', '/log', { via, headers: { [HOLDS_HEADER]: value } });
       expect(res.status, value.slice(0, 40)).toBe(400);
@@ -143,5 +144,41 @@ describe("the HTTP client's read-your-writes", () => {
     expect(Date.now() - started).toBeLessThan(5000);
     expect(await store.logPosition()).toBe(0);
     expect(sent).toEqual(['Account/gone/1', null]);
+  });
+
+  it('names appends that pass one header in several, each waited for before the read', async () => {
+    // 40 streams whose ids are 256 CJK characters: some 92 kB of names, far past what one
+    // header may carry. Every one of them is waited for; no header passes the limit.
+    const db = freshDatabase();
+    const sent: { path: string; holds: string | null }[] = [];
+    const store = createHttpEventStore(ORIGIN, {
+      token: await tokenFor(db),
+      fetch: (request) => {
+        if (request.method === 'GET') {
+          sent.push({
+            path: new URL(request.url).pathname,
+            holds: request.headers.get(HOLDS_HEADER),
+          });
+        }
+        return send(request);
+      },
+      WebSocket: false,
+    });
+    const ids = Array.from({ length: 40 }, (_, i) => `${i}`.padEnd(256, '帳'));
+    for (const id of ids) {
+      await store.stream({ type: 'Account', id }).append({ type: 'Opened', data: {} });
+    }
+    const log = await store.readLog();
+    expect(new Set(log.events.map((e) => e.metadata.aggregateId))).toEqual(new Set(ids));
+    const named = sent.flatMap(({ holds }) => (holds ?? '').split(',').filter(Boolean));
+    expect(named).toHaveLength(40);
+    for (const { holds } of sent)
+      expect((holds ?? '').length).toBeLessThanOrEqual(MAX_HOLDS_LENGTH);
+    expect(sent.length).toBeGreaterThan(1);
+    expect(sent.at(-1)?.path).toBe(`/v1/${db}/log`);
+    expect(sent.slice(0, -1).every(({ path }) => path === `/v1/${db}/log/position`)).toBe(true);
+    // All held: the next read names none.
+    await store.readLog();
+    expect(sent.at(-1)).toEqual({ path: `/v1/${db}/log`, holds: null });
   });
 });

@@ -32,7 +32,7 @@ import {
   API_VERSION,
   encodeSegment,
   HOLDS_HEADER,
-  holdsHeader,
+  holdsHeaders,
   MAX_HOLDS,
   segmentName,
 } from './wire.js';
@@ -137,7 +137,11 @@ export const createHttpEventStore = <E extends EventShape = EventShape>(
   // most recent appends in `Eventkv-Holds`, which the Worker waits for.
   const own = new OwnAppends(MAX_HOLDS, MAX_HOLDS);
   const appended = (ref: StreamId, version: number) => own.appended(ref, version);
-  /** A GET of a database-wide route, naming this store's own appends to the database. */
+  /**
+   * A GET of a database-wide route, naming this store's own appends to the database. When
+   * they take more than one header's worth (long names), the others are named first to
+   * the cheapest such route, `GET .../log/position`, which waits for them as the read would.
+   */
   const databaseGet = async (
     database: string | undefined,
     route: string,
@@ -145,11 +149,22 @@ export const createHttpEventStore = <E extends EventShape = EventShape>(
   ): Promise<unknown> => {
     const db = databaseOf(database, 'options.database');
     const named = own.of(db);
+    const headers = holdsHeaders(named);
+    const last = headers.pop();
+    await Promise.all(
+      headers.map((holds) =>
+        transport.request({
+          method: 'GET',
+          path: `${dbPath(db)}/log/position`,
+          headers: { [HOLDS_HEADER]: holds },
+        }),
+      ),
+    );
     const answer = await transport.request({
       method: 'GET',
       path: dbPath(db) + route,
       ...(query === undefined ? {} : { query }),
-      ...(named.length === 0 ? {} : { headers: { [HOLDS_HEADER]: holdsHeader(named) } }),
+      ...(last === undefined ? {} : { headers: { [HOLDS_HEADER]: last } }),
     });
     own.held(db, named);
     return answer;

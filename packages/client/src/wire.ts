@@ -23,14 +23,39 @@ export const HOLDS_HEADER = 'Eventkv-Holds';
 /** The most streams one `Eventkv-Holds` header names (the client names its most recent). */
 export const MAX_HOLDS = 100;
 
-/** The `Eventkv-Holds` value naming `appends`. */
-export const holdsHeader = (appends: readonly OwnAppend[]): string =>
-  appends
-    .map(
-      ({ ref, version }) =>
-        `${encodeURIComponent(ref.type)}/${encodeURIComponent(ref.id)}/${version}`,
-    )
-    .join(',');
+/**
+ * The longest `Eventkv-Holds` header, in characters (it is ASCII: bytes too). A stream's
+ * entry can take some 4.6 kB (type and id of 256 characters, percent-encoded at up to 9
+ * characters each), so 100 of them could pass any server's limit; 8 KiB is the smallest
+ * per-header limit of common proxies (nginx's default `large_client_header_buffers`) and
+ * half of Cloudflare's per-header limit.
+ */
+export const MAX_HOLDS_LENGTH = 8 * 1024;
+
+/**
+ * The `Eventkv-Holds` values naming `appends`: one header's worth each (at most `MAX_HOLDS`
+ * streams and `MAX_HOLDS_LENGTH` characters), in order; none for no appends.
+ */
+export const holdsHeaders = (appends: readonly OwnAppend[]): string[] => {
+  const headers: string[] = [];
+  let header = '';
+  let streams = 0;
+  for (const { ref, version } of appends) {
+    const entry = `${encodeURIComponent(ref.type)}/${encodeURIComponent(ref.id)}/${version}`;
+    if (
+      streams > 0 &&
+      (streams === MAX_HOLDS || header.length + 1 + entry.length > MAX_HOLDS_LENGTH)
+    ) {
+      headers.push(header);
+      header = '';
+      streams = 0;
+    }
+    header = streams === 0 ? entry : `${header},${entry}`;
+    streams++;
+  }
+  if (streams > 0) headers.push(header);
+  return headers;
+};
 
 /**
  * A value as a wire body: core's `toWireJson` (plain JSON, checked without a copy, when

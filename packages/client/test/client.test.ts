@@ -5,8 +5,11 @@ import {
   type FetchLike,
   fromWire,
   HttpError,
+  holdsHeaders,
   isHttpError,
   isHttpErrorCode,
+  MAX_HOLDS,
+  MAX_HOLDS_LENGTH,
   SESSION_HEADER,
   streamPath,
   toWire,
@@ -52,6 +55,39 @@ describe('wire format', () => {
     expect(streamPath('acme', 'Account', 'a/b?c#d%')).toBe(
       '/v1/acme/streams/Account/a%2Fb%3Fc%23d%25',
     );
+  });
+});
+
+describe('holdsHeaders', () => {
+  const appended = (n: number, id: (i: number) => string) =>
+    Array.from({ length: n }, (_, i) => ({
+      ref: { database: 'db', type: 'Ledger/EU', id: id(i) },
+      version: i + 1,
+    }));
+
+  it('names each append as type/id/version, percent-encoded, in one header when they fit', () => {
+    expect(holdsHeaders([])).toEqual([]);
+    expect(holdsHeaders(appended(2, (i) => `a,${i}`))).toEqual([
+      'Ledger%2FEU/a%2C0/1,Ledger%2FEU/a%2C1/2',
+    ]);
+  });
+
+  it(`splits them into headers of at most MAX_HOLDS streams and MAX_HOLDS_LENGTH characters, in order`, () => {
+    for (const appends of [
+      appended(MAX_HOLDS * 2 + 1, (i) => String(i)),
+      // 256 CJK characters an id: some 2.3 kB of percent-encoding each.
+      appended(40, (i) => `${i}`.padEnd(256, '帳')),
+    ]) {
+      const headers = holdsHeaders(appends);
+      expect(headers.length).toBeGreaterThan(1);
+      for (const header of headers) {
+        expect(header.length).toBeLessThanOrEqual(MAX_HOLDS_LENGTH);
+        expect(header.split(',').length).toBeLessThanOrEqual(MAX_HOLDS);
+      }
+      expect(headers.join(',')).toBe(
+        appends.map((a) => `Ledger%2FEU/${encodeURIComponent(a.ref.id)}/${a.version}`).join(','),
+      );
+    }
   });
 });
 

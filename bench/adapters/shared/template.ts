@@ -1,4 +1,4 @@
-import { createEventStore, createMemoryKv } from '@eventkv/core';
+import { createEventStore, createMemoryKv, defaultIdGenerator } from '@eventkv/core';
 import { kvScan } from '@eventkv/core/kv';
 import { type Deposit, makeDeposits } from '../../src/subject.js';
 
@@ -49,7 +49,8 @@ export const recordTemplate = async (): Promise<RecordTemplate> => {
         ...metadata,
         ...deposit.metadata,
         aggregateId: stream,
-        messageId: crypto.randomUUID(),
+        // Made as eventkv makes the ids of events appended without one.
+        messageId: defaultIdGenerator(),
         sequenceNumber: version,
         timestamp: Date.now(),
       },

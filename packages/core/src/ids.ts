@@ -4,13 +4,12 @@ export type IdGenerator = () => string;
 type CryptoHost = { crypto?: { getRandomValues?: (array: Uint8Array) => Uint8Array } };
 
 const HEX = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
-/** Where random bytes 8 to 15 put their two hex digits in `xxxxxxxx-xxxx-7xxx-yxxx-xxxxxxxxxxxx`. */
-const AT = [19, 21, 24, 26, 28, 30, 32, 34];
+/** Where bytes 6 to 15 put their two hex digits in `xxxxxxxx-xxxx-7xxx-yxxx-xxxxxxxxxxxx`. */
+const AT = [14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
 const IDS_PER_FILL = 256;
 const pool = new Uint8Array(16 * IDS_PER_FILL);
 let used = pool.length;
 const chars: number[] = new Array(36).fill(0x2d); // '-' where no digit goes
-chars[14] = 0x37; // version 7
 /** The millisecond of the last id, and its 12-bit counter (RFC 9562, 6.2, method 1). */
 let lastMs = -1;
 let counter = 0;
@@ -43,24 +42,25 @@ export const defaultIdGenerator: IdGenerator = () => {
     used = 0;
   }
   const now = Date.now();
-  if (now > lastMs) {
-    lastMs = now;
-    counter = (((pool[used] as number) & 7) << 8) | (pool[used + 1] as number);
-  } else if (++counter > 0xfff) {
-    // 4096 ids in one millisecond: borrow the next one.
-    lastMs++;
-    counter = 0;
+  const fresh = now > lastMs;
+  if (fresh || ++counter > 0xfff) {
+    // A new millisecond, or 4096 ids in this one: the next one is borrowed.
+    counter = fresh ? (((pool[used] as number) & 7) << 8) | (pool[used + 1] as number) : 0;
+    lastMs = fresh ? now : lastMs + 1;
+    // 48 bits of milliseconds (below 2^48 until the year 10889); kept until the next one.
+    const ms = lastMs.toString(16).padStart(12, '0');
+    for (let i = 0; i < 12; i++) chars[i < 8 ? i : i + 1] = ms.charCodeAt(i);
   }
-  // 48 bits of milliseconds (below 2^48 until the year 10889), then the counter.
-  const ms = lastMs.toString(16).padStart(12, '0');
-  for (let i = 0; i < 12; i++) chars[i < 8 ? i : i + 1] = ms.charCodeAt(i);
-  chars[15] = HEX[counter >> 8] as number;
-  chars[16] = HEX[(counter >> 4) & 15] as number;
-  chars[17] = HEX[counter & 15] as number;
-  for (let i = 0; i < 8; i++) {
-    let byte = pool[used + 8 + i] as number;
-    if (i === 0) byte = (byte & 0x3f) | 0x80; // RFC 9562 variant
-    const at = AT[i] as number;
+  for (let i = 6; i < 16; i++) {
+    const byte =
+      i === 6
+        ? 0x70 | (counter >> 8) // version 7, then the counter
+        : i === 7
+          ? counter & 255
+          : i === 8
+            ? ((pool[used + i] as number) & 0x3f) | 0x80 // RFC 9562 variant
+            : (pool[used + i] as number);
+    const at = AT[i - 6] as number;
     chars[at] = HEX[byte >> 4] as number;
     chars[at + 1] = HEX[byte & 15] as number;
   }

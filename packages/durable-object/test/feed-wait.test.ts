@@ -20,7 +20,7 @@ import {
   streamObjectName,
   unwrapResult,
 } from '../src/index.js';
-import { deposit } from './helpers.js';
+import { deposit, refusedOnceFull } from './helpers.js';
 import type { FlakyFeedObject } from './worker.js';
 
 // Read-your-writes under 'stream' routing is `feedWait` on the database's feed: it answers
@@ -64,17 +64,9 @@ describe('feedWait (read-your-writes on the feed)', () => {
       const waits = Array.from({ length: MAX_WAITS }, () =>
         object.feedWait({ streams: [{ ref, version: 3 }], timeoutMs: MAX_FEED_WAIT_MS }),
       );
-      // Each wait reads the feed before it registers: one more is refused once they all have.
-      let refused: unknown;
-      const oneMore = async () => {
-        try {
-          unwrapResult(await object.feedWait({ streams: [{ ref, version: 3 }], timeoutMs: 1 }));
-        } catch (error) {
-          refused = error;
-        }
-        return refused !== undefined;
-      };
-      await expect.poll(oneMore, { timeout: 10_000 }).toBe(true);
+      const refused = await refusedOnceFull(() =>
+        object.feedWait({ streams: [{ ref, version: 3 }], timeoutMs: 1 }),
+      );
       expect(isStorageError(refused)).toBe(true);
       expect((refused as Error).message).toContain(`${MAX_WAITS} waits`);
       // The long-polls have a bound of their own.

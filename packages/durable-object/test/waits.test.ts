@@ -14,7 +14,7 @@ import {
   type WaitLogCall,
   type WaitStreamCall,
 } from '../src/index.js';
-import { deposit, failure, uniqueRef } from './helpers.js';
+import { deposit, failure, refusedOnceFull, uniqueRef } from './helpers.js';
 
 const objectNamed = (name: string) => env.STORE.get(env.STORE.idFromName(name));
 const waitsOf = (name: string) => eventStoreObjectRpc(objectNamed(name));
@@ -105,18 +105,9 @@ describe('long-poll waits on the object (waitStream, waitLog)', () => {
       const held = Array.from({ length: MAX_WAITS }, () =>
         object.waitStream({ ref, after: 0, timeoutMs: MAX_WAIT_MS }),
       );
-      // Each wait reads the version before it registers: one more is refused once they all
-      // have (until then it registers too, and answers at its 1 ms timeout).
-      let refused: unknown;
-      const oneMore = async () => {
-        try {
-          unwrapResult(await object.waitStream({ ref, after: 0, timeoutMs: 1 }));
-        } catch (error) {
-          refused = error;
-        }
-        return refused !== undefined;
-      };
-      await expect.poll(oneMore, { timeout: 10_000 }).toBe(true);
+      const refused = await refusedOnceFull(() =>
+        object.waitStream({ ref, after: 0, timeoutMs: 1 }),
+      );
       expect(isStorageError(refused)).toBe(true);
       expect((refused as Error).message).toContain(`${MAX_WAITS} waits`);
       unwrapResult(await object.append({ ref, events: [deposit(1)] }));

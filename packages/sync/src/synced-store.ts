@@ -43,7 +43,7 @@ export interface SyncedStoreOptions
    */
   readonly scope?: 'database' | 'held';
   readonly clock?: Clock;
-  /** Message ids and this replica's client id (default: random UUIDs). */
+  /** Message ids and this replica's client id (default: `defaultIdGenerator`, version 7 UUIDs). */
   readonly generateId?: IdGenerator;
 }
 

@@ -35,7 +35,7 @@ import { validatePull, validatePush, validateWait } from './validate.js';
 export interface SyncEdgeOptions {
   /** The database's store with room for the edge's own records (`createReplica`). */
   readonly replica: Replica;
-  /** Makes this database's identity on first use (default: random UUIDs). */
+  /** Makes this database's identity on first use (default: `defaultIdGenerator`, version 7 UUIDs). */
   readonly generateId?: () => string;
   /** How many of the edge's events a conflict carries (default 100; the rest are pulled). */
   readonly conflictPage?: number;

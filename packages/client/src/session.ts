@@ -6,7 +6,7 @@ import {
   type Session,
   type StreamId,
 } from '@eventkv/core';
-import { HttpStream } from './stream.js';
+import { HttpStream, type StreamTarget } from './stream.js';
 import type { Transport } from './transport.js';
 import { encodeSegment, streamPath } from './wire.js';
 
@@ -30,7 +30,7 @@ class HttpSession<E extends EventShape> extends HttpStream<E> implements Session
     transport: Transport,
     ref: StreamId,
     info: SessionInfo,
-    appended?: (ref: StreamId, version: number) => void,
+    appended?: StreamTarget['appended'],
   ) {
     super({
       transport,
@@ -112,7 +112,7 @@ export const openHttpSession = async <E extends EventShape>(
   transport: Transport,
   ref: StreamId,
   options: OpenOptions,
-  appended?: (ref: StreamId, version: number) => void,
+  appended?: StreamTarget['appended'],
 ): Promise<Session<E>> => {
   // Not idempotent: a repeated open whose first attempt took the lease would find the
   // stream locked by a session nobody knows. Retried only after a 429 (nothing processed).
@@ -128,7 +128,7 @@ export const resumeHttpSession = async <E extends EventShape>(
   transport: Transport,
   ref: StreamId,
   sessionId: string,
-  appended?: (ref: StreamId, version: number) => void,
+  appended?: StreamTarget['appended'],
 ): Promise<Session<E>> => {
   const info = (await transport.request({
     method: 'GET',

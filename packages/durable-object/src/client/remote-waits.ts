@@ -113,6 +113,9 @@ export const feedHolds = async (
           streamObjectName(stream.ref),
           'version',
           (stub) => stub.version({ ref: stream.ref }),
+          // Not retried: a failed check only keeps the stream waited for, where retries
+          // would hold the read past its deadline.
+          false,
         );
         return version >= stream.version;
       } catch {
